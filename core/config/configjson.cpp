@@ -1,0 +1,151 @@
+#include "config/configjson.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSet>
+
+namespace rd::config {
+namespace {
+
+bool stringList(const QJsonValue &v, const QString &where, QStringList *out, QStringList *errors)
+{
+    if (v.isUndefined())
+        return true;
+    if (!v.isArray()) {
+        *errors << QStringLiteral("%1 must be an array of strings").arg(where);
+        return false;
+    }
+    QStringList list;
+    for (const QJsonValue &e : v.toArray()) {
+        if (!e.isString()) {
+            *errors << QStringLiteral("%1 must contain only strings").arg(where);
+            return false;
+        }
+        list << e.toString();
+    }
+    *out = list;
+    return true;
+}
+
+} // namespace
+
+bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *errors)
+{
+    QJsonParseError perr;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &perr);
+    if (perr.error != QJsonParseError::NoError) {
+        *errors << QStringLiteral("not valid JSON at offset %1: %2").arg(perr.offset).arg(perr.errorString());
+        return false;
+    }
+    if (!doc.isObject()) {
+        *errors << QStringLiteral("the top level must be a JSON object");
+        return false;
+    }
+    const QJsonObject root = doc.object();
+    const QSet<QString> known = {QStringLiteral("format"), QStringLiteral("version"), QStringLiteral("settings"),
+                                 QStringLiteral("listeners"), QStringLiteral("accepted_domains")};
+    for (auto it = root.begin(); it != root.end(); ++it) {
+        if (!known.contains(it.key()))
+            *errors << QStringLiteral("unknown top-level key \"%1\"").arg(it.key());
+    }
+    if (root.value(QStringLiteral("format")).toString() != QLatin1String("relaydesk-config"))
+        *errors << QStringLiteral("\"format\" must be \"relaydesk-config\"");
+    const QJsonValue ver = root.value(QStringLiteral("version"));
+    if (!ver.isDouble() || ver.toInt() != 1)
+        *errors << QStringLiteral("\"version\" must be 1 (this RelayDesk reads version 1)");
+
+    ConfigSnapshot cfg;
+    const QJsonValue settings = root.value(QStringLiteral("settings"));
+    if (!settings.isUndefined() && !settings.isObject()) {
+        *errors << QStringLiteral("\"settings\" must be an object");
+    } else {
+        const QJsonObject s = settings.toObject();
+        for (auto it = s.begin(); it != s.end(); ++it) {
+            QString why;
+            if (!cfg.setValue(it.key(), it.value().toVariant(), &why))
+                *errors << QStringLiteral("settings: %1").arg(why);
+        }
+    }
+
+    const QJsonValue listeners = root.value(QStringLiteral("listeners"));
+    if (!listeners.isUndefined()) {
+        if (!listeners.isArray()) {
+            *errors << QStringLiteral("\"listeners\" must be an array");
+        } else {
+            cfg.listeners.clear();
+            const QJsonArray arr = listeners.toArray();
+            const QSet<QString> lkeys = {QStringLiteral("name"), QStringLiteral("address"), QStringLiteral("port"),
+                                         QStringLiteral("relay_allow"), QStringLiteral("relay_deny")};
+            for (int i = 0; i < arr.size(); ++i) {
+                const QString where = QStringLiteral("listeners[%1]").arg(i);
+                if (!arr.at(i).isObject()) {
+                    *errors << QStringLiteral("%1 must be an object").arg(where);
+                    continue;
+                }
+                const QJsonObject o = arr.at(i).toObject();
+                for (auto it = o.begin(); it != o.end(); ++it) {
+                    if (!lkeys.contains(it.key()))
+                        *errors << QStringLiteral("%1: unknown key \"%2\"").arg(where, it.key());
+                }
+                ListenerConfig l;
+                l.name = o.value(QStringLiteral("name")).toString(QStringLiteral("listener%1").arg(i + 1));
+                if (!o.value(QStringLiteral("address")).isString())
+                    *errors << QStringLiteral("%1: \"address\" (string) is required").arg(where);
+                l.address = o.value(QStringLiteral("address")).toString();
+                const QJsonValue port = o.value(QStringLiteral("port"));
+                const double p = port.toDouble(-1);
+                if (!port.isDouble() || p != double(int(p)) || p < 1 || p > 65535)
+                    *errors << QStringLiteral("%1: \"port\" must be a number from 1 to 65535").arg(where);
+                else
+                    l.port = quint16(p);
+                stringList(o.value(QStringLiteral("relay_allow")), where + QStringLiteral(".relay_allow"),
+                           &l.relayAllow, errors);
+                stringList(o.value(QStringLiteral("relay_deny")), where + QStringLiteral(".relay_deny"),
+                           &l.relayDeny, errors);
+                cfg.listeners.append(l);
+            }
+        }
+    }
+    QStringList domains;
+    if (stringList(root.value(QStringLiteral("accepted_domains")), QStringLiteral("accepted_domains"), &domains,
+                   errors)) {
+        for (QString &d : domains)
+            d = d.trimmed().toLower();
+        cfg.acceptedDomains = domains;
+    }
+    if (errors->isEmpty())
+        *errors << cfg.validate();
+    if (!errors->isEmpty())
+        return false;
+    *out = cfg;
+    return true;
+}
+
+QByteArray configToJson(const ConfigSnapshot &config)
+{
+    QJsonObject root;
+    root.insert(QStringLiteral("format"), QStringLiteral("relaydesk-config"));
+    root.insert(QStringLiteral("version"), 1);
+    QJsonObject settings;
+    for (const SettingDef &def : allSettings()) {
+        const QVariant v = config.value(def.key.toLatin1().constData());
+        settings.insert(def.key, QJsonValue::fromVariant(v));
+    }
+    root.insert(QStringLiteral("settings"), settings);
+    QJsonArray listeners;
+    for (const ListenerConfig &l : config.listeners) {
+        QJsonObject o;
+        o.insert(QStringLiteral("name"), l.name);
+        o.insert(QStringLiteral("address"), l.address);
+        o.insert(QStringLiteral("port"), int(l.port));
+        o.insert(QStringLiteral("relay_allow"), QJsonArray::fromStringList(l.relayAllow));
+        o.insert(QStringLiteral("relay_deny"), QJsonArray::fromStringList(l.relayDeny));
+        listeners.append(o);
+    }
+    root.insert(QStringLiteral("listeners"), listeners);
+    root.insert(QStringLiteral("accepted_domains"), QJsonArray::fromStringList(config.acceptedDomains));
+    return QJsonDocument(root).toJson(QJsonDocument::Indented);
+}
+
+} // namespace rd::config

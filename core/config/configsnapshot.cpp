@@ -1,0 +1,76 @@
+#include "config/configsnapshot.h"
+
+#include "util/cidr.h"
+
+#include <QHostAddress>
+#include <QSet>
+
+namespace rd::config {
+
+ConfigSnapshot::ConfigSnapshot()
+{
+    listeners.append(ListenerConfig{});
+}
+
+QVariant ConfigSnapshot::value(const char *key) const
+{
+    const QString k = QString::fromLatin1(key);
+    const auto it = m_values.constFind(k);
+    if (it != m_values.cend())
+        return *it;
+    const SettingDef *def = findSetting(k);
+    Q_ASSERT_X(def, "ConfigSnapshot::value", key);
+    return def ? def->defaultValue : QVariant();
+}
+
+bool ConfigSnapshot::setValue(const QString &key, const QVariant &raw, QString *error)
+{
+    const SettingDef *def = findSetting(key);
+    if (!def) {
+        *error = QStringLiteral("unknown setting \"%1\"").arg(key);
+        return false;
+    }
+    QVariant v;
+    if (!validateSetting(*def, raw, &v, error))
+        return false;
+    QVariant canonicalDefault;
+    QString ignored;
+    validateSetting(*def, def->defaultValue, &canonicalDefault, &ignored);
+    if (v == canonicalDefault)
+        m_values.remove(key);
+    else
+        m_values.insert(key, v);
+    return true;
+}
+
+QStringList ConfigSnapshot::validate() const
+{
+    QStringList errors;
+    QSet<QString> endpoints;
+    for (int i = 0; i < listeners.size(); ++i) {
+        const ListenerConfig &l = listeners.at(i);
+        const QString where = QStringLiteral("listener %1 (\"%2\")").arg(i + 1).arg(l.name);
+        QHostAddress a;
+        if (!a.setAddress(l.address))
+            errors << QStringLiteral("%1: address \"%2\" is not an IPv4 or IPv6 address").arg(where, l.address);
+        if (l.port == 0)
+            errors << QStringLiteral("%1: port must be 1-65535").arg(where);
+        const QString ep = a.toString() + QLatin1Char('|') + QString::number(l.port);
+        if (endpoints.contains(ep))
+            errors << QStringLiteral("%1: %2 port %3 is used by another listener").arg(where, l.address).arg(l.port);
+        endpoints.insert(ep);
+        util::CidrList list;
+        QString why;
+        if (!list.parse(l.relayAllow, &why))
+            errors << QStringLiteral("%1: relay_allow %2").arg(where, why);
+        if (!list.parse(l.relayDeny, &why))
+            errors << QStringLiteral("%1: relay_deny %2").arg(where, why);
+    }
+    for (const QString &d : acceptedDomains) {
+        if (d.isEmpty() || d.contains(QLatin1Char(' ')) || d.contains(QLatin1Char('@')) || d.endsWith(QLatin1Char('.')))
+            errors << QStringLiteral("accepted domain \"%1\" is not a domain name").arg(d);
+    }
+    return errors;
+}
+
+} // namespace rd::config

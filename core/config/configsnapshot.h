@@ -1,0 +1,57 @@
+#pragma once
+// A complete, validated configuration: what the engine runs with and what
+// import/export and the GUI exchange. A value type; cheap to copy.
+
+#include "config/settings.h"
+
+#include <QList>
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QVariantMap>
+
+namespace rd::config {
+
+struct ListenerConfig {
+    QString name = QStringLiteral("default");
+    QString address = QStringLiteral("127.0.0.1");
+    quint16 port = 2525;
+    QStringList relayAllow = {QStringLiteral("127.0.0.1/32")};
+    QStringList relayDeny;
+
+    bool operator==(const ListenerConfig &) const = default;
+};
+
+class ConfigSnapshot {
+public:
+    // The defaults: every setting at its default, one listener on 127.0.0.1:2525.
+    ConfigSnapshot();
+
+    // Typed access; a key that is not declared is a programming error (asserts
+    // in debug, returns the zero value in release).
+    QVariant value(const char *key) const;
+    qint64 intValue(const char *key) const { return value(key).toLongLong(); }
+    QString stringValue(const char *key) const { return value(key).toString(); }
+    bool boolValue(const char *key) const { return value(key).toBool(); }
+
+    // Sets a validated value; false (with *error) if invalid or unknown.
+    bool setValue(const QString &key, const QVariant &raw, QString *error);
+
+    // Only the values that differ from their defaults.
+    const QVariantMap &explicitValues() const { return m_values; }
+
+    QList<ListenerConfig> listeners;
+    QStringList acceptedDomains;
+
+    // Validates listeners and lists: addresses, ports, CIDRs, duplicates.
+    QStringList validate() const;
+
+    bool operator==(const ConfigSnapshot &) const = default;
+
+private:
+    QVariantMap m_values; // key -> canonical value (only non-defaults)
+};
+
+} // namespace rd::config
+
+Q_DECLARE_METATYPE(rd::config::ConfigSnapshot)

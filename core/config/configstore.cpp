@@ -1,0 +1,137 @@
+#include "config/configstore.h"
+
+#include "storage/database.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlError>
+#include <QSqlQuery>
+
+namespace rd::config {
+namespace {
+
+QStringList fromJsonArray(const QString &text)
+{
+    QStringList out;
+    for (const QJsonValue &v : QJsonDocument::fromJson(text.toUtf8()).array())
+        out << v.toString();
+    return out;
+}
+
+QString toJsonArray(const QStringList &list)
+{
+    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(list)).toJson(QJsonDocument::Compact));
+}
+
+} // namespace
+
+ConfigStore::ConfigStore(const QString &dataDir)
+    : m_connection(storage::uniqueConnectionName(QStringLiteral("config")))
+{
+    storage::OpenOptions opts;
+    opts.durability = storage::Durability::Full;
+    QSqlDatabase db = storage::openDatabase(dataDir, storage::DbKind::Config, m_connection, opts, &m_error);
+    m_open = db.isValid() && db.isOpen();
+}
+
+ConfigStore::~ConfigStore()
+{
+    storage::closeDatabase(m_connection);
+}
+
+ConfigSnapshot ConfigStore::load(QStringList *warnings)
+{
+    ConfigSnapshot cfg;
+    if (!m_open)
+        return cfg;
+    QSqlDatabase db = QSqlDatabase::database(m_connection);
+    QSqlQuery q(db);
+    q.exec(QStringLiteral("SELECT key, value FROM settings"));
+    while (q.next()) {
+        const QString key = q.value(0).toString();
+        QString why;
+        const SettingDef *def = findSetting(key);
+        QVariant raw = q.value(1).toString();
+        if (def && def->type == SettingType::Bool)
+            raw = q.value(1).toString();
+        if (!cfg.setValue(key, raw, &why) && warnings)
+            *warnings << QStringLiteral("config.db: %1 (using the default)").arg(why);
+    }
+    QSqlQuery l(db);
+    l.exec(QStringLiteral("SELECT name, address, port, relay_allow, relay_deny FROM listeners ORDER BY id"));
+    QList<ListenerConfig> listeners;
+    bool any = false;
+    while (l.next()) {
+        any = true;
+        ListenerConfig lc;
+        lc.name = l.value(0).toString();
+        lc.address = l.value(1).toString();
+        lc.port = quint16(l.value(2).toUInt());
+        lc.relayAllow = fromJsonArray(l.value(3).toString());
+        lc.relayDeny = fromJsonArray(l.value(4).toString());
+        listeners << lc;
+    }
+    if (any)
+        cfg.listeners = listeners;
+    QSqlQuery d(db);
+    d.exec(QStringLiteral("SELECT domain FROM accepted_domains ORDER BY domain"));
+    while (d.next())
+        cfg.acceptedDomains << d.value(0).toString();
+    return cfg;
+}
+
+bool ConfigStore::save(const ConfigSnapshot &config)
+{
+    if (!m_open)
+        return false;
+    QSqlDatabase db = QSqlDatabase::database(m_connection);
+    if (!db.transaction()) {
+        m_error = db.lastError().text();
+        return false;
+    }
+    auto fail = [&](const QSqlQuery &q) {
+        m_error = QStringLiteral("saving the configuration failed: %1").arg(q.lastError().text());
+        db.rollback();
+        return false;
+    };
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("DELETE FROM settings")))
+        return fail(q);
+    q.prepare(QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?)"));
+    const QVariantMap &values = config.explicitValues();
+    for (auto it = values.begin(); it != values.end(); ++it) {
+        q.addBindValue(it.key());
+        q.addBindValue(storage::nn(it.value().toString()));
+        if (!q.exec())
+            return fail(q);
+    }
+    if (!q.exec(QStringLiteral("DELETE FROM listeners")))
+        return fail(q);
+    q.prepare(QStringLiteral(
+        "INSERT INTO listeners (name, address, port, relay_allow, relay_deny) VALUES (?, ?, ?, ?, ?)"));
+    for (const ListenerConfig &l : config.listeners) {
+        q.addBindValue(storage::nn(l.name));
+        q.addBindValue(l.address);
+        q.addBindValue(int(l.port));
+        q.addBindValue(toJsonArray(l.relayAllow));
+        q.addBindValue(toJsonArray(l.relayDeny));
+        if (!q.exec())
+            return fail(q);
+    }
+    if (!q.exec(QStringLiteral("DELETE FROM accepted_domains")))
+        return fail(q);
+    q.prepare(QStringLiteral("INSERT INTO accepted_domains (domain) VALUES (?)"));
+    for (const QString &d : config.acceptedDomains) {
+        q.addBindValue(d);
+        if (!q.exec())
+            return fail(q);
+    }
+    if (!db.commit()) {
+        m_error = db.lastError().text();
+        db.rollback();
+        return false;
+    }
+    return true;
+}
+
+} // namespace rd::config

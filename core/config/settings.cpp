@@ -1,0 +1,203 @@
+#include "config/settings.h"
+
+#include <QHostInfo>
+
+namespace rd::config {
+namespace {
+
+QString validateSmartHost(const QString &value)
+{
+    if (value.isEmpty())
+        return {};
+    QString host, error;
+    quint16 port = 0;
+    if (!parseHostPort(value, &host, &port, &error))
+        return error;
+    return {};
+}
+
+QString validateSchedule(const QString &value)
+{
+    QString error;
+    parseSchedule(value, &error);
+    return error;
+}
+
+QString defaultHostname()
+{
+    const QString h = QHostInfo::localHostName();
+    return h.isEmpty() ? QStringLiteral("localhost") : h;
+}
+
+QVector<SettingDef> buildSettings()
+{
+    using T = SettingType;
+    return {
+        {QString::fromLatin1(keys::kHostname), T::String, defaultHostname(), 1, 253,
+         QStringLiteral("Name in the SMTP banner, EHLO and Received headers")},
+        {QString::fromLatin1(keys::kMaxMessageSize), T::Int, 36700160, 1024, 2147483647,
+         QStringLiteral("Largest message accepted (octets; advertised as SIZE)")},
+        {QString::fromLatin1(keys::kMaxRecipients), T::Int, 100, 1, 10000,
+         QStringLiteral("Recipients per message")},
+        {QString::fromLatin1(keys::kMaxErrors), T::Int, 10, 1, 1000,
+         QStringLiteral("Bad commands in a session before it is closed")},
+        {QString::fromLatin1(keys::kIdleTimeout), T::Int, 300, 1, 3600,
+         QStringLiteral("Seconds a client may stay silent")},
+        {QString::fromLatin1(keys::kMaxSessions), T::Int, 1000, 1, 100000,
+         QStringLiteral("Concurrent inbound SMTP sessions")},
+        {QString::fromLatin1(keys::kSmartHost), T::String, QString(), 0, 260,
+         QStringLiteral("Smart host (host:port) that receives all outgoing mail"), &validateSmartHost},
+        {QString::fromLatin1(keys::kRetrySchedule), T::String, QStringLiteral("60,300,900,1800,3600"), 1, 500,
+         QStringLiteral("Seconds between delivery attempts; the last value repeats"), &validateSchedule},
+        {QString::fromLatin1(keys::kMaxAge), T::Int, 432000, 60, 2592000,
+         QStringLiteral("Seconds a message may wait before it fails")},
+        {QString::fromLatin1(keys::kMaxConnections), T::Int, 20, 1, 1000,
+         QStringLiteral("Concurrent outbound connections")},
+        {QString::fromLatin1(keys::kConnectTimeout), T::Int, 30, 1, 600,
+         QStringLiteral("Seconds to wait for an outbound TCP connection")},
+        {QString::fromLatin1(keys::kCommandTimeout), T::Int, 300, 1, 3600,
+         QStringLiteral("Seconds to wait for each reply of a remote server")},
+        {QString::fromLatin1(keys::kLogRetentionDays), T::Int, 30, 1, 3650,
+         QStringLiteral("Days log rows are kept")},
+    };
+}
+
+} // namespace
+
+const QVector<SettingDef> &allSettings()
+{
+    static const QVector<SettingDef> defs = buildSettings();
+    return defs;
+}
+
+const SettingDef *findSetting(const QString &key)
+{
+    for (const SettingDef &d : allSettings()) {
+        if (d.key == key)
+            return &d;
+    }
+    return nullptr;
+}
+
+bool validateSetting(const SettingDef &def, const QVariant &raw, QVariant *out, QString *error)
+{
+    switch (def.type) {
+    case SettingType::Int: {
+        bool ok = false;
+        qint64 v = 0;
+        if (raw.typeId() == QMetaType::Double) {
+            const double d = raw.toDouble();
+            ok = d == double(qint64(d));
+            v = qint64(d);
+        } else if (raw.typeId() == QMetaType::QString) {
+            v = raw.toString().toLongLong(&ok);
+        } else if (raw.canConvert<qint64>() && raw.typeId() != QMetaType::Bool) {
+            v = raw.toLongLong(&ok);
+        }
+        if (!ok) {
+            *error = QStringLiteral("%1: expected a whole number").arg(def.key);
+            return false;
+        }
+        if (v < def.min || v > def.max) {
+            *error = QStringLiteral("%1: %2 is out of range (%3-%4)").arg(def.key).arg(v).arg(def.min).arg(def.max);
+            return false;
+        }
+        *out = v;
+        return true;
+    }
+    case SettingType::Bool: {
+        if (raw.typeId() == QMetaType::Bool) {
+            *out = raw.toBool();
+            return true;
+        }
+        const QString s = raw.toString();
+        if (s == QLatin1String("true") || s == QLatin1String("1")) {
+            *out = true;
+            return true;
+        }
+        if (s == QLatin1String("false") || s == QLatin1String("0")) {
+            *out = false;
+            return true;
+        }
+        *error = QStringLiteral("%1: expected true or false").arg(def.key);
+        return false;
+    }
+    case SettingType::String: {
+        if (raw.typeId() != QMetaType::QString) {
+            *error = QStringLiteral("%1: expected a string").arg(def.key);
+            return false;
+        }
+        const QString s = raw.toString();
+        if (s.size() < def.min || s.size() > def.max) {
+            *error = QStringLiteral("%1: length %2 is out of range (%3-%4)").arg(def.key).arg(s.size()).arg(def.min).arg(def.max);
+            return false;
+        }
+        if (def.validate) {
+            const QString why = def.validate(s);
+            if (!why.isEmpty()) {
+                *error = QStringLiteral("%1: %2").arg(def.key, why);
+                return false;
+            }
+        }
+        *out = s;
+        return true;
+    }
+    }
+    return false;
+}
+
+bool parseHostPort(const QString &text, QString *host, quint16 *port, QString *error)
+{
+    const QString t = text.trimmed();
+    QString h, p;
+    if (t.startsWith(QLatin1Char('['))) {
+        const int close = t.indexOf(QLatin1Char(']'));
+        if (close < 0 || t.mid(close + 1, 1) != QLatin1String(":")) {
+            *error = QStringLiteral("\"%1\" is not [address]:port").arg(t);
+            return false;
+        }
+        h = t.mid(1, close - 1);
+        p = t.mid(close + 2);
+    } else {
+        const int colon = t.lastIndexOf(QLatin1Char(':'));
+        if (colon <= 0 || t.indexOf(QLatin1Char(':')) != colon) {
+            *error = QStringLiteral("\"%1\" is not host:port (write IPv6 as [address]:port)").arg(t);
+            return false;
+        }
+        h = t.left(colon);
+        p = t.mid(colon + 1);
+    }
+    bool ok = false;
+    const int n = p.toInt(&ok);
+    if (!ok || n < 1 || n > 65535) {
+        *error = QStringLiteral("port \"%1\" is not a number from 1 to 65535").arg(p);
+        return false;
+    }
+    if (h.isEmpty() || h.contains(QLatin1Char(' '))) {
+        *error = QStringLiteral("host \"%1\" is not valid").arg(h);
+        return false;
+    }
+    *host = h;
+    *port = quint16(n);
+    return true;
+}
+
+QVector<int> parseSchedule(const QString &text, QString *error)
+{
+    QVector<int> out;
+    const QStringList parts = text.split(QLatin1Char(','), Qt::SkipEmptyParts);
+    for (const QString &part : parts) {
+        bool ok = false;
+        const int v = part.trimmed().toInt(&ok);
+        if (!ok || v < 1 || v > 86400) {
+            *error = QStringLiteral("\"%1\" is not a number of seconds from 1 to 86400").arg(part.trimmed());
+            return {};
+        }
+        out.append(v);
+    }
+    if (out.isEmpty())
+        *error = QStringLiteral("the schedule is empty");
+    return out;
+}
+
+} // namespace rd::config

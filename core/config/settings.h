@@ -1,0 +1,59 @@
+#pragma once
+// Every setting is declared once here: key, type, default, bounds, meaning.
+// The config store, the JSON import/export and the GUI pages all use this
+// registry; nothing else spells a setting key.
+
+#include <QString>
+#include <QVariant>
+#include <QVector>
+
+namespace rd::config {
+
+enum class SettingType { Int, String, Bool };
+
+struct SettingDef {
+    QString key;
+    SettingType type;
+    QVariant defaultValue;
+    qint64 min = 0;            // Int: value bounds; String: length bounds
+    qint64 max = 0;
+    QString description;
+    // Extra validation for strings (host:port, schedules); returns an error
+    // sentence or an empty string. May be null.
+    QString (*validate)(const QString &value) = nullptr;
+};
+
+// Keys, so code does not repeat string literals.
+namespace keys {
+inline constexpr const char kHostname[] = "server.hostname";
+inline constexpr const char kMaxMessageSize[] = "smtp.max_message_size";
+inline constexpr const char kMaxRecipients[] = "smtp.max_recipients";
+inline constexpr const char kMaxErrors[] = "smtp.max_errors";
+inline constexpr const char kIdleTimeout[] = "smtp.idle_timeout_s";
+inline constexpr const char kMaxSessions[] = "smtp.max_sessions";
+inline constexpr const char kSmartHost[] = "delivery.smarthost";
+inline constexpr const char kRetrySchedule[] = "delivery.retry_schedule";
+inline constexpr const char kMaxAge[] = "delivery.max_age_s";
+inline constexpr const char kMaxConnections[] = "delivery.max_connections";
+inline constexpr const char kConnectTimeout[] = "delivery.connect_timeout_s";
+inline constexpr const char kCommandTimeout[] = "delivery.command_timeout_s";
+inline constexpr const char kLogRetentionDays[] = "log.retention_days";
+} // namespace keys
+
+// All declared settings, in display order.
+const QVector<SettingDef> &allSettings();
+
+// The declaration of `key`, or null if no such setting exists.
+const SettingDef *findSetting(const QString &key);
+
+// Checks and converts a raw value (from JSON, the GUI or the database) for
+// `def`. On success returns true and sets *out to the canonical value.
+bool validateSetting(const SettingDef &def, const QVariant &raw, QVariant *out, QString *error);
+
+// "host:port" / "[v6]:port" parsing shared by the smart host setting and delivery.
+bool parseHostPort(const QString &text, QString *host, quint16 *port, QString *error);
+
+// "60,300,900" -> {60, 300, 900}; empty on error (with *error set).
+QVector<int> parseSchedule(const QString &text, QString *error);
+
+} // namespace rd::config

@@ -1,0 +1,122 @@
+#pragma once
+// One outbound SMTP connection to a smart host: the socket shuttle around the
+// pure rd::smtp::ClientSession. It connects, greets, delivers jobs one at a
+// time (reusing the connection), streams content from the spool file with
+// back-pressure, and turns replies into per-recipient outcomes.
+// Thread: lives in one thread; everything is asynchronous (no waitFor*()).
+// Signals are emitted synchronously from socket callbacks: slots may call
+// deliver() or quit(), but must delete the object only with deleteLater().
+// Plain TCP for now; the socket is a QSslSocket so STARTTLS can be added by
+// calling startClientEncryption() after the 220 reply to STARTTLS.
+
+#include "delivery/deliverytypes.h"
+#include "smtp/clientsession.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+#include <optional>
+
+class QSslSocket;
+
+namespace rd::delivery {
+
+class OutboundConnection : public QObject {
+    Q_OBJECT
+public:
+    // host: a name (resolved asynchronously) or an IP literal. heloName: our
+    // EHLO name (an IP address is sent as an address literal). No I/O yet.
+    OutboundConnection(QString host, quint16 port, QString heloName, Timeouts timeouts,
+                       QObject *parent = nullptr);
+    // Aborts the socket silently: a job still running gets no jobFinished.
+    ~OutboundConnection() override;
+
+    // Delivers one job, connecting first on the first call. Exactly one
+    // jobFinished follows, never from inside this call. Give the next job only
+    // after jobFinished; a job given while another runs, or after the
+    // connection closed, finishes Deferred without touching the connection.
+    void deliver(const DeliveryJob &job);
+
+    // Sends QUIT when idle, then closes; otherwise closes at once and a running
+    // job finishes Deferred. closed() follows (unless already closed).
+    void quit();
+
+    // Connected, greeted, no job: deliver() reuses this connection.
+    bool isIdle() const;
+    // The connection is gone (or was never made and never will be).
+    bool isClosed() const;
+    QString host() const { return m_host; }
+    quint16 port() const { return m_port; }
+    // IP actually connected to; empty before connecting.
+    QString peerAddress() const { return m_peerAddress; }
+    // Valid after the first idle()/jobFinished on a live connection.
+    const smtp::ServerCapabilities &capabilities() const { return m_session.capabilities(); }
+
+signals:
+    // One per deliver() call, whatever happened.
+    void jobFinished(const rd::delivery::DeliveryResult &result);
+    // Ready for another job on this connection.
+    void idle();
+    // The connection is gone; the object may now be deleted with deleteLater().
+    void closed();
+
+private:
+    enum class Conn { Unconnected, Connecting, Connected, Closed };
+
+    void kick();
+    void startConnect();
+    void startJob();
+    void onConnected();
+    void onReadyRead();
+    void onBytesWritten();
+    void onSocketError();
+    void onTimeout();
+
+    void handleOutput(smtp::ClientOutput &out);
+    void pumpContent();
+    void failConnection(const QString &reason);
+    void closeSocket();
+    void emitClosed();
+    void updateTimer();
+    void finishJob(DeliveryResult result);
+    void finishJobLater(DeliveryResult result);
+    DeliveryResult resultFor(const DeliveryJob &job) const;
+    DeliveryResult connectionErrorResult(const DeliveryJob &job, const QString &error, int code,
+                                         bool permanent) const;
+    DeliveryResult messageResult(const smtp::MessageResult &r) const;
+    QString peerText() const;
+    QString whileText() const;
+
+    QString m_host;
+    quint16 m_port = 0;
+    Timeouts m_timeouts;
+    QString m_connId;
+    smtp::ClientSession m_session;
+    QSslSocket *m_socket = nullptr; // child
+    QTimer m_timer;                 // connect, reply and write-progress timeout
+    Conn m_conn = Conn::Unconnected;
+    QString m_peerAddress;
+    bool m_closedEmitted = false;
+
+    // Connection-level failure reported by the session (Failed event).
+    QString m_error;
+    int m_errorCode = 0;
+    bool m_errorPermanent = false;
+
+    // Current job.
+    std::optional<DeliveryJob> m_job;
+    bool m_jobStarted = false; // given to the session
+    QElapsedTimer m_jobClock;
+    qint64 m_jobBytes = 0;
+
+    // Content streaming.
+    QFile m_file;
+    bool m_streaming = false;
+    smtp::DotStuffState m_stuff;
+    QByteArray m_readBuf;
+};
+
+} // namespace rd::delivery

@@ -1,0 +1,270 @@
+#include "engine/engine.h"
+
+#include "delivery/deliveryagent.h"
+#include "log/logstore.h"
+#include "net/listener.h"
+#include "queue/queuestore.h"
+#include "util/fsutil.h"
+
+#include <QDir>
+
+namespace rd::engine {
+
+using namespace rd::config::keys;
+
+Engine::Engine(QString dataDir, config::ConfigSnapshot config, bool echoLogs)
+    : m_dataDir(std::move(dataDir)), m_config(std::move(config)), m_echo(echoLogs)
+{
+    qRegisterMetaType<rd::engine::EngineStatus>();
+    qRegisterMetaType<rd::log::LogEvent>();
+}
+
+Engine::~Engine() = default;
+
+QString Engine::hostname() const
+{
+    return m_config.stringValue(kHostname);
+}
+
+QString Engine::spoolDir() const
+{
+    return m_queue ? m_queue->spoolDir() : QString();
+}
+
+void Engine::systemLog(const QString &event, const QString &message, const QString &level)
+{
+    log::LogEvent e;
+    e.kind = log::LogKind::System;
+    e.level = level;
+    e.result = event;
+    e.message = message;
+    log(e);
+}
+
+void Engine::log(log::LogEvent event)
+{
+    if (m_log)
+        m_log->append(std::move(event));
+}
+
+void Engine::start()
+{
+    m_status.state = EngineStatus::State::Starting;
+    m_statusTimer = new QTimer(this);
+    m_statusTimer->setSingleShot(true);
+    connect(m_statusTimer, &QTimer::timeout, this, &Engine::publishStatus);
+    m_queueTimer = new QTimer(this);
+    m_queueTimer->setSingleShot(true);
+    connect(m_queueTimer, &QTimer::timeout, this, &Engine::queueChanged);
+
+    QString error;
+    if (!util::ensurePrivateDir(m_dataDir, &error)) {
+        m_status.state = EngineStatus::State::Error;
+        m_status.errors << error;
+        publishStatus();
+        emit fatalError(error);
+        return;
+    }
+    m_log = new log::LogStore(m_dataDir, m_echo, this);
+    connect(m_log, &log::LogStore::appended, this, &Engine::logAppended);
+    if (!m_log->errorString().isEmpty())
+        m_status.errors << m_log->errorString();
+
+    m_queue = new queue::QueueStore(m_dataDir, this);
+    QVector<queue::QueueEntry> entries;
+    QStringList notes;
+    if (!m_queue->open(&entries, &notes, &error)) {
+        systemLog(QStringLiteral("fatal"), error, QStringLiteral("error"));
+        m_status.state = EngineStatus::State::Error;
+        m_status.errors << error;
+        publishStatus();
+        emit fatalError(error);
+        return;
+    }
+    connect(m_queue, &queue::QueueStore::changed, this, [this] {
+        if (!m_queueTimer->isActive())
+            m_queueTimer->start(250);
+    });
+    for (const QString &n : notes)
+        systemLog(QStringLiteral("recovery"), n, QStringLiteral("warning"));
+    systemLog(QStringLiteral("starting"),
+              QStringLiteral("RelayDesk %1 data=%2 queued=%3")
+                  .arg(QStringLiteral(RELAYDESK_VERSION), m_dataDir)
+                  .arg(entries.size()));
+
+    m_delivery = new delivery::DeliveryAgent(m_queue, [this](log::LogEvent e) { log(std::move(e)); }, this);
+    connect(m_delivery, &delivery::DeliveryAgent::changed, this, &Engine::scheduleStatus);
+    delivery::DeliverySettings ds;
+    ds.smartHost = m_config.stringValue(kSmartHost);
+    ds.heloName = hostname();
+    QString why;
+    ds.retrySchedule = config::parseSchedule(m_config.stringValue(kRetrySchedule), &why);
+    ds.maxAgeSeconds = m_config.intValue(kMaxAge);
+    ds.maxConnections = int(m_config.intValue(kMaxConnections));
+    ds.timeouts.connectMs = int(m_config.intValue(kConnectTimeout) * 1000);
+    ds.timeouts.commandMs = int(m_config.intValue(kCommandTimeout) * 1000);
+    ds.timeouts.dataMs = ds.timeouts.commandMs * 2;
+    m_delivery->configure(ds);
+    m_delivery->load(entries);
+    m_status.smartHost = ds.smartHost;
+
+    bool all = true;
+    for (const config::ListenerConfig &lc : m_config.listeners) {
+        net::ListenerSettings ls;
+        ls.config = lc;
+        ls.allow.parse(lc.relayAllow, &why);
+        ls.deny.parse(lc.relayDeny, &why);
+        ls.acceptedDomains = m_config.acceptedDomains;
+        ls.limits.maxMessageSize = m_config.intValue(kMaxMessageSize);
+        ls.limits.maxRecipients = int(m_config.intValue(kMaxRecipients));
+        ls.limits.maxErrors = int(m_config.intValue(kMaxErrors));
+        ls.idleTimeoutMs = int(m_config.intValue(kIdleTimeout) * 1000);
+        ls.maxSessions = int(m_config.intValue(kMaxSessions));
+        auto *l = new net::Listener(ls, this, [this] { return m_sessions; }, this);
+        if (l->listen()) {
+            m_listeners.append(l);
+            m_status.listening << l->endpoint();
+            systemLog(QStringLiteral("listening"), l->endpoint());
+        } else {
+            all = false;
+            m_status.errors << l->errorString();
+            systemLog(QStringLiteral("listen_failed"), l->errorString(), QStringLiteral("error"));
+            delete l;
+        }
+    }
+    m_status.state = EngineStatus::State::Running;
+    systemLog(QStringLiteral("ready"), QStringLiteral("listening on %1").arg(m_status.listening.join(QStringLiteral(", "))));
+    publishStatus();
+    emit queueChanged();
+    emit started(all);
+}
+
+void Engine::stop()
+{
+    if (m_status.state == EngineStatus::State::Stopped)
+        return;
+    m_status.state = EngineStatus::State::Stopping;
+    for (net::Listener *l : std::as_const(m_listeners))
+        l->shutdown();
+    qDeleteAll(m_listeners);
+    m_listeners.clear();
+    if (m_delivery) {
+        m_delivery->stop();
+        delete m_delivery;
+        m_delivery = nullptr;
+    }
+    systemLog(QStringLiteral("stopped"), QStringLiteral("engine stopped"));
+    delete m_queue; // flushes pending commits and updates
+    m_queue = nullptr;
+    delete m_log;   // flushes pending log rows
+    m_log = nullptr;
+    delete m_statusTimer;
+    m_statusTimer = nullptr;
+    delete m_queueTimer;
+    m_queueTimer = nullptr;
+    m_status.state = EngineStatus::State::Stopped;
+    m_status.listening.clear();
+    emit statusChanged(m_status);
+}
+
+void Engine::commitMessage(const queue::QueueEntry &entry, const QString &tmpPath,
+                           std::function<void(bool, QString)> done)
+{
+    if (!m_queue) {
+        done(false, QStringLiteral("engine is stopping"));
+        return;
+    }
+    m_queue->commit(entry, tmpPath, [this, entry, done = std::move(done)](bool ok, QString err) {
+        if (ok) {
+            ++m_status.accepted;
+            if (m_delivery)
+                m_delivery->enqueue(entry);
+            scheduleStatus();
+        }
+        done(ok, err);
+    });
+}
+
+void Engine::sessionOpened()
+{
+    ++m_sessions;
+    scheduleStatus();
+}
+
+void Engine::sessionClosed()
+{
+    --m_sessions;
+    scheduleStatus();
+}
+
+void Engine::messageRejected()
+{
+    ++m_status.rejected;
+    scheduleStatus();
+}
+
+void Engine::scheduleStatus()
+{
+    if (m_statusTimer && !m_statusTimer->isActive())
+        m_statusTimer->start(250);
+}
+
+void Engine::publishStatus()
+{
+    m_status.activeSessions = m_sessions;
+    if (m_delivery) {
+        m_status.queueSize = m_delivery->queueSize();
+        m_status.activeDeliveries = m_delivery->activeConnections();
+        m_status.delivered = m_delivery->counters().delivered;
+        m_status.deferred = m_delivery->counters().deferred;
+        m_status.failed = m_delivery->counters().failed;
+    }
+    emit statusChanged(m_status);
+}
+
+void Engine::retryNow(const QStringList &ids)
+{
+    const QString msg = m_delivery ? m_delivery->retryNow(ids) : QStringLiteral("engine not running");
+    systemLog(QStringLiteral("admin_retry"), QStringLiteral("%1: %2").arg(msg, ids.join(QLatin1Char(','))));
+    emit actionFinished(QStringLiteral("retry"), m_delivery != nullptr, msg);
+}
+
+void Engine::hold(const QStringList &ids)
+{
+    const QString msg = m_delivery ? m_delivery->hold(ids) : QStringLiteral("engine not running");
+    systemLog(QStringLiteral("admin_hold"), QStringLiteral("%1: %2").arg(msg, ids.join(QLatin1Char(','))));
+    emit actionFinished(QStringLiteral("hold"), m_delivery != nullptr, msg);
+}
+
+void Engine::release(const QStringList &ids)
+{
+    const QString msg = m_delivery ? m_delivery->release(ids) : QStringLiteral("engine not running");
+    systemLog(QStringLiteral("admin_release"), QStringLiteral("%1: %2").arg(msg, ids.join(QLatin1Char(','))));
+    emit actionFinished(QStringLiteral("release"), m_delivery != nullptr, msg);
+}
+
+void Engine::remove(const QStringList &ids)
+{
+    const QString msg = m_delivery ? m_delivery->remove(ids) : QStringLiteral("engine not running");
+    systemLog(QStringLiteral("admin_delete"), QStringLiteral("%1: %2").arg(msg, ids.join(QLatin1Char(','))));
+    emit actionFinished(QStringLiteral("delete"), m_delivery != nullptr, msg);
+}
+
+QString EngineStatus::stateName(State s)
+{
+    switch (s) {
+    case State::Stopped:
+        return QStringLiteral("stopped");
+    case State::Starting:
+        return QStringLiteral("starting");
+    case State::Running:
+        return QStringLiteral("running");
+    case State::Stopping:
+        return QStringLiteral("stopping");
+    case State::Error:
+        return QStringLiteral("error");
+    }
+    return QStringLiteral("unknown");
+}
+
+} // namespace rd::engine

@@ -1,0 +1,92 @@
+#pragma once
+// The relay engine: listeners, sessions, the queue, delivery and logging,
+// composed once. Constructed by the composition root, moved to its own
+// thread, started there with start(). Everything inside runs on that thread
+// (the queue and log writers have their own). The GUI reaches it only
+// through EngineFacade.
+
+#include "config/configsnapshot.h"
+#include "engine/enginestatus.h"
+#include "net/inboundhost.h"
+
+#include <QObject>
+#include <QTimer>
+#include <QVector>
+
+namespace rd::log {
+class LogStore;
+}
+namespace rd::queue {
+class QueueStore;
+}
+namespace rd::net {
+class Listener;
+}
+namespace rd::delivery {
+class DeliveryAgent;
+}
+
+namespace rd::engine {
+
+class Engine : public QObject, public net::InboundHost {
+    Q_OBJECT
+public:
+    // Cheap: stores the settings. Nothing is opened until start().
+    // echoLogs: also print every log row as a key=value line on stderr.
+    Engine(QString dataDir, config::ConfigSnapshot config, bool echoLogs);
+    ~Engine() override;
+
+    // InboundHost (engine thread)
+    QString hostname() const override;
+    QString spoolDir() const override;
+    void commitMessage(const queue::QueueEntry &entry, const QString &tmpPath,
+                       std::function<void(bool, QString)> done) override;
+    void log(log::LogEvent event) override;
+    void sessionOpened() override;
+    void sessionClosed() override;
+    void messageRejected() override;
+
+public slots:
+    // Opens the queue (recovering after a crash), starts delivery and binds
+    // every listener. A listener that cannot bind is reported in the status
+    // and the log; the others run. Fatal problems (queue database unusable)
+    // emit fatalError().
+    void start();
+    // Stops accepting (421 to open sessions), stops delivery and flushes the
+    // queue and log writers. Call with Qt::BlockingQueuedConnection before
+    // ending the thread.
+    void stop();
+
+    void retryNow(const QStringList &ids);
+    void hold(const QStringList &ids);
+    void release(const QStringList &ids);
+    void remove(const QStringList &ids);
+
+signals:
+    void statusChanged(const rd::engine::EngineStatus &status);
+    void queueChanged();
+    void logAppended(qint64 lastId);
+    void actionFinished(const QString &action, bool ok, const QString &message);
+    void fatalError(const QString &message);
+    // Emitted once every listener has been tried at start.
+    void started(bool allListening);
+
+private:
+    void publishStatus();
+    void scheduleStatus();
+    void systemLog(const QString &event, const QString &message, const QString &level = QStringLiteral("info"));
+
+    QString m_dataDir;
+    config::ConfigSnapshot m_config;
+    bool m_echo;
+    log::LogStore *m_log = nullptr;
+    queue::QueueStore *m_queue = nullptr;
+    delivery::DeliveryAgent *m_delivery = nullptr;
+    QVector<net::Listener *> m_listeners;
+    QTimer *m_statusTimer = nullptr;
+    QTimer *m_queueTimer = nullptr;
+    EngineStatus m_status;
+    int m_sessions = 0;
+};
+
+} // namespace rd::engine

@@ -1,0 +1,56 @@
+#include "engine/enginefacade.h"
+
+#include "engine/engine.h"
+
+namespace rd::engine {
+
+EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *parent)
+    : QObject(parent), m_engine(engine), m_dataDir(dataDir)
+{
+    qRegisterMetaType<rd::engine::EngineStatus>();
+    if (!m_engine)
+        return;
+    // Engine lives in another thread: these connections are queued, so every
+    // slot below runs in the GUI thread.
+    connect(m_engine, &Engine::statusChanged, this, &EngineFacade::onStatus, Qt::QueuedConnection);
+    connect(m_engine, &Engine::queueChanged, this, &EngineFacade::queueChanged, Qt::QueuedConnection);
+    connect(m_engine, &Engine::logAppended, this, &EngineFacade::logAppended, Qt::QueuedConnection);
+    connect(m_engine, &Engine::actionFinished, this, &EngineFacade::actionFinished, Qt::QueuedConnection);
+}
+
+void EngineFacade::onStatus(const EngineStatus &status)
+{
+    m_status = status;
+    emit statusChanged(status);
+}
+
+void EngineFacade::invokeAction(const char *method, const QString &action, const QStringList &ids)
+{
+    if (!m_engine) {
+        emit actionFinished(action, false, QStringLiteral("no engine"));
+        return;
+    }
+    QMetaObject::invokeMethod(m_engine, method, Qt::QueuedConnection, Q_ARG(QStringList, ids));
+}
+
+void EngineFacade::retryNow(const QStringList &queueIds)
+{
+    invokeAction("retryNow", QStringLiteral("retry"), queueIds);
+}
+
+void EngineFacade::hold(const QStringList &queueIds)
+{
+    invokeAction("hold", QStringLiteral("hold"), queueIds);
+}
+
+void EngineFacade::release(const QStringList &queueIds)
+{
+    invokeAction("release", QStringLiteral("release"), queueIds);
+}
+
+void EngineFacade::remove(const QStringList &queueIds)
+{
+    invokeAction("remove", QStringLiteral("delete"), queueIds);
+}
+
+} // namespace rd::engine

@@ -1,0 +1,55 @@
+#pragma once
+// The one thread-safe door between the GUI and the engine.
+// Lives in the GUI thread. Every call returns at once: requests are queued to
+// the engine thread, answers come back as signals (queued, so slots run in the
+// GUI thread). The GUI never touches Engine directly.
+
+#include "engine/enginestatus.h"
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+namespace rd::engine {
+
+class Engine;
+
+class EngineFacade : public QObject {
+    Q_OBJECT
+public:
+    // engine: owned by the composition root, lives in its own thread and must
+    // outlive this facade. May be null (a GUI with no local engine): then every
+    // request fails with actionFinished(..., false, "no engine").
+    explicit EngineFacade(Engine *engine, const QString &dataDir, QObject *parent = nullptr);
+
+    // Last status published by the engine (a copy; GUI thread).
+    EngineStatus status() const { return m_status; }
+    // The instance's data folder (readers open their databases there).
+    QString dataDir() const { return m_dataDir; }
+
+public slots:
+    // Queue actions on the given queue ids; each ends with actionFinished().
+    void retryNow(const QStringList &queueIds);
+    void hold(const QStringList &queueIds);
+    void release(const QStringList &queueIds);
+    void remove(const QStringList &queueIds);
+
+signals:
+    void statusChanged(const rd::engine::EngineStatus &status);
+    // The queue index changed (coalesced, at most a few times a second).
+    void queueChanged();
+    // New log rows were committed; lastId is the highest id now in log.db.
+    void logAppended(qint64 lastId);
+    // Result of a queue action.
+    void actionFinished(const QString &action, bool ok, const QString &message);
+
+private:
+    void onStatus(const rd::engine::EngineStatus &status);
+    void invokeAction(const char *method, const QString &action, const QStringList &ids);
+
+    Engine *m_engine;
+    QString m_dataDir;
+    EngineStatus m_status;
+};
+
+} // namespace rd::engine

@@ -1,0 +1,320 @@
+#include "net/inboundconnection.h"
+
+#include "queue/spoolfile.h"
+#include "util/ids.h"
+
+#include <QDateTime>
+#include <QLocale>
+#include <QTimeZone>
+
+namespace rd::net {
+
+using smtp::ActionKind;
+
+InboundConnection::InboundConnection(QTcpSocket *socket, smtp::SessionConfig config, InboundHost *host,
+                                     int idleTimeoutMs, QObject *parent)
+    : QObject(parent), m_socket(socket), m_session(std::move(config)), m_host(host), m_idleMs(idleTimeoutMs)
+{
+    m_socket->setParent(this);
+    m_idle.setSingleShot(true);
+    connect(&m_idle, &QTimer::timeout, this, &InboundConnection::onTimeout);
+    connect(m_socket, &QTcpSocket::readyRead, this, &InboundConnection::onReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, &InboundConnection::onDisconnected);
+    connect(m_socket, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
+        if (e != QAbstractSocket::RemoteHostClosedError && m_socket->state() != QAbstractSocket::ConnectedState)
+            onDisconnected();
+    });
+    m_host->sessionOpened();
+}
+
+InboundConnection::~InboundConnection()
+{
+    abortMessage();
+}
+
+void InboundConnection::start()
+{
+    m_elapsed.start();
+    smtp::Output out;
+    m_session.start(out);
+    handle(out);
+    m_idle.start(m_idleMs);
+}
+
+void InboundConnection::shutdown()
+{
+    if (m_finished)
+        return;
+    smtp::Output out;
+    m_session.shutdown(out);
+    handle(out);
+}
+
+void InboundConnection::onReadyRead()
+{
+    if (m_closing) {
+        m_socket->readAll();
+        return;
+    }
+    m_idle.start(m_idleMs);
+    if (m_session.waitingForCommit())
+        return; // leave input in the socket (TCP back-pressure); resumed after the commit
+    const QByteArray data = m_socket->readAll();
+    smtp::Output out;
+    m_session.feed(data, out);
+    handle(out);
+}
+
+void InboundConnection::onTimeout()
+{
+    smtp::Output out;
+    m_session.timeout(out);
+    handle(out);
+}
+
+void InboundConnection::handle(smtp::Output &out)
+{
+    if (!out.replies.isEmpty()) {
+        m_socket->write(out.replies);
+        if (!out.rejections.empty())
+            logRejections(out.rejections);
+    }
+    for (smtp::Action &a : out.actions) {
+        switch (a.kind) {
+        case ActionKind::BeginMessage:
+            beginMessage();
+            break;
+        case ActionKind::MessageData:
+            appendData(a.data);
+            break;
+        case ActionKind::EndMessage:
+            endMessage();
+            break;
+        case ActionKind::AbortMessage:
+            abortMessage();
+            break;
+        case ActionKind::Close:
+            m_closing = true;
+            m_idle.stop();
+            m_socket->disconnectFromHost();
+            break;
+        }
+    }
+}
+
+void InboundConnection::beginMessage()
+{
+    const smtp::Envelope &env = m_session.envelope();
+    const smtp::SessionConfig &cfg = m_session.config();
+    queue::SpoolEnvelope se;
+    m_queueId = util::newQueueId();
+    se.queueId = m_queueId;
+    se.sender = env.mailFrom;
+    se.recipients = env.rcptTo;
+    m_receivedMs = QDateTime::currentMSecsSinceEpoch();
+    se.receivedMs = m_receivedMs;
+    se.clientIp = cfg.clientIp;
+    se.helo = QString::fromUtf8(env.helo);
+    m_spool = std::make_unique<queue::SpoolFile>(m_host->spoolDir(), se);
+    m_head.clear();
+    m_eightBit = false;
+    m_bytes = 0;
+    QString error;
+    if (!m_spool->begin(&error)) {
+        log::LogEvent e;
+        e.kind = log::LogKind::System;
+        e.level = QStringLiteral("error");
+        e.sessionId = cfg.sessionId;
+        e.message = error;
+        m_host->log(e);
+        return; // finish() reports the failure; the session answers 451
+    }
+    // Our trace header (RFC 5321 4.4).
+    QByteArray received = "Received: from " + (env.helo.isEmpty() ? QByteArray("unknown") : env.helo) +
+                          " (unknown [" + cfg.clientIp.toLatin1() + "])\r\n\tby " + cfg.hostname.toUtf8() +
+                          " (RelayDesk) with " + (env.esmtp ? "ESMTP" : "SMTP") + " id " + m_queueId.toLatin1();
+    if (env.rcptTo.size() == 1)
+        received += "\r\n\tfor <" + env.rcptTo.first() + ">";
+    received += "; " +
+                QLocale::c()
+                    .toString(QDateTime::currentDateTimeUtc(), QStringLiteral("ddd, d MMM yyyy hh:mm:ss +0000"))
+                    .toLatin1() +
+                "\r\n";
+    m_spool->append(received.constData(), received.size());
+}
+
+void InboundConnection::appendData(const QByteArray &data)
+{
+    if (!m_spool)
+        return;
+    m_spool->append(data.constData(), data.size());
+    m_bytes += data.size();
+    if (m_head.size() < 65536)
+        m_head.append(data.left(65536 - m_head.size()));
+    if (!m_eightBit) {
+        for (char c : data) {
+            if (uchar(c) >= 0x80) {
+                m_eightBit = true;
+                break;
+            }
+        }
+    }
+}
+
+void InboundConnection::endMessage()
+{
+    smtp::CommitResult fail;
+    fail.ok = false;
+    fail.temporary = true;
+    QString error;
+    if (!m_spool || m_spool->failed() || !m_spool->finish(&error)) {
+        fail.error = error.isEmpty() ? QStringLiteral("spool write failed") : error;
+        m_spool.reset();
+        smtp::Output out;
+        m_session.commitFinished(fail, out);
+        handle(out);
+        return;
+    }
+    const smtp::Envelope &env = m_session.envelope();
+    const smtp::SessionConfig &cfg = m_session.config();
+    queue::QueueEntry entry;
+    entry.spoolPath = m_spool->finalPath();
+    entry.bodyOffset = m_spool->bodyOffset();
+    entry.eightBit = m_eightBit;
+    queue::MessageInfo &m = entry.info;
+    m.queueId = m_queueId;
+    m.sender = env.mailFrom;
+    for (const QByteArray &r : env.rcptTo)
+        m.recipients.append(queue::RecipientInfo{r, queue::RecipientState::Pending, 0, {}});
+    m.recipientCount = m.recipients.size();
+    m.size = m_spool->contentSize();
+    m.received = QDateTime::fromMSecsSinceEpoch(m_receivedMs, Qt::UTC);
+    m.state = queue::MessageState::Queued;
+    m.clientIp = cfg.clientIp;
+    m.heloName = QString::fromUtf8(env.helo);
+    queue::scanHeaders(m_head, &m.messageId, &m.subject);
+    const QString tmp = m_spool->tmpPath();
+    m_spool.reset();
+
+    QPointer<InboundConnection> self(this);
+    const QString qid = m_queueId;
+    const qint64 size = m.size;
+    QStringList rcpts;
+    for (const QByteArray &r : env.rcptTo)
+        rcpts << QString::fromUtf8(r);
+    log::LogEvent e;
+    e.kind = log::LogKind::Receive;
+    e.direction = QStringLiteral("in");
+    e.sessionId = cfg.sessionId;
+    e.clientIp = cfg.clientIp;
+    e.helo = QString::fromUtf8(env.helo);
+    e.sender = QString::fromUtf8(env.mailFrom);
+    e.recipients = rcpts.join(QLatin1Char(','));
+    e.queueId = qid;
+    e.bytes = size;
+    e.message = m.messageId.isEmpty() ? QString() : QStringLiteral("message-id=%1").arg(m.messageId);
+    InboundHost *host = m_host;
+    m_host->commitMessage(entry, tmp, [self, host, e, qid](bool ok, QString err) mutable {
+        e.result = ok ? QStringLiteral("accepted") : QStringLiteral("error");
+        e.replyCode = ok ? 250 : 451;
+        e.enhancedCode = ok ? QStringLiteral("2.0.0") : QStringLiteral("4.3.0");
+        if (!ok) {
+            e.level = QStringLiteral("error");
+            e.message = err;
+        }
+        host->log(e);
+        if (!self)
+            return;
+        smtp::CommitResult r;
+        r.ok = ok;
+        r.temporary = true;
+        r.queueId = qid;
+        r.error = err;
+        smtp::Output out;
+        self->m_session.commitFinished(r, out);
+        self->handle(out);
+        if (self->m_socket->bytesAvailable() > 0)
+            self->onReadyRead();
+    });
+}
+
+void InboundConnection::abortMessage()
+{
+    if (m_spool) {
+        m_spool->discard();
+        m_spool.reset();
+    }
+}
+
+void InboundConnection::logRejections(const std::vector<smtp::Rejection> &rejections)
+{
+    // One row per 4xx/5xx reply, naming the command it answered.
+    for (const smtp::Rejection &r : rejections) {
+        ++m_rejections;
+        m_host->messageRejected();
+        const smtp::Envelope &env = m_session.envelope();
+        const smtp::SessionConfig &cfg = m_session.config();
+        log::LogEvent e;
+        e.kind = log::LogKind::Receive;
+        e.level = QStringLiteral("warning");
+        e.direction = QStringLiteral("in");
+        e.sessionId = cfg.sessionId;
+        e.clientIp = cfg.clientIp;
+        e.helo = QString::fromUtf8(env.helo);
+        e.sender = QString::fromUtf8(env.mailFrom);
+        QStringList rcpts;
+        if (r.command.size() > 4 && r.command.left(4).toUpper() == "RCPT") {
+            // The refused recipient, as the client wrote it.
+            const int lt = r.command.indexOf('<');
+            const int gt = r.command.indexOf('>', lt + 1);
+            if (lt >= 0 && gt > lt)
+                rcpts << QString::fromUtf8(r.command.mid(lt + 1, gt - lt - 1));
+        } else {
+            for (const QByteArray &a : env.rcptTo)
+                rcpts << QString::fromUtf8(a);
+        }
+        e.recipients = rcpts.join(QLatin1Char(','));
+        e.replyCode = r.code;
+        const QByteArray &line = r.reply;
+        const int sp = line.indexOf(' ', 4);
+        const QByteArray esc = sp > 4 ? line.mid(4, sp - 4) : QByteArray();
+        if (!esc.isEmpty() && esc.at(0) == line.at(0) && esc.contains('.'))
+            e.enhancedCode = QString::fromLatin1(esc);
+        e.result = r.code >= 500 ? QStringLiteral("rejected") : QStringLiteral("tempfail");
+        e.message = QString::fromUtf8(line);
+        if (!r.command.isEmpty())
+            e.message += QStringLiteral(" (command: %1)").arg(QString::fromLatin1(r.command));
+        m_host->log(e);
+    }
+}
+
+void InboundConnection::onDisconnected()
+{
+    finish();
+}
+
+void InboundConnection::finish()
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_idle.stop();
+    abortMessage();
+    const smtp::SessionConfig &cfg = m_session.config();
+    log::LogEvent e;
+    e.kind = log::LogKind::Session;
+    e.direction = QStringLiteral("in");
+    e.sessionId = cfg.sessionId;
+    e.clientIp = cfg.clientIp;
+    e.helo = QString::fromUtf8(m_session.envelope().helo);
+    e.replyCode = m_session.lastReplyCode();
+    e.durationMs = m_elapsed.isValid() ? m_elapsed.elapsed() : 0;
+    e.result = QStringLiteral("closed");
+    e.message = QStringLiteral("messages=%1 rejections=%2").arg(m_session.messagesAccepted()).arg(m_rejections);
+    m_host->log(e);
+    m_host->sessionClosed();
+    emit finished();
+    deleteLater();
+}
+
+} // namespace rd::net

@@ -1,0 +1,68 @@
+#pragma once
+// One inbound SMTP connection: shuttles bytes between a socket and a
+// ServerSession, streams message content to a SpoolFile, and asks the host to
+// commit it. No protocol logic lives here.
+// Thread: engine thread. Deletes itself when the connection ends.
+
+#include "net/inboundhost.h"
+#include "smtp/serversession.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QTcpSocket>
+#include <QTimer>
+#include <memory>
+
+namespace rd::queue {
+class SpoolFile;
+}
+
+namespace rd::net {
+
+class InboundConnection : public QObject {
+    Q_OBJECT
+public:
+    // Takes ownership of `socket` (reparented). `host` must outlive this object.
+    InboundConnection(QTcpSocket *socket, smtp::SessionConfig config, InboundHost *host, int idleTimeoutMs,
+                      QObject *parent = nullptr);
+    ~InboundConnection() override;
+
+    // Sends the greeting and starts reading.
+    void start();
+    // Server stopping: 421 and close.
+    void shutdown();
+
+signals:
+    void finished();
+
+private:
+    void onReadyRead();
+    void onDisconnected();
+    void onTimeout();
+    void handle(smtp::Output &out);
+    void beginMessage();
+    void appendData(const QByteArray &data);
+    void endMessage();
+    void abortMessage();
+    void logRejections(const std::vector<smtp::Rejection> &rejections);
+    void finish();
+
+    QTcpSocket *m_socket;
+    smtp::ServerSession m_session;
+    InboundHost *m_host;
+    QTimer m_idle;
+    int m_idleMs;
+    QElapsedTimer m_elapsed;
+    std::unique_ptr<queue::SpoolFile> m_spool;
+    QByteArray m_head;          // first bytes of the message, for Message-ID/Subject
+    bool m_eightBit = false;
+    qint64 m_receivedMs = 0;
+    QString m_queueId;
+    qint64 m_bytes = 0;
+    bool m_closing = false;
+    bool m_finished = false;
+    int m_rejections = 0;
+};
+
+} // namespace rd::net

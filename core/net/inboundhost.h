@@ -1,0 +1,30 @@
+#pragma once
+// What an inbound SMTP connection needs from the engine: the spool, durable
+// commit, logging and counters. Implemented by Engine; keeps core/net free of
+// engine details (layers only use the layers below them).
+
+#include "log/logtypes.h"
+#include "queue/queuestore.h"
+
+#include <QString>
+#include <functional>
+
+namespace rd::net {
+
+class InboundHost {
+public:
+    virtual ~InboundHost() = default;
+
+    virtual QString hostname() const = 0;
+    virtual QString spoolDir() const = 0;
+    // Makes the spool file durable and queues the message; `done` runs later
+    // in the engine thread (see QueueStore::commit).
+    virtual void commitMessage(const queue::QueueEntry &entry, const QString &tmpPath,
+                               std::function<void(bool, QString)> done) = 0;
+    virtual void log(log::LogEvent event) = 0;
+    virtual void sessionOpened() = 0;
+    virtual void sessionClosed() = 0;
+    virtual void messageRejected() = 0;
+};
+
+} // namespace rd::net

@@ -1,0 +1,86 @@
+#include "net/listener.h"
+
+#include "net/inboundconnection.h"
+#include "smtp/replies.h"
+#include "util/ids.h"
+
+#include <QTcpSocket>
+
+namespace rd::net {
+
+Listener::Listener(ListenerSettings settings, InboundHost *host, std::function<int()> activeSessions,
+                   QObject *parent)
+    : QObject(parent), m_settings(std::move(settings)), m_host(host), m_activeSessions(std::move(activeSessions))
+{
+    m_server.setMaxPendingConnections(1024);
+    connect(&m_server, &QTcpServer::newConnection, this, &Listener::onNewConnection);
+}
+
+Listener::~Listener()
+{
+    shutdown();
+}
+
+QString Listener::endpoint() const
+{
+    QHostAddress a(m_settings.config.address);
+    const QString host = a.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("[%1]").arg(a.toString())
+                                                                         : a.toString();
+    return QStringLiteral("%1:%2").arg(host).arg(m_settings.config.port);
+}
+
+bool Listener::listen()
+{
+    const QHostAddress addr(m_settings.config.address);
+    if (!m_server.listen(addr, m_settings.config.port)) {
+        m_error = QStringLiteral("%1: %2").arg(endpoint(), m_server.errorString());
+        return false;
+    }
+    return true;
+}
+
+void Listener::shutdown()
+{
+    m_server.close();
+    const auto conns = m_connections;
+    for (InboundConnection *c : conns)
+        c->shutdown();
+}
+
+void Listener::onNewConnection()
+{
+    while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+        if (m_activeSessions() >= m_settings.maxSessions) {
+            socket->write(smtp::formatReply(smtp::ReplyId::TooManySessions));
+            socket->disconnectFromHost();
+            connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            log::LogEvent e;
+            e.kind = log::LogKind::Session;
+            e.level = QStringLiteral("warning");
+            e.direction = QStringLiteral("in");
+            e.clientIp = util::normalizedAddress(socket->peerAddress()).toString();
+            e.replyCode = 421;
+            e.enhancedCode = QStringLiteral("4.3.2");
+            e.result = QStringLiteral("rejected");
+            e.rule = QStringLiteral("smtp.max_sessions");
+            e.message = QStringLiteral("too many sessions");
+            m_host->log(e);
+            continue;
+        }
+        const QHostAddress peer = util::normalizedAddress(socket->peerAddress());
+        smtp::SessionConfig cfg;
+        cfg.hostname = m_host->hostname();
+        cfg.sessionId = util::newSessionId();
+        cfg.clientIp = peer.toString();
+        cfg.relayAllowed = m_settings.allow.matches(peer) && !m_settings.deny.matches(peer);
+        cfg.acceptedDomains = m_settings.acceptedDomains;
+        cfg.limits = m_settings.limits;
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        auto *conn = new InboundConnection(socket, cfg, m_host, m_settings.idleTimeoutMs, this);
+        m_connections.insert(conn);
+        connect(conn, &InboundConnection::finished, this, [this, conn] { m_connections.remove(conn); });
+        conn->start();
+    }
+}
+
+} // namespace rd::net

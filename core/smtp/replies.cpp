@@ -1,0 +1,149 @@
+#include "smtp/replies.h"
+
+#include <array>
+#include <cstring>
+
+namespace rd::smtp {
+
+namespace {
+
+using R = ReplyId;
+
+// The reply table. Rows must stay in ReplyId order (checked at compile time).
+// ESC: RFC 3463 / RFC 5248. No ESC on the greeting, the EHLO/HELO reply
+// (RFC 2034 section 3) and the 354 intermediate reply.
+constexpr std::array<ReplySpec, static_cast<size_t>(ReplyId::Count)> kReplies{{
+    // id                          code  esc      text                                                   rfc
+    {R::Greeting,                  220, "",      "%1 ESMTP RelayDesk",                                  "RFC 5321 4.3.1"},
+    {R::EhloOk,                    250, "",      "%1",                                                  "RFC 5321 4.1.1.1"},
+    {R::HeloOk,                    250, "",      "%1",                                                  "RFC 5321 4.1.1.1"},
+    {R::Bye,                       221, "2.0.0", "Bye",                                                 "RFC 5321 4.1.1.10"},
+
+    {R::MailOk,                    250, "2.1.0", "Sender OK",                                           "RFC 5321 4.1.1.2"},
+    {R::RcptOk,                    250, "2.1.5", "Recipient OK",                                        "RFC 5321 4.1.1.3"},
+    {R::DataStart,                 354, "",      "End data with <CR><LF>.<CR><LF>",                     "RFC 5321 4.1.1.4"},
+    {R::MessageQueued,             250, "2.0.0", "Ok: queued as %1",                                    "RFC 5321 4.1.1.4"},
+    {R::RsetOk,                    250, "2.0.0", "Ok",                                                  "RFC 5321 4.1.1.5"},
+    {R::NoopOk,                    250, "2.0.0", "Ok",                                                  "RFC 5321 4.1.1.9"},
+    {R::VrfyCannotVerify,          252, "2.5.2", "Cannot VRFY user, but will accept message",           "RFC 5321 3.5.3"},
+    {R::Help,                      214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP",
+                                                                                                        "RFC 5321 4.1.1.8"},
+
+    {R::CommandUnrecognized,       500, "5.5.2", "Command unrecognized",                                "RFC 5321 4.2.4"},
+    {R::CommandLineTooLong,        500, "5.5.2", "Line too long",                                       "RFC 5321 4.5.3.1.4"},
+    {R::CommandInvalidCharacters,  500, "5.5.2", "Invalid characters in command",                       "RFC 5321 4.1.1"},
+    {R::SyntaxError,               501, "5.5.4", "Syntax error in parameters or arguments",             "RFC 5321 4.2.2"},
+    {R::HeloSyntax,                501, "5.5.4", "Syntax: %1 hostname",                                 "RFC 5321 4.1.1.1"},
+    {R::MailSyntax,                501, "5.5.4", "Syntax: MAIL FROM:<address>",                         "RFC 5321 4.1.1.2"},
+    {R::RcptSyntax,                501, "5.5.4", "Syntax: RCPT TO:<address>",                           "RFC 5321 4.1.1.3"},
+    {R::ParamSyntax,               501, "5.5.4", "Syntax error in parameters",                          "RFC 5321 4.1.2"},
+    {R::BadSizeParam,              501, "5.5.4", "Bad message size syntax",                             "RFC 1870 6"},
+    {R::BadBodyParam,              501, "5.5.4", "Bad BODY keyword value",                              "RFC 6152 2"},
+    {R::PathTooLong,               501, "5.5.4", "Path too long",                                       "RFC 5321 4.5.3.1.3"},
+    {R::BadSenderAddress,          501, "5.1.7", "Bad sender address syntax",                           "RFC 3463 3.2"},
+    {R::BadRecipientAddress,       501, "5.1.3", "Bad recipient address syntax",                        "RFC 3463 3.2"},
+    {R::CommandNotImplemented,     502, "5.5.1", "Command not implemented",                             "RFC 5321 4.2.4"},
+    {R::ExpnDisabled,              502, "5.5.1", "EXPN not available",                                  "RFC 5321 3.5.2"},
+    {R::BadSequence,               503, "5.5.1", "Bad sequence of commands",                            "RFC 5321 4.3.2"},
+    {R::UnknownParameter,          555, "5.5.4", "MAIL FROM/RCPT TO parameters not recognized or not implemented",
+                                                                                                        "RFC 5321 4.1.1.11"},
+
+    {R::RelayDenied,               554, "5.7.1", "Relay access denied",                                 "RFC 5321 3.6.2"},
+    {R::RoutingDenied,             554, "5.7.1", "Relay access denied",                                 "RFC 5321 3.6.2"},
+    {R::TooManyRecipients,         452, "4.5.3", "Too many recipients",                                 "RFC 5321 4.5.3.1.10"},
+    {R::NoValidRecipients,         554, "5.5.1", "No valid recipients",                                 "RFC 5321 3.3"},
+    {R::MessageTooBig,             552, "5.3.4", "Message size exceeds fixed limit",                    "RFC 1870 6"},
+    {R::BareLineEnding,            550, "5.6.0", "Message refused: bare CR or LF in message content",   "RFC 5321 2.3.8"},
+    {R::DataLineTooLong,           550, "5.6.0", "Message refused: line too long",                      "RFC 5321 4.5.3.1.6"},
+    {R::QueueTemporaryFailure,     451, "4.3.0", "Error: queue file write error",                       "RFC 5321 4.2.3"},
+    {R::QueuePermanentFailure,     554, "5.3.0", "Error: transaction failed",                           "RFC 5321 4.2.3"},
+
+    {R::TooManyErrors,             421, "4.7.0", "Too many errors",                                     "RFC 5321 4.2.3"},
+    {R::TooManyMessages,           421, "4.7.0", "Too many messages in this session",                   "RFC 5321 4.2.3"},
+    {R::TooManySessions,           421, "4.3.2", "Too many sessions, try again later",                  "RFC 5321 3.8"},
+    {R::Timeout,                   421, "4.4.2", "%1 Error: timeout exceeded",                          "RFC 5321 4.5.3.2"},
+    {R::ShuttingDown,              421, "4.3.2", "Service shutting down",                               "RFC 5321 3.8"},
+}};
+
+constexpr bool tableInIdOrder()
+{
+    for (size_t i = 0; i < kReplies.size(); ++i) {
+        if (static_cast<size_t>(kReplies[i].id) != i)
+            return false;
+    }
+    return true;
+}
+static_assert(tableInIdOrder(), "kReplies rows must be in ReplyId order, one per id");
+
+void appendCode(QByteArray &out, int code, char sep)
+{
+    const char digits[4] = {char('0' + code / 100), char('0' + code / 10 % 10), char('0' + code % 10), sep};
+    out.append(digits, 4);
+}
+
+// Appends `text` with its "%1" replaced by a sanitised `extra`.
+void appendText(QByteArray &out, const char *text, QByteArrayView extra)
+{
+    const char *hole = std::strstr(text, "%1");
+    if (!hole) {
+        out.append(text);
+        return;
+    }
+    out.append(text, hole - text);
+    for (char c : extra) {
+        const auto u = static_cast<unsigned char>(c);
+        out.append((u < 0x20 || u == 0x7f) ? '?' : c);
+    }
+    out.append(hole + 2);
+}
+
+void appendLine(QByteArray &out, const ReplySpec &spec, char sep, const char *text, QByteArrayView extra)
+{
+    appendCode(out, spec.code, sep);
+    if (spec.enhanced[0] != '\0') {
+        out.append(spec.enhanced);
+        out.append(' ');
+    }
+    appendText(out, text, extra);
+    out.append("\r\n", 2);
+}
+
+} // namespace
+
+const ReplySpec &replySpec(ReplyId id)
+{
+    const auto index = static_cast<size_t>(id);
+    Q_ASSERT(index < kReplies.size());
+    return kReplies[index < kReplies.size() ? index : 0];
+}
+
+std::span<const ReplySpec> allReplySpecs()
+{
+    return {kReplies.data(), kReplies.size()};
+}
+
+void appendReply(QByteArray &out, ReplyId id, QByteArrayView extra)
+{
+    appendLine(out, replySpec(id), ' ', replySpec(id).text, extra);
+}
+
+QByteArray formatReply(ReplyId id, QByteArrayView extra)
+{
+    QByteArray out;
+    appendReply(out, id, extra);
+    return out;
+}
+
+QByteArray formatMultilineReply(ReplyId id, QByteArrayView extra, const QList<QByteArray> &lines)
+{
+    const ReplySpec &spec = replySpec(id);
+    QByteArray out;
+    appendLine(out, spec, lines.isEmpty() ? ' ' : '-', spec.text, extra);
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        // Extension lines are ours (no "%1"); sanitise them through `extra` anyway.
+        appendLine(out, spec, i + 1 == lines.size() ? ' ' : '-', "%1", lines[i]);
+    }
+    return out;
+}
+
+} // namespace rd::smtp

@@ -1,0 +1,94 @@
+#pragma once
+// Every reply the SMTP server sends: code, enhanced status code, text, RFC.
+// One table (replies.cpp) so that wording and codes are reviewed in one place.
+// Thread: all functions are pure and reentrant.
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+
+#include <span>
+
+namespace rd::smtp {
+
+enum class ReplyId {
+    // Session and greeting
+    Greeting,                 // 220 <host> ESMTP RelayDesk
+    EhloOk,                   // 250-<host> (first line of the EHLO reply)
+    HeloOk,                   // 250 <host>
+    Bye,                      // 221 2.0.0
+    // Transaction
+    MailOk,                   // 250 2.1.0
+    RcptOk,                   // 250 2.1.5
+    DataStart,                // 354
+    MessageQueued,            // 250 2.0.0 Ok: queued as <id>
+    RsetOk,                   // 250 2.0.0
+    NoopOk,                   // 250 2.0.0
+    VrfyCannotVerify,         // 252 2.5.2
+    Help,                     // 214 2.0.0
+    // Command errors
+    CommandUnrecognized,      // 500 5.5.2
+    CommandLineTooLong,       // 500 5.5.2
+    CommandInvalidCharacters, // 500 5.5.2 (NUL, control or non-ASCII bytes)
+    SyntaxError,              // 501 5.5.4 (arguments where none allowed, ...)
+    HeloSyntax,               // 501 5.5.4 Syntax: EHLO hostname
+    MailSyntax,               // 501 5.5.4 Syntax: MAIL FROM:<address>
+    RcptSyntax,               // 501 5.5.4 Syntax: RCPT TO:<address>
+    ParamSyntax,              // 501 5.5.4 bad esmtp-keyword / value
+    BadSizeParam,             // 501 5.5.4
+    BadBodyParam,             // 501 5.5.4
+    PathTooLong,              // 501 5.5.4 (more than 256 octets)
+    BadSenderAddress,         // 501 5.1.7
+    BadRecipientAddress,      // 501 5.1.3
+    CommandNotImplemented,    // 502 5.5.1 (STARTTLS, AUTH, BDAT for now)
+    ExpnDisabled,             // 502 5.5.1
+    BadSequence,              // 503 5.5.1
+    UnknownParameter,         // 555 5.5.4
+    // Policy and limits
+    RelayDenied,              // 554 5.7.1
+    RoutingDenied,            // 554 5.7.1 (%, ! or quoted @ in the local part)
+    TooManyRecipients,        // 452 4.5.3
+    NoValidRecipients,        // 554 5.5.1
+    MessageTooBig,            // 552 5.3.4
+    BareLineEnding,           // 550 5.6.0 (SMTP smuggling policy)
+    DataLineTooLong,          // 550 5.6.0
+    QueueTemporaryFailure,    // 451 4.3.0
+    QueuePermanentFailure,    // 554 5.3.0
+    // Closing the channel (all followed by a Close action)
+    TooManyErrors,            // 421 4.7.0
+    TooManyMessages,          // 421 4.7.0
+    TooManySessions,          // 421 4.3.2 (sent by the listener, not the session)
+    Timeout,                  // 421 4.4.2
+    ShuttingDown,             // 421 4.3.2
+
+    Count // keep last
+};
+
+struct ReplySpec {
+    ReplyId id;
+    int code;             // 3-digit basic reply code (RFC 5321 4.2)
+    const char *enhanced; // RFC 3463 status code, "" where ESC are not used (220, EHLO/HELO, 354)
+    const char *text;     // may contain one "%1", filled with formatReply()'s `extra`
+    const char *rfc;      // where the reply is specified, e.g. "RFC 5321 4.2.2"
+};
+
+// The spec of one reply. Never fails for a valid id.
+const ReplySpec &replySpec(ReplyId id);
+
+// The whole table, in ReplyId order (for tests and documentation).
+std::span<const ReplySpec> allReplySpecs();
+
+// "code esc text\r\n" (or "code text\r\n" without ESC); the text's "%1" is
+// replaced by `extra` with CR, LF and other control bytes replaced by '?'.
+QByteArray formatReply(ReplyId id, QByteArrayView extra = {});
+
+// Same as formatReply() but appends to `out` (no temporary allocation).
+void appendReply(QByteArray &out, ReplyId id, QByteArrayView extra = {});
+
+// Multi-line reply (RFC 5321 4.2.1): the first line is `id`'s text with
+// `extra`, then one line per entry of `lines`; every line but the last uses
+// "code-", the last "code ". Each line carries the ESC if the spec has one.
+// Used for EHLO: 250-host / 250-PIPELINING / ... / 250 ENHANCEDSTATUSCODES.
+QByteArray formatMultilineReply(ReplyId id, QByteArrayView extra, const QList<QByteArray> &lines);
+
+} // namespace rd::smtp

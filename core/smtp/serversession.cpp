@@ -1,0 +1,607 @@
+#include "smtp/serversession.h"
+
+#include "smtp/parser.h"
+#include "smtp/replies.h"
+
+#include <QSet>
+
+#include <cstring>
+#include <optional>
+
+namespace rd::smtp {
+
+namespace {
+
+// Greeted: banner sent, no EHLO/HELO yet. Helo: no transaction. Mail: MAIL
+// accepted, no recipient yet. Rcpt: at least one recipient. Data: between 354
+// and the final dot. WaitCommit: EndMessage emitted, waiting for
+// commitFinished(); input is held. Closed: Close emitted, input ignored.
+enum class State { Greeted, Helo, Mail, Rcpt, Data, WaitCommit, Closed };
+
+enum StateBits : unsigned {
+    InGreeted = 1u << 0,
+    InHelo = 1u << 1,
+    InMail = 1u << 2,
+    InRcpt = 1u << 3,
+    InAny = InGreeted | InHelo | InMail | InRcpt,
+};
+
+unsigned stateBit(State s)
+{
+    switch (s) {
+    case State::Greeted: return InGreeted;
+    case State::Helo: return InHelo;
+    case State::Mail: return InMail;
+    case State::Rcpt: return InRcpt;
+    default: return 0;
+    }
+}
+
+// What a command may carry after its verb.
+enum class Args {
+    None,     // anything after the verb: the row's argError (501)
+    Required, // nothing after the verb: the row's argError (501)
+    Any,      // ignored or optional
+};
+
+bool isAsciiDigits(QByteArrayView s)
+{
+    if (s.isEmpty())
+        return false;
+    for (char c : s) {
+        if (c < '0' || c > '9')
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+struct ServerSession::Impl {
+    using Proceed = void (Impl::*)(const Command &, Output &);
+    struct Row {
+        Verb verb;
+        unsigned states;  // states in which the verb is valid; otherwise 503 5.5.1
+        Args args;
+        ReplyId argError; // reply when `args` is violated
+        Proceed proceed;  // further checks (exact 4xx/5xx), then the transition
+    };
+    static const Row kTable[];
+
+    SessionConfig config;
+    QByteArray hostname;
+    QSet<QByteArray> acceptedDomains; // ASCII lower case, trailing dots kept
+    State state = State::Greeted;
+    Envelope envelope;
+    int errors = 0;
+    int messagesAccepted = 0;
+    int lastReplyCode = 0;
+
+    QByteArray line;          // the partial line of the current phase (bounded)
+    bool discardLine = false; // skipping the rest of an over-long line up to LF
+    bool discardLastCr = false;
+
+    // Data phase
+    bool prevCrlf = true;     // the previous data line ended with CRLF
+    bool messageOpen = false; // BeginMessage emitted, no EndMessage/AbortMessage yet
+    qint64 dataSize = 0;
+    std::optional<ReplyId> dataError; // first violation; content no longer forwarded
+    QByteArray chunk;         // content collected during one feed()
+
+    QByteArray held;          // input received while waiting for commitFinished()
+    QByteArray currentCommand; // the command being answered (for Rejection records)
+
+    explicit Impl(SessionConfig c) : config(std::move(c))
+    {
+        hostname = config.hostname.trimmed().toUtf8();
+        if (hostname.isEmpty())
+            hostname = "localhost";
+        for (const QString &domain : std::as_const(config.acceptedDomains))
+            acceptedDomains.insert(domain.trimmed().toLower().toUtf8());
+    }
+
+    // ---- replies and closing ----
+    void reply(Output &out, ReplyId id, QByteArrayView extra = {})
+    {
+        const qsizetype start = out.replies.size();
+        appendReply(out.replies, id, extra);
+        lastReplyCode = replySpec(id).code;
+        if (lastReplyCode >= 400)
+            out.rejections.push_back({lastReplyCode, out.replies.mid(start).trimmed(), currentCommand});
+    }
+
+    // A reply to a client error: counted; at maxErrors the session closes.
+    void reject(Output &out, ReplyId id, QByteArrayView extra = {})
+    {
+        reply(out, id, extra);
+        if (++errors >= config.limits.maxErrors) {
+            reply(out, ReplyId::TooManyErrors);
+            close(out);
+        }
+    }
+
+    void close(Output &out)
+    {
+        if (messageOpen)
+            out.actions.push_back({ActionKind::AbortMessage, {}});
+        messageOpen = false;
+        state = State::Closed;
+        line.clear();
+        chunk.clear();
+        held.clear();
+        out.actions.push_back({ActionKind::Close, {}});
+    }
+
+    void resetTransaction()
+    {
+        envelope.mailFrom.clear();
+        envelope.mailParams.clear();
+        envelope.rcptTo.clear();
+        envelope.rcptParams.clear();
+    }
+
+    // ---- input ----
+    void consume(QByteArrayView in, Output &out)
+    {
+        while (!in.isEmpty()) {
+            qsizetype used = 0;
+            switch (state) {
+            case State::Closed:
+                return;
+            case State::WaitCommit:
+                held.append(in.data(), in.size());
+                return;
+            case State::Data:
+                used = consumeData(in, out);
+                break;
+            default:
+                used = consumeCommand(in, out);
+                break;
+            }
+            in = in.sliced(used);
+        }
+    }
+
+    // Consumes at most one command line; returns the bytes used.
+    qsizetype consumeCommand(QByteArrayView in, Output &out)
+    {
+        const qsizetype maxLine = config.limits.maxCommandLine;
+        const auto *lf = static_cast<const char *>(std::memchr(in.data(), '\n', size_t(in.size())));
+        if (!lf) {
+            if (!discardLine) {
+                if (line.size() + in.size() + 1 > maxLine) {
+                    discardLine = true; // reply when the LF arrives
+                    line.clear();
+                } else {
+                    line.append(in.data(), in.size());
+                }
+            }
+            return in.size();
+        }
+        const qsizetype len = lf - in.data();
+        if (discardLine) {
+            discardLine = false;
+            reject(out, ReplyId::CommandLineTooLong);
+            return len + 1;
+        }
+        QByteArrayView text = in.first(len);
+        if (!line.isEmpty()) {
+            line.append(in.data(), len);
+            text = line;
+        }
+        if (text.size() + 1 > maxLine) {
+            reject(out, ReplyId::CommandLineTooLong);
+        } else {
+            if (text.endsWith('\r'))
+                text.chop(1); // CRLF; a bare LF is tolerated for commands
+            processCommand(text, out);
+        }
+        line.resize(0);
+        return len + 1;
+    }
+
+    void processCommand(QByteArrayView text, Output &out)
+    {
+        currentCommand.clear();
+        for (char c : text.first(std::min<qsizetype>(text.size(), 200))) {
+            const auto u = static_cast<unsigned char>(c);
+            currentCommand.append((u < 0x20 || u >= 0x7f) ? '?' : c);
+        }
+        if (currentCommand.size() >= 4 && currentCommand.left(4).toUpper() == "AUTH") {
+            // Never log credentials: keep "AUTH <mechanism>" only.
+            const qsizetype sp = currentCommand.indexOf(' ', 5);
+            if (sp > 0)
+                currentCommand = currentCommand.left(sp) + " [redacted]";
+        }
+        for (char c : text) {
+            const auto u = static_cast<unsigned char>(c);
+            if ((u < 0x20 && c != '\t') || u >= 0x7f) {
+                reject(out, ReplyId::CommandInvalidCharacters);
+                return;
+            }
+        }
+        const Command cmd = parseCommand(text);
+        const Row *row = &kTable[0];
+        while (row->verb != cmd.verb && row->verb != Verb::Unknown)
+            ++row;
+        if (!(row->states & stateBit(state))) {
+            reject(out, ReplyId::BadSequence); // the one central 503
+            return;
+        }
+        if ((row->args == Args::None && !cmd.arg.isEmpty())
+            || (row->args == Args::Required && cmd.arg.isEmpty())) {
+            reject(out, row->argError, verbName(cmd.verb));
+            return;
+        }
+        (this->*row->proceed)(cmd, out);
+    }
+
+    // ---- commands: check, then proceed ----
+    void onHelo(const Command &cmd, Output &out)
+    {
+        if (!isValidHeloName(cmd.arg)) {
+            reject(out, ReplyId::HeloSyntax, verbName(cmd.verb));
+            return;
+        }
+        resetTransaction(); // RFC 5321 4.1.4
+        envelope.helo = cmd.arg;
+        envelope.esmtp = cmd.verb == Verb::Ehlo;
+        state = State::Helo;
+        if (!envelope.esmtp) {
+            reply(out, ReplyId::HeloOk, hostname);
+            return;
+        }
+        const QList<QByteArray> extensions = {
+            "PIPELINING",
+            "SIZE " + QByteArray::number(config.limits.maxMessageSize),
+            "8BITMIME",
+            "ENHANCEDSTATUSCODES",
+        };
+        out.replies += formatMultilineReply(ReplyId::EhloOk, hostname, extensions);
+        lastReplyCode = replySpec(ReplyId::EhloOk).code;
+    }
+
+    void onMail(const Command &cmd, Output &out)
+    {
+        if (messagesAccepted >= config.limits.maxMessagesPerSession) {
+            reply(out, ReplyId::TooManyMessages);
+            close(out);
+            return;
+        }
+        PathResult r = parseMailFrom(cmd.arg);
+        if (!r.ok()) {
+            reject(out, *r.error);
+            return;
+        }
+        for (const Param &p : std::as_const(r.params)) {
+            if (p.key == "SIZE") {
+                if (!isAsciiDigits(p.value)) {
+                    reject(out, ReplyId::BadSizeParam);
+                    return;
+                }
+                QByteArrayView digits = p.value;
+                while (digits.size() > 1 && digits.front() == '0')
+                    digits = digits.sliced(1);
+                if (digits.size() > 18 || digits.toLongLong() > config.limits.maxMessageSize) {
+                    reject(out, ReplyId::MessageTooBig); // RFC 1870 6
+                    return;
+                }
+            } else if (p.key == "BODY") {
+                const QByteArray body = p.value.toUpper();
+                if (body != "7BIT" && body != "8BITMIME") {
+                    reject(out, ReplyId::BadBodyParam);
+                    return;
+                }
+            } else {
+                reject(out, ReplyId::UnknownParameter);
+                return;
+            }
+        }
+        envelope.mailFrom = std::move(r.address);
+        envelope.mailParams = std::move(r.params);
+        state = State::Mail;
+        reply(out, ReplyId::MailOk);
+    }
+
+    // Relay policy: nullopt when `address` may be accepted.
+    std::optional<ReplyId> relayCheck(QByteArrayView address) const
+    {
+        const QByteArray domain = domainOf(address);
+        if (domain.isEmpty())
+            return std::nullopt; // <postmaster>
+        const bool accepted = !domain.startsWith('[') && acceptedDomains.contains(domain);
+        if (accepted) {
+            // Sender-specified routing to a domain of ours (Postfix allow_untrusted_routing=no).
+            const QByteArrayView local = localPartOf(address);
+            if (local.contains('%') || local.contains('!')
+                || (local.startsWith('"') && local.contains('@')))
+                return ReplyId::RoutingDenied;
+            return std::nullopt;
+        }
+        if (config.relayAllowed)
+            return std::nullopt;
+        return ReplyId::RelayDenied;
+    }
+
+    void onRcpt(const Command &cmd, Output &out)
+    {
+        if (envelope.rcptTo.size() >= config.limits.maxRecipients) {
+            reply(out, ReplyId::TooManyRecipients); // 4xx: not counted as an error
+            return;
+        }
+        PathResult r = parseRcptTo(cmd.arg);
+        if (!r.ok()) {
+            reject(out, *r.error);
+            return;
+        }
+        if (!r.params.isEmpty()) {
+            reject(out, ReplyId::UnknownParameter);
+            return;
+        }
+        if (const auto denial = relayCheck(r.address)) {
+            reject(out, *denial);
+            return;
+        }
+        envelope.rcptTo.append(std::move(r.address));
+        envelope.rcptParams.append(std::move(r.params));
+        state = State::Rcpt;
+        reply(out, ReplyId::RcptOk);
+    }
+
+    void onData(const Command &, Output &out)
+    {
+        if (envelope.rcptTo.isEmpty()) {
+            reject(out, ReplyId::NoValidRecipients);
+            return;
+        }
+        state = State::Data;
+        prevCrlf = true; // the 354 counts as the CRLF before the first line
+        messageOpen = true;
+        dataSize = 0;
+        dataError.reset();
+        discardLine = false;
+        out.actions.push_back({ActionKind::BeginMessage, {}});
+        reply(out, ReplyId::DataStart);
+    }
+
+    void onRset(const Command &, Output &out)
+    {
+        resetTransaction();
+        state = envelope.helo.isEmpty() ? State::Greeted : State::Helo;
+        reply(out, ReplyId::RsetOk);
+    }
+
+    void onNoop(const Command &, Output &out) { reply(out, ReplyId::NoopOk); }
+    void onVrfy(const Command &, Output &out) { reply(out, ReplyId::VrfyCannotVerify); }
+    void onHelp(const Command &, Output &out) { reply(out, ReplyId::Help); }
+    void onExpn(const Command &, Output &out) { reject(out, ReplyId::ExpnDisabled); }
+    void onNotImplemented(const Command &, Output &out) { reject(out, ReplyId::CommandNotImplemented); }
+    void onUnknown(const Command &, Output &out) { reject(out, ReplyId::CommandUnrecognized); }
+
+    void onQuit(const Command &, Output &out)
+    {
+        reply(out, ReplyId::Bye);
+        close(out);
+    }
+
+    // ---- data phase ----
+    // Consumes data lines until the end of the input or the final dot;
+    // returns the bytes used. Content goes out as one MessageData per call.
+    qsizetype consumeData(QByteArrayView in, Output &out)
+    {
+        const char *p = in.data();
+        const qsizetype n = in.size();
+        qsizetype pos = 0;
+        bool ended = false;
+        if (!dataError)
+            chunk.reserve(n);
+        while (pos < n) {
+            const auto *lf = static_cast<const char *>(std::memchr(p + pos, '\n', size_t(n - pos)));
+            if (discardLine) { // inside an over-long line: skip to its LF
+                if (!lf) {
+                    discardLastCr = p[n - 1] == '\r';
+                    pos = n;
+                    break;
+                }
+                const qsizetype e = lf - p;
+                prevCrlf = e > pos ? p[e - 1] == '\r' : discardLastCr;
+                discardLine = false;
+                pos = e + 1;
+                continue;
+            }
+            if (!lf) { // a partial line: keep it, unless it is already too long
+                line.append(p + pos, n - pos);
+                const qsizetype minLength = line.size() + 1 - (line.front() == '.' ? 1 : 0);
+                if (minLength > config.limits.maxTextLine) {
+                    discardLastCr = line.back() == '\r';
+                    discardLine = true;
+                    line.clear();
+                    dataViolation(ReplyId::DataLineTooLong, out);
+                }
+                pos = n;
+                break;
+            }
+            const qsizetype e = lf - p;
+            QByteArrayView text = in.sliced(pos, e + 1 - pos);
+            if (!line.isEmpty()) {
+                line.append(text.data(), text.size());
+                text = line;
+            }
+            pos = e + 1;
+            ended = dataLine(text, out);
+            line.resize(0);
+            if (ended)
+                break;
+        }
+        if (ended)
+            endOfData(out);
+        else
+            flushChunk(out);
+        return pos;
+    }
+
+    // One complete line including its LF. True for the final "." line.
+    bool dataLine(QByteArrayView text, Output &out)
+    {
+        const qsizetype n = text.size();
+        const bool crlf = n >= 2 && text[n - 2] == '\r';
+        if (prevCrlf && crlf && n == 3 && text[0] == '.')
+            return true; // CRLF "." CRLF, and nothing else, ends the data
+        if (!dataError) {
+            const qsizetype bodyLength = n - (crlf ? 2 : 1);
+            if (!crlf || std::memchr(text.data(), '\r', size_t(bodyLength))) {
+                dataViolation(ReplyId::BareLineEnding, out);
+            } else {
+                const qsizetype skip = text[0] == '.' ? 1 : 0; // RFC 5321 4.5.2
+                const qsizetype length = n - skip;
+                if (length > config.limits.maxTextLine) {
+                    dataViolation(ReplyId::DataLineTooLong, out);
+                } else if ((dataSize += length) > config.limits.maxMessageSize) {
+                    dataViolation(ReplyId::MessageTooBig, out);
+                } else {
+                    chunk.append(text.data() + skip, length);
+                }
+            }
+        }
+        prevCrlf = crlf;
+        return false;
+    }
+
+    // Stops forwarding content; the reply waits for the final dot.
+    void dataViolation(ReplyId id, Output &out)
+    {
+        if (dataError)
+            return;
+        dataError = id;
+        chunk.clear();
+        if (messageOpen) {
+            out.actions.push_back({ActionKind::AbortMessage, {}});
+            messageOpen = false;
+        }
+    }
+
+    void flushChunk(Output &out)
+    {
+        if (chunk.isEmpty())
+            return;
+        out.actions.push_back({ActionKind::MessageData, std::move(chunk)});
+        chunk = QByteArray();
+    }
+
+    void endOfData(Output &out)
+    {
+        discardLine = false;
+        if (dataError) {
+            const ReplyId error = *dataError;
+            dataError.reset();
+            resetTransaction();
+            state = State::Helo;
+            reject(out, error);
+            return;
+        }
+        flushChunk(out);
+        messageOpen = false;
+        state = State::WaitCommit;
+        out.actions.push_back({ActionKind::EndMessage, {}});
+    }
+};
+
+// The transition table: which command is valid in which state, what it
+// may carry, and who proceeds. No matching state gives 503 5.5.1.
+//
+//   command          Greeted Helo Mail Rcpt   args      proceed -> next state
+//   EHLO, HELO          x     x    x    x     required  Helo (transaction reset)
+//   MAIL                      x               required  Mail (421 + close past maxMessagesPerSession)
+//   RCPT                           x    x     required  Rcpt (554 relay, 452 limit)
+//   DATA                           x    x     none      Data after 354 (554 without recipients)
+//   RSET                x     x    x    x     none      Greeted or Helo
+//   NOOP VRFY HELP      x     x    x    x     any       (unchanged)
+//   QUIT                x     x    x    x     any       Closed
+//   EXPN STARTTLS AUTH BDAT, unknown: 502/500 in every state
+// Data and WaitCommit take no commands; Closed ignores input.
+const ServerSession::Impl::Row ServerSession::Impl::kTable[] = {
+    {Verb::Ehlo, InAny, Args::Required, ReplyId::HeloSyntax, &Impl::onHelo},
+    {Verb::Helo, InAny, Args::Required, ReplyId::HeloSyntax, &Impl::onHelo},
+    {Verb::Mail, InHelo, Args::Required, ReplyId::MailSyntax, &Impl::onMail},
+    {Verb::Rcpt, InMail | InRcpt, Args::Required, ReplyId::RcptSyntax, &Impl::onRcpt},
+    {Verb::Data, InMail | InRcpt, Args::None, ReplyId::SyntaxError, &Impl::onData},
+    {Verb::Rset, InAny, Args::None, ReplyId::SyntaxError, &Impl::onRset},
+    {Verb::Noop, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onNoop},
+    {Verb::Quit, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onQuit},
+    {Verb::Vrfy, InAny, Args::Required, ReplyId::SyntaxError, &Impl::onVrfy},
+    {Verb::Expn, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onExpn},
+    {Verb::Help, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onHelp},
+    {Verb::StartTls, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onNotImplemented},
+    {Verb::Auth, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onNotImplemented},
+    {Verb::Bdat, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onNotImplemented},
+    {Verb::Unknown, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onUnknown}, // keep last
+};
+
+// ---- public API ----
+
+ServerSession::ServerSession(SessionConfig config)
+    : d(std::make_unique<Impl>(std::move(config)))
+{
+}
+
+ServerSession::~ServerSession() = default;
+ServerSession::ServerSession(ServerSession &&) noexcept = default;
+ServerSession &ServerSession::operator=(ServerSession &&) noexcept = default;
+
+void ServerSession::start(Output &out)
+{
+    if (d->state == State::Closed)
+        return;
+    d->reply(out, ReplyId::Greeting, d->hostname);
+}
+
+void ServerSession::feed(QByteArrayView bytes, Output &out)
+{
+    if (d->state == State::Closed)
+        return;
+    d->consume(bytes, out);
+}
+
+void ServerSession::commitFinished(const CommitResult &result, Output &out)
+{
+    if (d->state != State::WaitCommit)
+        return; // e.g. closed by timeout()/shutdown() meanwhile
+    if (result.ok) {
+        ++d->messagesAccepted;
+        d->reply(out, ReplyId::MessageQueued, result.queueId.toUtf8());
+    } else {
+        d->reply(out, result.temporary ? ReplyId::QueueTemporaryFailure : ReplyId::QueuePermanentFailure);
+    }
+    d->resetTransaction();
+    d->state = State::Helo;
+    if (!d->held.isEmpty()) {
+        QByteArray pending;
+        pending.swap(d->held);
+        d->consume(pending, out);
+    }
+}
+
+void ServerSession::timeout(Output &out)
+{
+    if (d->state == State::Closed)
+        return;
+    d->reply(out, ReplyId::Timeout, d->hostname);
+    d->close(out);
+}
+
+void ServerSession::shutdown(Output &out)
+{
+    if (d->state == State::Closed)
+        return;
+    d->reply(out, ReplyId::ShuttingDown);
+    d->close(out);
+}
+
+bool ServerSession::waitingForCommit() const { return d->state == State::WaitCommit; }
+bool ServerSession::closed() const { return d->state == State::Closed; }
+const Envelope &ServerSession::envelope() const { return d->envelope; }
+const SessionConfig &ServerSession::config() const { return d->config; }
+int ServerSession::messagesAccepted() const { return d->messagesAccepted; }
+int ServerSession::lastReplyCode() const { return d->lastReplyCode; }
+
+} // namespace rd::smtp

@@ -1,0 +1,124 @@
+#pragma once
+// SMTP server session: a pure, socket-free state machine (RFC 5321).
+// Fed the client's bytes, it appends the replies to write and the actions the
+// caller must carry out (stream the body to the spool, commit, close).
+// Thread: used by one thread at a time; no I/O, no timers, no globals.
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <memory>
+#include <vector>
+
+namespace rd::smtp {
+
+struct SessionLimits {
+    int maxCommandLine = 512;        // octets incl. CRLF (RFC 5321 4.5.3.1.4)
+    int maxTextLine = 1000;          // octets incl. CRLF (RFC 5321 4.5.3.1.6)
+    qint64 maxMessageSize = 36700160; // octets of message content (SIZE)
+    int maxRecipients = 100;         // per transaction; more gets 452 4.5.3
+    int maxErrors = 10;              // bad commands before 421 and close
+    int maxMessagesPerSession = 1000;
+};
+
+struct SessionConfig {
+    QString hostname = QStringLiteral("localhost"); // our name in banner/EHLO
+    QString sessionId;               // for log lines
+    QString clientIp;                // textual peer address
+    bool relayAllowed = false;       // client may relay to any domain
+    QStringList acceptedDomains;     // domains accepted from anyone (lower case)
+    SessionLimits limits;
+};
+
+// A parsed ESMTP parameter (e.g. SIZE=1234, BODY=8BITMIME).
+struct Param {
+    QByteArray key;   // upper-cased
+    QByteArray value; // as given (may be empty)
+};
+
+// The transaction being received. Valid from MAIL until the message ends.
+struct Envelope {
+    QByteArray mailFrom;             // reverse-path without <>, empty for null sender
+    QList<Param> mailParams;
+    QList<QByteArray> rcptTo;        // forward-paths without <>
+    QList<QList<Param>> rcptParams;  // parallel to rcptTo
+    QByteArray helo;                 // EHLO/HELO argument
+    bool esmtp = false;              // EHLO (true) or HELO (false)
+};
+
+enum class ActionKind {
+    BeginMessage,  // 354 was sent: open a spool file for envelope()
+    MessageData,   // `data`: message content, dot-unstuffed, CRLF lines
+    EndMessage,    // end of data seen and content acceptable: commit it durably,
+                   // then call commitFinished(); the session waits meanwhile
+    AbortMessage,  // discard the spool file opened at BeginMessage
+    Close,         // close the connection after writing pending replies
+};
+
+struct Action {
+    ActionKind kind;
+    QByteArray data;
+};
+
+// A 4xx/5xx reply and the command it answered, for the log.
+struct Rejection {
+    int code = 0;
+    QByteArray reply;   // the reply line without CRLF
+    QByteArray command; // the client's command line (printable ASCII, at most 200
+                        // octets; empty for data-phase and session-level replies)
+};
+
+struct Output {
+    QByteArray replies;          // bytes for the socket, in order, CRLF-terminated
+    std::vector<Action> actions; // in order
+    std::vector<Rejection> rejections; // every 4xx/5xx reply in `replies`, in order
+    void clear() { replies.clear(); actions.clear(); rejections.clear(); }
+};
+
+struct CommitResult {
+    bool ok = false;
+    bool temporary = true;   // on failure: 451 4.3.0 (true) or 554 5.3.0 (false)
+    QString queueId;         // on success, quoted in the 250 reply
+    QString error;           // on failure, for the log
+};
+
+class ServerSession {
+public:
+    explicit ServerSession(SessionConfig config);
+    ~ServerSession();
+    ServerSession(ServerSession &&) noexcept;
+    ServerSession &operator=(ServerSession &&) noexcept;
+
+    // Appends the 220 greeting. Call once, first.
+    void start(Output &out);
+
+    // Consumes client bytes. Complete lines are processed in order (pipelining);
+    // a partial line is buffered. While waiting for commitFinished() the input
+    // is buffered, not processed. After Close, further input is ignored.
+    void feed(QByteArrayView bytes, Output &out);
+
+    // Resumes after an EndMessage action: 250 with the queue id, or 451/554.
+    // Then processes any input buffered meanwhile.
+    void commitFinished(const CommitResult &result, Output &out);
+
+    // Idle timeout: 421 4.4.2 and Close.
+    void timeout(Output &out);
+    // Server shutting down: 421 4.3.2 and Close.
+    void shutdown(Output &out);
+
+    bool waitingForCommit() const;
+    bool closed() const;
+    const Envelope &envelope() const;
+    const SessionConfig &config() const;
+    int messagesAccepted() const;
+    // Last reply code sent (e.g. 250), for logging.
+    int lastReplyCode() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace rd::smtp

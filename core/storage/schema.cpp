@@ -1,0 +1,98 @@
+#include "storage/schema.h"
+
+namespace rd::storage {
+namespace {
+
+// Config: settings are key/value rows (typed and bounded by core/config/settings.cpp);
+// list-valued things (listeners, accepted domains) get their own tables.
+const QVector<Migration> kConfig = {
+    {1,
+     {
+         QStringLiteral("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+         QStringLiteral("CREATE TABLE listeners (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                        " address TEXT NOT NULL, port INTEGER NOT NULL,"
+                        " relay_allow TEXT NOT NULL, relay_deny TEXT NOT NULL)"),
+         QStringLiteral("CREATE TABLE accepted_domains (domain TEXT PRIMARY KEY)"),
+     }},
+};
+
+// Queue index. The spool file is the durable truth for an accepted message;
+// these rows carry per-recipient delivery state and make the viewer fast.
+const QVector<Migration> kQueue = {
+    {1,
+     {
+         QStringLiteral("CREATE TABLE messages (queue_id TEXT PRIMARY KEY, sender TEXT NOT NULL,"
+                        " size BIGINT NOT NULL, received BIGINT NOT NULL, state INTEGER NOT NULL,"
+                        " attempts INTEGER NOT NULL DEFAULT 0, next_attempt BIGINT,"
+                        " last_error TEXT NOT NULL DEFAULT '', client_ip TEXT NOT NULL DEFAULT '',"
+                        " helo TEXT NOT NULL DEFAULT '', message_id TEXT NOT NULL DEFAULT '',"
+                        " subject TEXT NOT NULL DEFAULT '', rcpt_count INTEGER NOT NULL,"
+                        " rcpt_summary TEXT NOT NULL, body_offset BIGINT NOT NULL,"
+                        " eight_bit INTEGER NOT NULL DEFAULT 0)"),
+         QStringLiteral("CREATE INDEX messages_received ON messages (received, queue_id)"),
+         QStringLiteral("CREATE INDEX messages_state ON messages (state, received)"),
+         QStringLiteral("CREATE TABLE recipients (queue_id TEXT NOT NULL, idx INTEGER NOT NULL,"
+                        " address TEXT NOT NULL, state INTEGER NOT NULL,"
+                        " attempts INTEGER NOT NULL DEFAULT 0, last_reply TEXT NOT NULL DEFAULT '',"
+                        " PRIMARY KEY (queue_id, idx))"),
+         QStringLiteral("CREATE TABLE attempts (id INTEGER PRIMARY KEY, queue_id TEXT NOT NULL,"
+                        " ts BIGINT NOT NULL, host TEXT NOT NULL, result TEXT NOT NULL,"
+                        " reply TEXT NOT NULL)"),
+         QStringLiteral("CREATE INDEX attempts_queue ON attempts (queue_id, ts)"),
+     }},
+};
+
+// Log rows: one table of structured events (the log browser's source).
+const QVector<Migration> kLog = {
+    {1,
+     {
+         QStringLiteral("CREATE TABLE events (id INTEGER PRIMARY KEY, ts BIGINT NOT NULL,"
+                        " kind INTEGER NOT NULL, level TEXT NOT NULL, session_id TEXT NOT NULL,"
+                        " direction TEXT NOT NULL, client_ip TEXT NOT NULL,"
+                        " client_name TEXT NOT NULL, user TEXT NOT NULL, helo TEXT NOT NULL,"
+                        " sender TEXT NOT NULL, recipients TEXT NOT NULL, queue_id TEXT NOT NULL,"
+                        " reply_code INTEGER NOT NULL, enhanced_code TEXT NOT NULL,"
+                        " bytes BIGINT NOT NULL, tls_version TEXT NOT NULL,"
+                        " tls_cipher TEXT NOT NULL, duration_ms BIGINT NOT NULL,"
+                        " result TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL)"),
+         QStringLiteral("CREATE INDEX events_ts ON events (ts)"),
+         QStringLiteral("CREATE INDEX events_queue ON events (queue_id)"),
+         QStringLiteral("CREATE INDEX events_session ON events (session_id)"),
+     }},
+};
+
+} // namespace
+
+const QVector<Migration> &migrations(DbKind kind)
+{
+    switch (kind) {
+    case DbKind::Config:
+        return kConfig;
+    case DbKind::Queue:
+        return kQueue;
+    case DbKind::Log:
+        return kLog;
+    }
+    return kConfig;
+}
+
+int latestVersion(DbKind kind)
+{
+    const auto &m = migrations(kind);
+    return m.isEmpty() ? 0 : m.last().version;
+}
+
+QString fileName(DbKind kind)
+{
+    switch (kind) {
+    case DbKind::Config:
+        return QStringLiteral("config.db");
+    case DbKind::Queue:
+        return QStringLiteral("queue.db");
+    case DbKind::Log:
+        return QStringLiteral("log.db");
+    }
+    return {};
+}
+
+} // namespace rd::storage

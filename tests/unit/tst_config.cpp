@@ -1,0 +1,138 @@
+// Settings registry, JSON import/export and the config database.
+#include "config/configjson.h"
+#include "config/configstore.h"
+#include "config/settings.h"
+
+#include <QFile>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace rd::config;
+
+class TestConfig : public QObject {
+    Q_OBJECT
+private slots:
+    void keysAreUniqueAndDefaultsValid()
+    {
+        QSet<QString> seen;
+        for (const SettingDef &d : allSettings()) {
+            QVERIFY2(!seen.contains(d.key), qPrintable(d.key));
+            seen.insert(d.key);
+            QVariant out;
+            QString error;
+            QVERIFY2(validateSetting(d, d.defaultValue, &out, &error), qPrintable(d.key + QLatin1String(": ") + error));
+        }
+        QVERIFY(seen.size() >= 10);
+    }
+
+    void defaultsListenOnLoopback2525()
+    {
+        ConfigSnapshot c;
+        QCOMPARE(c.listeners.size(), 1);
+        QCOMPARE(c.listeners.first().address, QStringLiteral("127.0.0.1"));
+        QCOMPARE(c.listeners.first().port, quint16(2525));
+        QCOMPARE(c.listeners.first().relayAllow, QStringList{QStringLiteral("127.0.0.1/32")});
+        QCOMPARE(c.intValue(keys::kMaxRecipients), 100);
+        QCOMPARE(c.stringValue(keys::kSmartHost), QString());
+    }
+
+    void jsonRoundTrip()
+    {
+        ConfigSnapshot c;
+        QString e;
+        QVERIFY(c.setValue(QStringLiteral("delivery.smarthost"), QStringLiteral("[::1]:2526"), &e));
+        QVERIFY(c.setValue(QStringLiteral("smtp.max_recipients"), 7, &e));
+        c.listeners.first().relayDeny = {QStringLiteral("127.0.0.9")};
+        c.acceptedDomains = {QStringLiteral("example.test")};
+        ConfigSnapshot back;
+        QStringList errors;
+        QVERIFY2(configFromJson(configToJson(c), &back, &errors), qPrintable(errors.join(QLatin1Char('\n'))));
+        QCOMPARE(back.stringValue(keys::kSmartHost), QStringLiteral("[::1]:2526"));
+        QCOMPARE(back.intValue(keys::kMaxRecipients), 7);
+        QVERIFY(back == c);
+    }
+
+    void badJson_data()
+    {
+        QTest::addColumn<QByteArray>("json");
+        QTest::addColumn<QString>("expected");
+        const QByteArray head = R"({"format":"relaydesk-config","version":1,)";
+        QTest::newRow("not json") << QByteArray("{nope") << "not valid JSON";
+        QTest::newRow("array") << QByteArray("[]") << "top level";
+        QTest::newRow("format") << QByteArray(R"({"format":"x","version":1})") << "\"format\"";
+        QTest::newRow("version") << QByteArray(R"({"format":"relaydesk-config","version":2})") << "\"version\"";
+        QTest::newRow("unknown top") << head + R"("bogus":1})" << "unknown top-level key \"bogus\"";
+        QTest::newRow("unknown setting") << head + R"("settings":{"smtp.nope":1}})" << "unknown setting \"smtp.nope\"";
+        QTest::newRow("range") << head + R"("settings":{"smtp.max_recipients":0}})" << "out of range";
+        QTest::newRow("type") << head + R"("settings":{"smtp.max_recipients":"x"}})" << "whole number";
+        QTest::newRow("smarthost") << head + R"("settings":{"delivery.smarthost":"nohostport"}})" << "host:port";
+        QTest::newRow("schedule") << head + R"("settings":{"delivery.retry_schedule":"1,x"}})" << "seconds";
+        QTest::newRow("cidr") << head + R"("listeners":[{"address":"127.0.0.1","port":25,"relay_allow":["10.0.0.0/33"]}]})"
+                              << "prefix length 33";
+        QTest::newRow("host bits") << head + R"("listeners":[{"address":"127.0.0.1","port":25,"relay_allow":["10.0.0.1/8"]}]})"
+                                   << "host bits";
+        QTest::newRow("port") << head + R"("listeners":[{"address":"127.0.0.1","port":70000}]})" << "port";
+        QTest::newRow("address") << head + R"("listeners":[{"address":"localhost","port":25}]})" << "not an IPv4";
+        QTest::newRow("dup") << head + R"("listeners":[{"address":"127.0.0.1","port":25},{"address":"127.0.0.1","port":25}]})"
+                             << "used by another listener";
+    }
+
+    void badJson()
+    {
+        QFETCH(QByteArray, json);
+        QFETCH(QString, expected);
+        ConfigSnapshot out;
+        out.acceptedDomains = {QStringLiteral("untouched")};
+        QStringList errors;
+        QVERIFY(!configFromJson(json, &out, &errors));
+        QVERIFY(!errors.isEmpty());
+        QVERIFY2(errors.join(QLatin1Char('\n')).contains(expected), qPrintable(errors.join(QLatin1Char('\n'))));
+        QCOMPARE(out.acceptedDomains, QStringList{QStringLiteral("untouched")});
+    }
+
+    void storeSavesAndLoads()
+    {
+        QTemporaryDir dir;
+        ConfigSnapshot c;
+        QString e;
+        QVERIFY(c.setValue(QStringLiteral("server.hostname"), QStringLiteral("relay.example.test"), &e));
+        c.listeners = {ListenerConfig{QStringLiteral("a"), QStringLiteral("::1"), 2600, {QStringLiteral("::1/128")}, {}},
+                       ListenerConfig{}};
+        {
+            ConfigStore store(dir.path());
+            QVERIFY2(store.isOpen(), qPrintable(store.errorString()));
+            QVERIFY(store.save(c));
+        }
+        ConfigStore store(dir.path());
+        const ConfigSnapshot back = store.load();
+        QCOMPARE(back.stringValue(keys::kHostname), QStringLiteral("relay.example.test"));
+        QCOMPARE(back.listeners.size(), 2);
+        QCOMPARE(back.listeners.first().address, QStringLiteral("::1"));
+        QCOMPARE(back.listeners.first().port, quint16(2600));
+        QVERIFY(back == c);
+        QFile f(dir.filePath(QStringLiteral("config.db")));
+        QCOMPARE(int(f.permissions() & (QFileDevice::ReadOther | QFileDevice::ReadGroup)), 0);
+    }
+
+    void corruptDatabaseIsReportedAndKept()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("config.db"));
+        QByteArray garbage(8192, 'x');
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(garbage);
+        }
+        ConfigStore store(dir.path());
+        QVERIFY(!store.isOpen());
+        QVERIFY2(store.errorString().contains(path), qPrintable(store.errorString()));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), garbage); // never deleted or overwritten
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConfig)
+#include "tst_config.moc"
