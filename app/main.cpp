@@ -115,7 +115,11 @@ int main(int argc, char **argv)
                                  QStringLiteral("FILE"));
     QCommandLineOption checkOpt(QStringLiteral("check-config"),
                                 QStringLiteral("Validate a JSON configuration file and exit."), QStringLiteral("FILE"));
-    parser.addOptions({headlessOpt, dataDirOpt, configOpt, exportOpt, checkOpt});
+    QCommandLineOption panelOpt(QStringLiteral("show-panel"),
+                                QStringLiteral("Open the window on this panel: dashboard, connectors, relay, users, "
+                                               "certificates, ratelimits, dns, queue or logs."),
+                                QStringLiteral("NAME"));
+    parser.addOptions({headlessOpt, dataDirOpt, configOpt, exportOpt, checkOpt, panelOpt});
     parser.process(*app);
 
     if (parser.isSet(checkOpt)) {
@@ -202,6 +206,18 @@ int main(int argc, char **argv)
 #ifdef RELAYDESK_WITH_GUI
     rd::engine::EngineFacade facade(runtime.engine(), dataDir);
     rd::ui::MainWindow window(&facade);
+    if (parser.isSet(panelOpt)) {
+        const QStringList names = {QStringLiteral("dashboard"), QStringLiteral("connectors"), QStringLiteral("relay"),
+                                   QStringLiteral("users"), QStringLiteral("certificates"), QStringLiteral("ratelimits"),
+                                   QStringLiteral("dns"), QStringLiteral("queue"), QStringLiteral("logs")};
+        const int index = names.indexOf(parser.value(panelOpt).toLower());
+        if (index < 0) {
+            err(QStringLiteral("relaydesk: unknown panel \"%1\" (one of: %2)")
+                    .arg(parser.value(panelOpt), names.join(QStringLiteral(", "))));
+            return 2;
+        }
+        window.showPanel(rd::ui::MainWindow::Panel(index));
+    }
     window.show();
     QObject::connect(runtime.engine(), &rd::engine::Engine::fatalError, &window, [&window](const QString &message) {
         QMessageBox::critical(&window, QStringLiteral("RelayDesk"),

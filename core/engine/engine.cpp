@@ -133,7 +133,19 @@ void Engine::start()
         }
     }
     m_status.state = EngineStatus::State::Running;
-    systemLog(QStringLiteral("ready"), QStringLiteral("listening on %1").arg(m_status.listening.join(QStringLiteral(", "))));
+    if (all) {
+        systemLog(QStringLiteral("ready"),
+                  QStringLiteral("listening on %1").arg(m_status.listening.join(QStringLiteral(", "))));
+    } else {
+        // Running, but not as configured: say so instead of "ready".
+        systemLog(QStringLiteral("degraded"),
+                  QStringLiteral("%1 of %2 listeners could not bind; listening on: %3")
+                      .arg(m_config.listeners.size() - m_listeners.size())
+                      .arg(m_config.listeners.size())
+                      .arg(m_status.listening.isEmpty() ? QStringLiteral("nothing")
+                                                        : m_status.listening.join(QStringLiteral(", "))),
+                  QStringLiteral("error"));
+    }
     publishStatus();
     emit queueChanged();
     emit started(all);

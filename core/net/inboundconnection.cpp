@@ -48,6 +48,7 @@ void InboundConnection::shutdown()
     smtp::Output out;
     m_session.shutdown(out);
     handle(out);
+    m_socket->flush(); // the engine is stopping: push the 421 out before the socket goes
 }
 
 void InboundConnection::onReadyRead()

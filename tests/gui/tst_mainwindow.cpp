@@ -1,0 +1,223 @@
+// MainWindow: navigation, panel switching, status bar and dashboard driven by
+// the facade's statusChanged(), with no engine (EngineFacade(nullptr, dir)).
+
+#include "dashboard/dashboardpanel.h"
+#include "logs/logspanel.h"
+#include "main/mainwindow.h"
+#include "placeholder/placeholderpanel.h"
+#include "queue/queuepanel.h"
+
+#include "engine/enginefacade.h"
+#include "engine/enginestatus.h"
+
+#include <QAction>
+#include <QLabel>
+#include <QListWidget>
+#include <QLocale>
+#include <QMenu>
+#include <QMenuBar>
+#include <QStackedWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+using rd::engine::EngineFacade;
+using rd::engine::EngineStatus;
+using rd::ui::MainWindow;
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void titleAndSize();
+    void navigationListsEveryPanel();
+    void switchingShowsTheRightPanel();
+    void statusBarFollowsEngineStatus();
+    void dashboardShowsStatus();
+    void menus();
+
+private:
+    QTemporaryDir m_dir;
+    EngineFacade *m_facade = nullptr;
+    MainWindow *m_window = nullptr;
+};
+
+void TestMainWindow::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    m_facade = new EngineFacade(nullptr, m_dir.path());
+    m_window = new MainWindow(m_facade);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window));
+}
+
+void TestMainWindow::cleanupTestCase()
+{
+    delete m_window;
+    delete m_facade;
+}
+
+void TestMainWindow::titleAndSize()
+{
+    QCOMPARE(m_window->windowTitle(), QStringLiteral("RelayDesk"));
+    QVERIFY(m_window->width() >= 1000);
+    QVERIFY(m_window->height() >= 600);
+}
+
+void TestMainWindow::navigationListsEveryPanel()
+{
+    auto *nav = m_window->findChild<QListWidget *>(QStringLiteral("navigation"));
+    QVERIFY(nav);
+    const QStringList expected{QStringLiteral("Dashboard"),    QStringLiteral("Connectors"),
+                               QStringLiteral("Relay IP lists"), QStringLiteral("Users"),
+                               QStringLiteral("Certificates"), QStringLiteral("Rate limits"),
+                               QStringLiteral("DNS checks"),   QStringLiteral("Queue"),
+                               QStringLiteral("Logs")};
+    QCOMPARE(nav->count(), int(expected.size()));
+    QCOMPARE(nav->count(), int(MainWindow::PanelCount));
+    for (int i = 0; i < nav->count(); ++i) {
+        QCOMPARE(nav->item(i)->text(), expected.at(i));
+        QVERIFY2(!nav->item(i)->icon().isNull(), qPrintable(expected.at(i)));
+    }
+    QCOMPARE(nav->currentRow(), 0); // starts on the dashboard
+}
+
+void TestMainWindow::switchingShowsTheRightPanel()
+{
+    auto *nav = m_window->findChild<QListWidget *>(QStringLiteral("navigation"));
+    auto *pages = m_window->findChild<QStackedWidget *>(QStringLiteral("pages"));
+    QVERIFY(nav && pages);
+    for (int i = 0; i < nav->count(); ++i) {
+        // Click the entry like a user would.
+        const QRect r = nav->visualItemRect(nav->item(i));
+        QTest::mouseClick(nav->viewport(), Qt::LeftButton, {}, r.center());
+        QCOMPARE(nav->currentRow(), i);
+        QWidget *shown = pages->currentWidget();
+        QCOMPARE(shown, m_window->panel(MainWindow::Panel(i)));
+        QCOMPARE(m_window->currentPanel(), MainWindow::Panel(i));
+        QVERIFY(shown->isVisible());
+        switch (i) {
+        case MainWindow::Dashboard:
+            QVERIFY(qobject_cast<rd::ui::DashboardPanel *>(shown));
+            break;
+        case MainWindow::Queue:
+            QVERIFY(qobject_cast<rd::ui::QueuePanel *>(shown));
+            QVERIFY(shown->findChild<QWidget *>(QStringLiteral("queueTable"))->isVisible());
+            break;
+        case MainWindow::Logs:
+            QVERIFY(qobject_cast<rd::ui::LogsPanel *>(shown));
+            QVERIFY(shown->findChild<QWidget *>(QStringLiteral("logTable"))->isVisible());
+            break;
+        default: {
+            auto *placeholder = qobject_cast<rd::ui::PlaceholderPanel *>(shown);
+            QVERIFY(placeholder);
+            QCOMPARE(placeholder->title(), nav->item(i)->text());
+            auto *status = placeholder->findChild<QLabel *>(QStringLiteral("placeholderStatus"));
+            QVERIFY(status && status->text().contains(QStringLiteral("Not yet available in this version")));
+            auto *text = placeholder->findChild<QLabel *>(QStringLiteral("placeholderDescription"));
+            QVERIFY(text && text->text().size() > 40);
+        }
+        }
+    }
+    m_window->showPanel(MainWindow::Queue);
+    QCOMPARE(nav->currentRow(), int(MainWindow::Queue));
+    QVERIFY(qobject_cast<rd::ui::QueuePanel *>(pages->currentWidget()));
+    m_window->showPanel(MainWindow::Dashboard);
+}
+
+void TestMainWindow::statusBarFollowsEngineStatus()
+{
+    auto *state = m_window->findChild<QLabel *>(QStringLiteral("statusState"));
+    auto *listening = m_window->findChild<QLabel *>(QStringLiteral("statusListening"));
+    auto *queue = m_window->findChild<QLabel *>(QStringLiteral("statusQueue"));
+    auto *sessions = m_window->findChild<QLabel *>(QStringLiteral("statusSessions"));
+    QVERIFY(state && listening && queue && sessions);
+    QCOMPARE(listening->text(), QStringLiteral("Not listening"));
+    QVERIFY(state->text().contains(QStringLiteral("Stopped")));
+
+    EngineStatus st;
+    st.state = EngineStatus::State::Running;
+    st.listening = {QStringLiteral("127.0.0.1:2525")};
+    st.queueSize = 12;
+    st.activeSessions = 3;
+    emit m_facade->statusChanged(st);
+    QCOMPARE(listening->text(), QStringLiteral("Listening on 127.0.0.1:2525"));
+    QVERIFY(state->text().contains(QStringLiteral("Running")));
+    QCOMPARE(queue->text(), QStringLiteral("Queue: 12"));
+    QCOMPARE(sessions->text(), QStringLiteral("Sessions: 3"));
+    QVERIFY(listening->isVisible());
+
+    st.listening << QStringLiteral("[::1]:2525");
+    emit m_facade->statusChanged(st);
+    QCOMPARE(listening->text(), QStringLiteral("Listening on 127.0.0.1:2525, [::1]:2525"));
+}
+
+void TestMainWindow::dashboardShowsStatus()
+{
+    QWidget *dash = m_window->panel(MainWindow::Dashboard);
+    EngineStatus st;
+    st.state = EngineStatus::State::Error;
+    st.errors = {QStringLiteral("127.0.0.1:25: address already in use")};
+    st.listening = {QStringLiteral("127.0.0.1:2525")};
+    st.smartHost = QStringLiteral("smtp.example.test:587");
+    st.queueSize = 1234;
+    st.activeSessions = 2;
+    st.activeDeliveries = 1;
+    st.accepted = 10;
+    st.rejected = 2;
+    st.delivered = 7;
+    st.deferred = 4;
+    st.failed = 1;
+    emit m_facade->statusChanged(st);
+
+    auto text = [dash](const char *name) {
+        auto *l = dash->findChild<QLabel *>(QLatin1String(name));
+        return l ? l->text() : QStringLiteral("<missing %1>").arg(QLatin1String(name));
+    };
+    QCOMPARE(text("dashState"), QStringLiteral("Error"));
+    QVERIFY(text("dashErrors").contains(QStringLiteral("address already in use")));
+    QCOMPARE(text("dashListening"), QStringLiteral("127.0.0.1:2525"));
+    QCOMPARE(text("dashSmartHost"), QStringLiteral("smtp.example.test:587"));
+    QCOMPARE(text("dashQueue"), QLocale().toString(1234));
+    QCOMPARE(text("dashSessions"), QStringLiteral("2"));
+    QCOMPARE(text("dashDeliveries"), QStringLiteral("1"));
+    QCOMPARE(text("dashAccepted"), QStringLiteral("10"));
+    QCOMPARE(text("dashRejected"), QStringLiteral("2"));
+    QCOMPARE(text("dashDelivered"), QStringLiteral("7"));
+    QCOMPARE(text("dashDeferred"), QStringLiteral("4"));
+    QCOMPARE(text("dashFailed"), QStringLiteral("1"));
+
+    st.errors.clear();
+    st.smartHost.clear();
+    st.state = EngineStatus::State::Running;
+    emit m_facade->statusChanged(st);
+    QCOMPARE(text("dashState"), QStringLiteral("Running"));
+    QVERIFY(!dash->findChild<QLabel *>(QStringLiteral("dashErrors"))->isVisibleTo(dash));
+    QVERIFY(text("dashSmartHost").startsWith(QStringLiteral("None")));
+}
+
+void TestMainWindow::menus()
+{
+    const auto menus = m_window->menuBar()->findChildren<QMenu *>();
+    QStringList actionTexts;
+    QAction *exportAction = nullptr;
+    QAction *quit = nullptr;
+    for (QMenu *m : menus) {
+        for (QAction *a : m->actions()) {
+            actionTexts << a->text();
+            if (a->text().contains(QStringLiteral("Export configuration")))
+                exportAction = a;
+            if (a->text().contains(QStringLiteral("Quit")))
+                quit = a;
+        }
+    }
+    QVERIFY2(exportAction, qPrintable(actionTexts.join(QLatin1Char('|'))));
+    QVERIFY(!exportAction->isEnabled());
+    QVERIFY(!exportAction->toolTip().isEmpty());
+    QVERIFY(quit);
+    QVERIFY(actionTexts.join(QLatin1Char('|')).contains(QStringLiteral("About RelayDesk")));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

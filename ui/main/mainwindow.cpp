@@ -1,0 +1,202 @@
+#include "main/mainwindow.h"
+
+#include "dashboard/dashboardpanel.h"
+#include "logs/logspanel.h"
+#include "placeholder/placeholderpanel.h"
+#include "queue/queuepanel.h"
+
+#include "engine/enginefacade.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QHBoxLayout>
+#include <QIcon>
+#include <QKeySequence>
+#include <QLabel>
+#include <QListWidget>
+#include <QLocale>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QStackedWidget>
+#include <QStatusBar>
+
+#ifndef RELAYDESK_VERSION
+#define RELAYDESK_VERSION "unknown"
+#endif
+
+namespace rd::ui {
+
+using rd::engine::EngineStatus;
+
+namespace {
+
+QString stateText(EngineStatus::State s)
+{
+    switch (s) {
+    case EngineStatus::State::Stopped: return MainWindow::tr("Stopped");
+    case EngineStatus::State::Starting: return MainWindow::tr("Starting");
+    case EngineStatus::State::Running: return MainWindow::tr("Running");
+    case EngineStatus::State::Stopping: return MainWindow::tr("Stopping");
+    case EngineStatus::State::Error: return MainWindow::tr("Error");
+    }
+    return MainWindow::tr("Unknown");
+}
+
+} // namespace
+
+MainWindow::MainWindow(rd::engine::EngineFacade *facade, QWidget *parent)
+    : QMainWindow(parent)
+    , m_facade(facade)
+{
+    setWindowTitle(QStringLiteral("RelayDesk"));
+    resize(1100, 700);
+
+    m_navigation = new QListWidget(this);
+    m_navigation->setObjectName(QStringLiteral("navigation"));
+    m_navigation->setIconSize(QSize(20, 20));
+    m_navigation->setUniformItemSizes(true);
+    m_navigation->setFixedWidth(190);
+    m_navigation->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_navigation->setStyleSheet(QStringLiteral("QListWidget#navigation::item { padding: 6px 4px; }"));
+
+    m_pages = new QStackedWidget(this);
+    m_pages->setObjectName(QStringLiteral("pages"));
+
+    auto later = [this](Panel id, const QString &name, const char *themeIcon, QStyle::StandardPixmap fallback,
+                        const QString &text) {
+        addPanel(id, name, themeIcon, fallback, new PlaceholderPanel(name, text, this));
+    };
+    addPanel(Dashboard, tr("Dashboard"), "utilities-system-monitor", QStyle::SP_ComputerIcon,
+             new DashboardPanel(facade, this));
+    later(Connectors, tr("Connectors"), "network-server", QStyle::SP_DriveNetIcon,
+          tr("Outbound routes for your mail: the smart host and per-domain connectors, each with its "
+             "address and port, TLS mode and credentials, and the order in which they are tried."));
+    later(RelayLists, tr("Relay IP lists"), "network-workgroup", QStyle::SP_FileDialogListView,
+          tr("Which client addresses and networks may relay mail through RelayDesk: allow and deny "
+             "lists per listener in CIDR notation (deny wins), and the domains anyone may send to."));
+    later(Users, tr("Users"), "system-users", QStyle::SP_DirHomeIcon,
+          tr("Accounts that may sign in with SMTP AUTH to relay mail from anywhere, with their "
+             "passwords, the sender addresses each may use, and whether the account is enabled."));
+    later(Certificates, tr("Certificates"), "security-high", QStyle::SP_DialogApplyButton,
+          tr("The TLS certificates used for STARTTLS on the listeners: import a certificate and its "
+             "key, see subjects and expiry dates, and choose which certificate each listener uses."));
+    later(RateLimits, tr("Rate limits"), "speedometer", QStyle::SP_MediaSeekForward,
+          tr("Limits per client address, user and sender: messages and recipients per minute and "
+             "concurrent sessions, with the temporary reply sent when a limit is reached."));
+    later(DnsChecks, tr("DNS checks"), "network-wired", QStyle::SP_FileDialogContentsView,
+          tr("Checks of your sending domains: SPF, DKIM, DMARC, MX and reverse DNS records, what "
+             "each one currently says, and what to publish so that your mail is accepted."));
+    addPanel(Queue, tr("Queue"), "mail-send", QStyle::SP_FileDialogDetailedView,
+             new QueuePanel(facade, this));
+    addPanel(Logs, tr("Logs"), "text-x-generic", QStyle::SP_FileIcon, new LogsPanel(facade, this));
+
+    connect(m_navigation, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
+    m_navigation->setCurrentRow(Dashboard);
+
+    auto *central = new QWidget(this);
+    auto *layout = new QHBoxLayout(central);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->setSpacing(8);
+    layout->addWidget(m_navigation);
+    layout->addWidget(m_pages, 1);
+    setCentralWidget(central);
+
+    buildMenus();
+    buildStatusBar();
+    connect(m_facade, &rd::engine::EngineFacade::statusChanged, this, &MainWindow::setStatus);
+    setStatus(m_facade->status());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::addPanel(Panel id, const QString &name, const char *themeIcon, QStyle::StandardPixmap fallback,
+                          QWidget *widget)
+{
+    Q_ASSERT(m_pages->count() == id);
+    const QIcon icon = QIcon::fromTheme(QLatin1String(themeIcon), style()->standardIcon(fallback));
+    auto *item = new QListWidgetItem(icon, name, m_navigation);
+    item->setData(Qt::UserRole, int(id));
+    m_pages->addWidget(widget);
+}
+
+void MainWindow::showPanel(Panel panel)
+{
+    if (panel >= 0 && panel < PanelCount)
+        m_navigation->setCurrentRow(panel);
+}
+
+MainWindow::Panel MainWindow::currentPanel() const
+{
+    return Panel(m_pages->currentIndex());
+}
+
+QWidget *MainWindow::panel(Panel panel) const
+{
+    return m_pages->widget(panel);
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->setToolTipsVisible(true);
+    const QString later = tr("Available in a later version");
+    QAction *exportConfig = file->addAction(tr("&Export configuration\u2026"));
+    QAction *importConfig = file->addAction(tr("&Import configuration\u2026"));
+    for (QAction *a : {exportConfig, importConfig}) {
+        a->setEnabled(false);
+        a->setToolTip(later);
+        a->setStatusTip(later);
+    }
+    file->addSeparator();
+    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+    quit->setMenuRole(QAction::QuitRole);
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QAction *about = help->addAction(tr("&About RelayDesk"), this, &MainWindow::showAbout);
+    about->setMenuRole(QAction::AboutRole);
+    QAction *aboutQt = help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+    aboutQt->setMenuRole(QAction::AboutQtRole);
+}
+
+void MainWindow::buildStatusBar()
+{
+    auto make = [this](const QString &name) {
+        auto *l = new QLabel(this);
+        l->setObjectName(name);
+        l->setContentsMargins(6, 0, 6, 0);
+        return l;
+    };
+    m_stateLabel = make(QStringLiteral("statusState"));
+    m_listeningLabel = make(QStringLiteral("statusListening"));
+    m_queueLabel = make(QStringLiteral("statusQueue"));
+    m_sessionsLabel = make(QStringLiteral("statusSessions"));
+    statusBar()->addWidget(m_stateLabel);
+    statusBar()->addWidget(m_listeningLabel, 1);
+    statusBar()->addPermanentWidget(m_queueLabel);
+    statusBar()->addPermanentWidget(m_sessionsLabel);
+}
+
+void MainWindow::setStatus(const EngineStatus &status)
+{
+    m_stateLabel->setText(tr("Engine: %1").arg(stateText(status.state)));
+    m_stateLabel->setToolTip(status.errors.join(QLatin1Char('\n')));
+    m_listeningLabel->setText(status.listening.isEmpty()
+                                  ? tr("Not listening")
+                                  : tr("Listening on %1").arg(status.listening.join(QStringLiteral(", "))));
+    m_queueLabel->setText(tr("Queue: %1").arg(QLocale().toString(status.queueSize)));
+    m_sessionsLabel->setText(tr("Sessions: %1").arg(QLocale().toString(status.activeSessions)));
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(
+        this, tr("About RelayDesk"),
+        tr("<h3>RelayDesk %1</h3>"
+           "<p>Desktop manager and local SMTP relay.</p>"
+           "<p>Data folder: <code>%2</code><br>Qt %3</p>")
+            .arg(QStringLiteral(RELAYDESK_VERSION), m_facade->dataDir().toHtmlEscaped(),
+                 QString::fromLatin1(qVersion())));
+}
+
+} // namespace rd::ui
