@@ -63,6 +63,19 @@ constexpr std::array<ReplySpec, static_cast<size_t>(ReplyId::Count)> kReplies{{
     {R::TooManySessions,           421, "4.3.2", "Too many sessions, try again later",                  "RFC 5321 3.8"},
     {R::Timeout,                   421, "4.4.2", "%1 Error: timeout exceeded",                          "RFC 5321 4.5.3.2"},
     {R::ShuttingDown,              421, "4.3.2", "Service shutting down",                               "RFC 5321 3.8"},
+    {R::TlsReady,                  220, "2.0.0", "Ready to start TLS",                                  "RFC 3207 4"},
+    {R::TlsNotAvailable,           454, "4.7.0", "TLS not available due to temporary reason",           "RFC 3207 4"},
+    {R::TlsRequired,               530, "5.7.0", "Must issue a STARTTLS command first",                 "RFC 3207 4"},
+    {R::AuthRequired,              530, "5.7.0", "Authentication required",                             "RFC 4954 6"},
+    {R::AuthChallenge,             334, "",      "%1",                                                  "RFC 4954 4"},
+    {R::AuthSucceeded,             235, "2.7.0", "Authentication successful",                           "RFC 4954 6"},
+    {R::AuthFailed,                535, "5.7.8", "Authentication credentials invalid",                  "RFC 4954 6"},
+    {R::AuthTemporaryFailure,      454, "4.7.0", "Temporary authentication failure",                    "RFC 4954 6"},
+    {R::AuthEncryptionRequired,    538, "5.7.11", "Encryption required for requested authentication mechanism", "RFC 4954 6"},
+    {R::AuthUnknownMechanism,      504, "5.5.4", "Unrecognized authentication type",                    "RFC 4954 4"},
+    {R::AuthCancelled,             501, "5.0.0", "Authentication cancelled",                            "RFC 4954 4"},
+    {R::AuthBadResponse,           501, "5.5.2", "Cannot decode authentication response",               "RFC 4954 4"},
+    {R::AuthTooManyFailures,       421, "4.7.0", "Too many authentication failures",                    "RFC 4954 4"},
 }};
 
 constexpr bool tableInIdOrder()

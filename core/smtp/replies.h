@@ -60,6 +60,20 @@ enum class ReplyId {
     TooManySessions,          // 421 4.3.2 (sent by the listener, not the session)
     Timeout,                  // 421 4.4.2
     ShuttingDown,             // 421 4.3.2
+    // STARTTLS (RFC 3207) and AUTH (RFC 4954)
+    TlsReady,                 // 220 2.0.0
+    TlsNotAvailable,          // 454 4.7.0
+    TlsRequired,              // 530 5.7.0 Must issue a STARTTLS command first
+    AuthRequired,             // 530 5.7.0 Authentication required
+    AuthChallenge,            // 334 <base64 challenge>
+    AuthSucceeded,            // 235 2.7.0
+    AuthFailed,               // 535 5.7.8
+    AuthTemporaryFailure,     // 454 4.7.0
+    AuthEncryptionRequired,   // 538 5.7.11
+    AuthUnknownMechanism,     // 504 5.5.4
+    AuthCancelled,            // 501 5.0.0
+    AuthBadResponse,          // 501 5.5.2 (not base64, or not a valid PLAIN message)
+    AuthTooManyFailures,      // 421 4.7.0
 
     Count // keep last
 };

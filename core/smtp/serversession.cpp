@@ -2,6 +2,7 @@
 
 #include "smtp/parser.h"
 #include "smtp/replies.h"
+#include "smtp/sasl.h"
 
 #include <QSet>
 
@@ -15,8 +16,13 @@ namespace {
 // Greeted: banner sent, no EHLO/HELO yet. Helo: no transaction. Mail: MAIL
 // accepted, no recipient yet. Rcpt: at least one recipient. Data: between 354
 // and the final dot. WaitCommit: EndMessage emitted, waiting for
-// commitFinished(); input is held. Closed: Close emitted, input ignored.
-enum class State { Greeted, Helo, Mail, Rcpt, Data, WaitCommit, Closed };
+// commitFinished(); input is held. TlsWait: 220 to STARTTLS sent, waiting for
+// tlsStarted(); input is discarded (RFC 3207 / CVE-2011-0411). AuthInput:
+// 334 sent, the next line is a SASL response. AuthVerify: waiting for
+// authFinished(); input is held. Closed: Close emitted, input ignored.
+enum class State { Greeted, Helo, Mail, Rcpt, Data, WaitCommit, TlsWait, AuthInput, AuthVerify, Closed };
+
+enum class AuthMech { None, Plain, LoginUser, LoginPassword };
 
 enum StateBits : unsigned {
     InGreeted = 1u << 0,
@@ -91,6 +97,15 @@ struct ServerSession::Impl {
     QByteArray held;          // input received while waiting for commitFinished()
     QByteArray currentCommand; // the command being answered (for Rejection records)
 
+    // TLS and AUTH
+    bool tlsActive = false;
+    QString tlsProtocol;
+    QString tlsCipher;
+    QByteArray authUser;      // set after a successful AUTH
+    bool authMayRelay = false;
+    AuthMech authMech = AuthMech::None;
+    QByteArray loginUser;     // AUTH LOGIN: the user name until the password arrives
+
     explicit Impl(SessionConfig c) : config(std::move(c))
     {
         hostname = config.hostname.trimmed().toUtf8();
@@ -98,6 +113,7 @@ struct ServerSession::Impl {
             hostname = "localhost";
         for (const QString &domain : std::as_const(config.acceptedDomains))
             acceptedDomains.insert(domain.trimmed().toLower().toUtf8());
+        tlsActive = config.tlsActive;
     }
 
     // ---- replies and closing ----
@@ -149,8 +165,11 @@ struct ServerSession::Impl {
             case State::Closed:
                 return;
             case State::WaitCommit:
+            case State::AuthVerify:
                 held.append(in.data(), in.size());
                 return;
+            case State::TlsWait:
+                return; // plaintext after STARTTLS is never interpreted
             case State::Data:
                 used = consumeData(in, out);
                 break;
@@ -194,7 +213,10 @@ struct ServerSession::Impl {
         } else {
             if (text.endsWith('\r'))
                 text.chop(1); // CRLF; a bare LF is tolerated for commands
-            processCommand(text, out);
+            if (state == State::AuthInput)
+                processAuthResponse(text, out);
+            else
+                processCommand(text, out);
         }
         line.resize(0);
         return len + 1;
@@ -251,12 +273,16 @@ struct ServerSession::Impl {
             reply(out, ReplyId::HeloOk, hostname);
             return;
         }
-        const QList<QByteArray> extensions = {
+        QList<QByteArray> extensions = {
             "PIPELINING",
             "SIZE " + QByteArray::number(config.limits.maxMessageSize),
             "8BITMIME",
             "ENHANCEDSTATUSCODES",
         };
+        if (config.tlsAvailable && !tlsActive)
+            extensions << "STARTTLS";
+        if (authOffered())
+            extensions << "AUTH PLAIN LOGIN";
         out.replies += formatMultilineReply(ReplyId::EhloOk, hostname, extensions);
         lastReplyCode = replySpec(ReplyId::EhloOk).code;
     }
@@ -266,6 +292,14 @@ struct ServerSession::Impl {
         if (messagesAccepted >= config.limits.maxMessagesPerSession) {
             reply(out, ReplyId::TooManyMessages);
             close(out);
+            return;
+        }
+        if (config.requireTls && !tlsActive) {
+            reject(out, ReplyId::TlsRequired);
+            return;
+        }
+        if (config.authRequired && authUser.isEmpty()) {
+            reject(out, ReplyId::AuthRequired);
             return;
         }
         PathResult r = parseMailFrom(cmd.arg);
@@ -286,6 +320,8 @@ struct ServerSession::Impl {
                     reject(out, ReplyId::MessageTooBig); // RFC 1870 6
                     return;
                 }
+            } else if (p.key == "AUTH") {
+                // RFC 4954 5: accepted; we do not forward an authorization identity.
             } else if (p.key == "BODY") {
                 const QByteArray body = p.value.toUpper();
                 if (body != "7BIT" && body != "8BITMIME") {
@@ -318,7 +354,7 @@ struct ServerSession::Impl {
                 return ReplyId::RoutingDenied;
             return std::nullopt;
         }
-        if (config.relayAllowed)
+        if (config.relayAllowed || (!authUser.isEmpty() && authMayRelay))
             return std::nullopt;
         return ReplyId::RelayDenied;
     }
@@ -377,6 +413,141 @@ struct ServerSession::Impl {
     void onExpn(const Command &, Output &out) { reject(out, ReplyId::ExpnDisabled); }
     void onNotImplemented(const Command &, Output &out) { reject(out, ReplyId::CommandNotImplemented); }
     void onUnknown(const Command &, Output &out) { reject(out, ReplyId::CommandUnrecognized); }
+
+    // ---- STARTTLS (RFC 3207) ----
+    void onStartTls(const Command &cmd, Output &out)
+    {
+        if (!cmd.arg.isEmpty()) {
+            reject(out, ReplyId::SyntaxError, "STARTTLS");
+            return;
+        }
+        if (tlsActive) {
+            reject(out, ReplyId::BadSequence);
+            return;
+        }
+        if (!config.tlsAvailable) {
+            reply(out, ReplyId::TlsNotAvailable);
+            return;
+        }
+        reply(out, ReplyId::TlsReady);
+        // Anything the client pipelined after STARTTLS is dropped: the rest of
+        // this input is discarded by consume() in TlsWait (CVE-2011-0411).
+        line.clear();
+        held.clear();
+        state = State::TlsWait;
+        out.actions.push_back({ActionKind::StartTls, {}});
+    }
+
+    // ---- AUTH (RFC 4954) ----
+    bool authOffered() const
+    {
+        return config.authAvailable && (tlsActive || config.plaintextAuthAllowed);
+    }
+
+    void onAuth(const Command &cmd, Output &out)
+    {
+        if (!config.authAvailable) {
+            reject(out, ReplyId::CommandNotImplemented);
+            return;
+        }
+        if (!authUser.isEmpty()) {
+            reject(out, ReplyId::BadSequence); // RFC 4954 4: once per session
+            return;
+        }
+        if (!authOffered()) {
+            reject(out, ReplyId::AuthEncryptionRequired);
+            return;
+        }
+        const qsizetype sp = cmd.arg.indexOf(' ');
+        const QByteArray mech = (sp < 0 ? cmd.arg : cmd.arg.left(sp)).toUpper();
+        const QByteArray initial = sp < 0 ? QByteArray() : cmd.arg.mid(sp + 1).trimmed();
+        if (mech == "PLAIN") {
+            authMech = AuthMech::Plain;
+            if (initial.isEmpty()) {
+                state = State::AuthInput;
+                reply(out, ReplyId::AuthChallenge, "");
+                return;
+            }
+            authResponse(initial, out);
+        } else if (mech == "LOGIN") {
+            authMech = AuthMech::LoginUser;
+            if (initial.isEmpty()) {
+                state = State::AuthInput;
+                reply(out, ReplyId::AuthChallenge, "VXNlcm5hbWU6"); // "Username:"
+                return;
+            }
+            authResponse(initial, out);
+        } else {
+            reject(out, ReplyId::AuthUnknownMechanism);
+        }
+    }
+
+    void processAuthResponse(QByteArrayView text, Output &out)
+    {
+        currentCommand = "AUTH [response]";
+        authResponse(text, out);
+    }
+
+    // One SASL response (initial or on its own line).
+    void authResponse(QByteArrayView text, Output &out)
+    {
+        state = State::Helo;
+        if (isSaslCancel(text)) {
+            authMech = AuthMech::None;
+            reject(out, ReplyId::AuthCancelled);
+            return;
+        }
+        const std::optional<QByteArray> decoded = decodeSaslBase64(text);
+        if (!decoded) {
+            authMech = AuthMech::None;
+            reject(out, ReplyId::AuthBadResponse);
+            return;
+        }
+        switch (authMech) {
+        case AuthMech::Plain: {
+            const auto creds = parsePlain(*decoded);
+            if (!creds) {
+                authMech = AuthMech::None;
+                reject(out, ReplyId::AuthBadResponse);
+                return;
+            }
+            requestVerify(creds->user, creds->password, out);
+            return;
+        }
+        case AuthMech::LoginUser:
+            if (decoded->isEmpty() || decoded->size() > 255 || decoded->contains('\0')) {
+                authMech = AuthMech::None;
+                reject(out, ReplyId::AuthBadResponse);
+                return;
+            }
+            loginUser = *decoded;
+            authMech = AuthMech::LoginPassword;
+            state = State::AuthInput;
+            reply(out, ReplyId::AuthChallenge, "UGFzc3dvcmQ6"); // "Password:"
+            return;
+        case AuthMech::LoginPassword:
+            if (decoded->isEmpty() || decoded->size() > 255) {
+                authMech = AuthMech::None;
+                loginUser.clear();
+                reject(out, ReplyId::AuthBadResponse);
+                return;
+            }
+            requestVerify(loginUser, *decoded, out);
+            loginUser.clear();
+            return;
+        case AuthMech::None:
+            reject(out, ReplyId::BadSequence);
+            return;
+        }
+    }
+
+    void requestVerify(const QByteArray &user, const QByteArray &password, Output &out)
+    {
+        authMech = AuthMech::None;
+        loginUser = user;
+        state = State::AuthVerify;
+        out.actions.push_back({ActionKind::Authenticate, user + '\0' + password});
+    }
 
     void onQuit(const Command &, Output &out)
     {
@@ -517,7 +688,9 @@ struct ServerSession::Impl {
 //   RSET                x     x    x    x     none      Greeted or Helo
 //   NOOP VRFY HELP      x     x    x    x     any       (unchanged)
 //   QUIT                x     x    x    x     any       Closed
-//   EXPN STARTTLS AUTH BDAT, unknown: 502/500 in every state
+//   STARTTLS            x     x               none      TlsWait -> Greeted (454 without a certificate)
+//   AUTH                      x               required  AuthInput/AuthVerify -> Helo (538 without TLS)
+//   EXPN BDAT, unknown: 502/500 in every state
 // Data and WaitCommit take no commands; Closed ignores input.
 const ServerSession::Impl::Row ServerSession::Impl::kTable[] = {
     {Verb::Ehlo, InAny, Args::Required, ReplyId::HeloSyntax, &Impl::onHelo},
@@ -531,8 +704,8 @@ const ServerSession::Impl::Row ServerSession::Impl::kTable[] = {
     {Verb::Vrfy, InAny, Args::Required, ReplyId::SyntaxError, &Impl::onVrfy},
     {Verb::Expn, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onExpn},
     {Verb::Help, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onHelp},
-    {Verb::StartTls, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onNotImplemented},
-    {Verb::Auth, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onNotImplemented},
+    {Verb::StartTls, InGreeted | InHelo, Args::Any, ReplyId::SyntaxError, &Impl::onStartTls},
+    {Verb::Auth, InHelo, Args::Required, ReplyId::SyntaxError, &Impl::onAuth},
     {Verb::Bdat, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onNotImplemented},
     {Verb::Unknown, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onUnknown}, // keep last
 };
@@ -596,6 +769,63 @@ void ServerSession::shutdown(Output &out)
     d->reply(out, ReplyId::ShuttingDown);
     d->close(out);
 }
+
+void ServerSession::tlsStarted(const QString &protocol, const QString &cipher, Output &out)
+{
+    Q_UNUSED(out);
+    if (d->state != State::TlsWait)
+        return;
+    // RFC 3207 4.2: discard all knowledge obtained from the client before TLS.
+    d->tlsActive = true;
+    d->tlsProtocol = protocol;
+    d->tlsCipher = cipher;
+    d->resetTransaction();
+    d->envelope.helo.clear();
+    d->envelope.esmtp = false;
+    d->authUser.clear();
+    d->authMayRelay = false;
+    d->line.clear();
+    d->held.clear();
+    d->state = State::Greeted;
+}
+
+void ServerSession::authFinished(const AuthOutcome &outcome, Output &out)
+{
+    if (d->state != State::AuthVerify)
+        return;
+    d->state = State::Helo;
+    const QByteArray user = d->loginUser;
+    d->loginUser.clear();
+    switch (outcome.kind) {
+    case AuthOutcome::Success:
+        d->authUser = user;
+        d->authMayRelay = outcome.mayRelay;
+        d->reply(out, ReplyId::AuthSucceeded);
+        break;
+    case AuthOutcome::Failure:
+        d->reject(out, ReplyId::AuthFailed);
+        break;
+    case AuthOutcome::Temporary:
+        d->reply(out, ReplyId::AuthTemporaryFailure);
+        break;
+    case AuthOutcome::Disconnect:
+        d->reply(out, ReplyId::AuthTooManyFailures);
+        d->close(out);
+        return;
+    }
+    if (d->state != State::Closed && !d->held.isEmpty()) {
+        QByteArray pending;
+        pending.swap(d->held);
+        d->consume(pending, out);
+    }
+}
+
+bool ServerSession::waitingForAuth() const { return d->state == State::AuthVerify; }
+bool ServerSession::waitingForTls() const { return d->state == State::TlsWait; }
+bool ServerSession::tlsActive() const { return d->tlsActive; }
+QString ServerSession::tlsProtocol() const { return d->tlsProtocol; }
+QString ServerSession::tlsCipher() const { return d->tlsCipher; }
+QByteArray ServerSession::authenticatedUser() const { return d->authUser; }
 
 bool ServerSession::waitingForCommit() const { return d->state == State::WaitCommit; }
 bool ServerSession::closed() const { return d->state == State::Closed; }

@@ -30,6 +30,12 @@ struct SessionConfig {
     bool relayAllowed = false;       // client may relay to any domain
     QStringList acceptedDomains;     // domains accepted from anyone (lower case)
     SessionLimits limits;
+    bool tlsAvailable = false;       // a certificate is configured: offer STARTTLS
+    bool tlsActive = false;          // implicit TLS: the connection is already encrypted
+    bool requireTls = false;         // MAIL needs TLS first (530 5.7.0)
+    bool authAvailable = false;      // offer AUTH PLAIN LOGIN (only over TLS, see below)
+    bool authRequired = false;       // MAIL needs AUTH first (530 5.7.0; submission)
+    bool plaintextAuthAllowed = false; // offer AUTH without TLS (loopback listeners only)
 };
 
 // A parsed ESMTP parameter (e.g. SIZE=1234, BODY=8BITMIME).
@@ -55,6 +61,10 @@ enum class ActionKind {
                    // then call commitFinished(); the session waits meanwhile
     AbortMessage,  // discard the spool file opened at BeginMessage
     Close,         // close the connection after writing pending replies
+    StartTls,      // 220 was sent: start the TLS handshake now, then call
+                   // tlsStarted() (or close on failure); the session waits
+    Authenticate,  // `data` is user '\0' password: verify, then call
+                   // authFinished(); the session waits. NEVER log `data`.
 };
 
 struct Action {
@@ -75,6 +85,12 @@ struct Output {
     std::vector<Action> actions; // in order
     std::vector<Rejection> rejections; // every 4xx/5xx reply in `replies`, in order
     void clear() { replies.clear(); actions.clear(); rejections.clear(); }
+};
+
+struct AuthOutcome {
+    enum Kind { Success, Failure, Temporary, Disconnect };
+    Kind kind = Failure;
+    bool mayRelay = false;   // Success: the user may relay to any domain
 };
 
 struct CommitResult {
@@ -103,12 +119,26 @@ public:
     // Then processes any input buffered meanwhile.
     void commitFinished(const CommitResult &result, Output &out);
 
+    // Resumes after a StartTls action: the handshake succeeded. The session
+    // forgets everything said before TLS (RFC 3207 4.2); the client must EHLO again.
+    void tlsStarted(const QString &protocol, const QString &cipher, Output &out);
+
+    // Resumes after an Authenticate action: 235, 535, 454 or 421 + Close.
+    // Then processes any input buffered meanwhile.
+    void authFinished(const AuthOutcome &outcome, Output &out);
+
     // Idle timeout: 421 4.4.2 and Close.
     void timeout(Output &out);
     // Server shutting down: 421 4.3.2 and Close.
     void shutdown(Output &out);
 
     bool waitingForCommit() const;
+    bool waitingForAuth() const;
+    bool waitingForTls() const;
+    bool tlsActive() const;
+    QString tlsProtocol() const;   // e.g. "TLSv1.3", empty without TLS
+    QString tlsCipher() const;
+    QByteArray authenticatedUser() const; // empty when not authenticated
     bool closed() const;
     const Envelope &envelope() const;
     const SessionConfig &config() const;

@@ -229,8 +229,8 @@ void TestServerSession::conversation_data()
     row("vrfy no arg", "VRFY\r\n", "501 5.5.4 Syntax error in parameters or arguments\r\n");
     row("expn", "EXPN list\r\n", "502 5.5.1 EXPN not available\r\n");
     row("help", "HELP\r\n", "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP\r\n");
-    row("starttls", ehlo + "STARTTLS\r\n", kEhlo + "502 5.5.1 Command not implemented\r\n");
-    row("auth", "AUTH PLAIN AGFhAGI=\r\n", "502 5.5.1 Command not implemented\r\n");
+    row("starttls", ehlo + "STARTTLS\r\n", kEhlo + "454 4.7.0 TLS not available due to temporary reason\r\n");
+    row("auth", "AUTH PLAIN AGFhAGI=\r\n", "503 5.5.1 Bad sequence of commands\r\n");
     row("bdat", "BDAT 5 LAST\r\n", "502 5.5.1 Command not implemented\r\n");
     row("unknown", "XYZZY\r\n", "500 5.5.2 Command unrecognized\r\n");
     row("empty line", "\r\n", "500 5.5.2 Command unrecognized\r\n");
