@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install what RelayDesk needs to build, run and test on Debian bookworm.
+# Idempotent and quick: apt runs only when a package is missing (checked with dpkg-query).
+# Source it (". scripts/deps.sh") or run it (bash scripts/deps.sh). Needs root or sudo.
+set -euo pipefail
+
+RELAYDESK_BUILD_PKGS=(
+    cmake ninja-build g++ ccache pkg-config dpkg-dev file
+    qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libssl-dev libsqlite3-dev
+)
+RELAYDESK_TEST_PKGS=(
+    python3 sqlite3
+    postfix swaks curl msmtp
+    xvfb xauth imagemagick x11-utils
+)
+
+relaydesk_missing_pkgs() {
+    local p status
+    for p in "$@"; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+        [[ "$status" == "installed" ]] || echo "$p"
+    done
+}
+
+relaydesk_install_deps() {
+    local missing sudo=""
+    mapfile -t missing < <(relaydesk_missing_pkgs "${RELAYDESK_BUILD_PKGS[@]}" "${RELAYDESK_TEST_PKGS[@]}")
+    if ((${#missing[@]} == 0)); then
+        echo "deps: all ${#RELAYDESK_BUILD_PKGS[@]}+${#RELAYDESK_TEST_PKGS[@]} packages already installed"
+        return 0
+    fi
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null || { echo "deps: need root (or sudo) to install: ${missing[*]}" >&2; return 1; }
+        sudo="sudo"
+    fi
+    echo "deps: installing ${missing[*]}"
+    # Postfix is only here for /usr/sbin/smtp-sink: no system mail server must start.
+    echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    relaydesk_install_deps
+fi

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The test command (README): bash scripts/test.sh
+# On a fresh Debian bookworm (as root): install deps, build build/ (GUI) and build-nogui/
+# (RELAYDESK_GUI=OFF), run the no-GUI unit tests, then every test of build/ (ctest -j2).
+# Exits non-zero on the first failure; prints the time of each phase.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+JOBS=${RELAYDESK_JOBS:-2}
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+
+PHASES=()
+phase_start=0
+current=""
+begin() { current="$1"; phase_start=$(date +%s.%N); echo; echo "=== ${current} ==="; }
+end() {
+    local t; t=$(awk -v a="$phase_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    PHASES+=("$(printf '%-28s %8ss' "$current" "$t")")
+    echo "=== ${current}: ${t}s ==="
+    current=""
+}
+summary() {
+    local rc=$?
+    echo
+    echo "=== phase timings ==="
+    local p; for p in "${PHASES[@]}"; do echo "  $p"; done
+    [[ -n "$current" ]] && echo "  ${current}: FAILED"
+    if ((rc == 0)); then echo "=== scripts/test.sh: OK ==="; else echo "=== scripts/test.sh: FAILED (exit $rc) ==="; fi
+}
+trap summary EXIT
+
+begin "deps"
+bash scripts/deps.sh
+end
+
+begin "configure build/"
+cmake -S "$ROOT" -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DRELAYDESK_GUI=ON
+end
+
+begin "build build/"
+cmake --build build -j"$JOBS"
+end
+
+begin "configure build-nogui/"
+cmake -S "$ROOT" -B build-nogui -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DRELAYDESK_GUI=OFF
+end
+
+begin "build build-nogui/"
+cmake --build build-nogui -j"$JOBS"
+end
+
+begin "unit tests build-nogui/"
+ctest --test-dir build-nogui -L unit --output-on-failure -j"$JOBS" --no-tests=error
+end
+
+begin "all tests build/"
+ctest --test-dir build --output-on-failure -j"$JOBS" --no-tests=error
+end
