@@ -3,6 +3,7 @@
 //   relaydesk --headless      the engine alone (a service)
 // See docs/CONFIG.md for every option.
 
+#include "app/admin.h"
 #include "app/runtime.h"
 #include "app/signalwatcher.h"
 #include "config/configjson.h"
@@ -81,9 +82,11 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationVersion(QStringLiteral(RELAYDESK_VERSION));
 
     bool headless = hasArg(argc, argv, "--headless");
-    const bool utility = hasArg(argc, argv, "--version") || hasArg(argc, argv, "--help") ||
-                         hasArg(argc, argv, "-h") || hasArg(argc, argv, "--check-config") ||
-                         hasArg(argc, argv, "--export-config");
+    bool utility = hasArg(argc, argv, "--version") || hasArg(argc, argv, "--help") || hasArg(argc, argv, "-h") ||
+                   hasArg(argc, argv, "--check-config") || hasArg(argc, argv, "--export-config");
+    for (const char *admin : {"--add-user", "--set-password", "--remove-user", "--list-users", "--import-pfx",
+                              "--import-pem", "--generate-certificate", "--list-certificates"})
+        utility = utility || hasArg(argc, argv, admin);
 #ifdef RELAYDESK_WITH_GUI
     if (!headless && !utility && !displayAvailable()) {
         err(QStringLiteral("relaydesk: no display found; running headless (use --headless to silence this)"));
@@ -120,6 +123,7 @@ int main(int argc, char **argv)
                                                "certificates, ratelimits, dns, queue or logs."),
                                 QStringLiteral("NAME"));
     parser.addOptions({headlessOpt, dataDirOpt, configOpt, exportOpt, checkOpt, panelOpt});
+    parser.addOptions(rd::app::adminOptions());
     parser.process(*app);
 
     if (parser.isSet(checkOpt)) {
@@ -143,6 +147,15 @@ int main(int argc, char **argv)
     }
 
     rd::config::ConfigSnapshot config;
+    {
+        rd::config::ConfigStore store(dataDir); // creates and migrates config.db
+        if (!store.isOpen()) {
+            err(QStringLiteral("relaydesk: %1").arg(store.errorString()));
+            return 1;
+        }
+    }
+    if (const auto rc = rd::app::runAdminCommand(parser, dataDir))
+        return *rc;
     {
         rd::config::ConfigStore store(dataDir);
         if (!store.isOpen()) {

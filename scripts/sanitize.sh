@@ -3,7 +3,9 @@
 #   bash scripts/sanitize.sh
 # Build dir: build-asan/ (GUI off, Debug). Leak checking is on; tests/sanitizer/lsan.supp
 # suppresses leaks whose stacks are only inside Qt/system libraries, never ours.
-# Env: RELAYDESK_JOBS (default 2, at most 2 on shared machines), CC/CXX are respected.
+# Env: RELAYDESK_JOBS (default 2, at most 2 on shared machines), CC/CXX are respected;
+# RELAYDESK_SANITIZE_HARDENING=1 also builds the ASan relaydesk and runs
+# tests/integration/test_hardening.py against it (raw-socket abuse of the real binary).
 # Exit status: non-zero if the build fails or any unit test fails or a sanitizer fires.
 set -euo pipefail
 
@@ -32,10 +34,21 @@ echo "=== build ${#TARGETS[@]} unit tests (-j${JOBS}) ==="
 ninja -C "$BUILD" -j"$JOBS" "${TARGETS[@]}"
 
 echo "=== ctest -L unit (ASan + LSan + UBSan) ==="
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# fast_unwind_on_malloc=0: full allocation stacks through libraries built without
+# frame pointers (libcrypto, Qt), so lsan.supp can match their function names.
+export ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:detect_stack_use_after_return=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$ROOT/tests/sanitizer/lsan.supp:print_suppressions=1${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export QT_QPA_PLATFORM=offscreen
 # Each test's own output shows the sanitizer report on failure.
 ctest --test-dir "$BUILD" -L unit --output-on-failure --no-tests=error -j"$JOBS" "$@"
 echo "=== sanitize: all unit tests clean ==="
+
+if [[ "${RELAYDESK_SANITIZE_HARDENING:-0}" == 1 ]]; then
+    echo "=== build the ASan relaydesk ==="
+    ninja -C "$BUILD" -j"$JOBS" relaydesk
+    echo "=== test_hardening.py against build-asan/app/relaydesk ==="
+    # The test fails on any sanitizer report in the relay's output.
+    RELAYDESK_BIN="$BUILD/app/relaydesk" /usr/bin/python3 "$ROOT/tests/integration/test_hardening.py"
+    echo "=== sanitize: hardening tests clean under ASan/UBSan ==="
+fi

@@ -27,6 +27,16 @@ summary() {
     local p; for p in "${PHASES[@]}"; do echo "  $p"; done
     [[ -n "$current" ]] && echo "  ${current}: FAILED"
     if ((rc == 0)); then echo "=== scripts/test.sh: OK ==="; else echo "=== scripts/test.sh: FAILED (exit $rc) ==="; fi
+    # The closing line CI reads: the counts of the full ctest run.
+    if [[ -f "${CTEST_LOG:-}" ]]; then
+        local line total failed
+        line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$CTEST_LOG" | tail -1 || true)
+        if [[ -n "$line" ]]; then
+            failed=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
+            total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+            echo "tests: $((total - failed)) passed, ${failed} failed"
+        fi
+    fi
 }
 trap summary EXIT
 
@@ -57,5 +67,6 @@ ctest --test-dir build-nogui -L unit --output-on-failure -j"$JOBS" --no-tests=er
 end
 
 begin "all tests build/"
-ctest --test-dir build --output-on-failure -j"$JOBS" --no-tests=error
+CTEST_LOG=build/ctest-all.log
+ctest --test-dir build --output-on-failure -j"$JOBS" --no-tests=error 2>&1 | tee "$CTEST_LOG"
 end

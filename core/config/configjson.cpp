@@ -76,7 +76,9 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
             cfg.listeners.clear();
             const QJsonArray arr = listeners.toArray();
             const QSet<QString> lkeys = {QStringLiteral("name"), QStringLiteral("address"), QStringLiteral("port"),
-                                         QStringLiteral("relay_allow"), QStringLiteral("relay_deny")};
+                                         QStringLiteral("relay_allow"), QStringLiteral("relay_deny"),
+                                         QStringLiteral("mode"), QStringLiteral("role"),
+                                         QStringLiteral("certificate"), QStringLiteral("allow_plaintext_auth")};
             for (int i = 0; i < arr.size(); ++i) {
                 const QString where = QStringLiteral("listeners[%1]").arg(i);
                 if (!arr.at(i).isObject()) {
@@ -103,6 +105,22 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
                            &l.relayAllow, errors);
                 stringList(o.value(QStringLiteral("relay_deny")), where + QStringLiteral(".relay_deny"),
                            &l.relayDeny, errors);
+                auto text = [&](const char *key, QString *out) {
+                    const QJsonValue v = o.value(QLatin1String(key));
+                    if (v.isUndefined())
+                        return;
+                    if (!v.isString())
+                        *errors << QStringLiteral("%1: \"%2\" must be a string").arg(where, QLatin1String(key));
+                    else
+                        *out = v.toString();
+                };
+                text("mode", &l.mode);
+                text("role", &l.role);
+                text("certificate", &l.certificate);
+                const QJsonValue pa = o.value(QStringLiteral("allow_plaintext_auth"));
+                if (!pa.isUndefined() && !pa.isBool())
+                    *errors << QStringLiteral("%1: \"allow_plaintext_auth\" must be true or false").arg(where);
+                l.allowPlaintextAuth = pa.toBool(false);
                 cfg.listeners.append(l);
             }
         }
@@ -141,6 +159,10 @@ QByteArray configToJson(const ConfigSnapshot &config)
         o.insert(QStringLiteral("port"), int(l.port));
         o.insert(QStringLiteral("relay_allow"), QJsonArray::fromStringList(l.relayAllow));
         o.insert(QStringLiteral("relay_deny"), QJsonArray::fromStringList(l.relayDeny));
+        o.insert(QStringLiteral("mode"), l.mode);
+        o.insert(QStringLiteral("role"), l.role);
+        o.insert(QStringLiteral("certificate"), l.certificate);
+        o.insert(QStringLiteral("allow_plaintext_auth"), l.allowPlaintextAuth);
         listeners.append(o);
     }
     root.insert(QStringLiteral("listeners"), listeners);

@@ -59,6 +59,14 @@ QStringList ConfigSnapshot::validate() const
         if (endpoints.contains(ep))
             errors << QStringLiteral("%1: %2 port %3 is used by another listener").arg(where, l.address).arg(l.port);
         endpoints.insert(ep);
+        const QStringList modes = {QStringLiteral("plain"), QStringLiteral("starttls_required"),
+                                   QStringLiteral("implicit_tls")};
+        if (!modes.contains(l.mode))
+            errors << QStringLiteral("%1: mode \"%2\" must be one of %3").arg(where, l.mode, modes.join(QStringLiteral(", ")));
+        if (l.role != QLatin1String("relay") && l.role != QLatin1String("submission"))
+            errors << QStringLiteral("%1: role \"%2\" must be relay or submission").arg(where, l.role);
+        if (l.mode != QLatin1String("plain") && l.certificate.isEmpty())
+            errors << QStringLiteral("%1: mode %2 needs a certificate").arg(where, l.mode);
         util::CidrList list;
         QString why;
         if (!list.parse(l.relayAllow, &why))

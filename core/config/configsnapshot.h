@@ -18,6 +18,14 @@ struct ListenerConfig {
     quint16 port = 2525;
     QStringList relayAllow = {QStringLiteral("127.0.0.1/32")};
     QStringList relayDeny;
+    // "plain" (STARTTLS offered when a certificate is set), "starttls_required",
+    // or "implicit_tls" (TLS from the first byte, as on port 465).
+    QString mode = QStringLiteral("plain");
+    // "relay" (IP-listed clients relay; AUTH optional) or "submission" (AUTH
+    // required before MAIL, as on 587).
+    QString role = QStringLiteral("relay");
+    QString certificate;            // id in the certificate store; empty: no TLS
+    bool allowPlaintextAuth = false; // AUTH without TLS, honoured for loopback clients only
 
     bool operator==(const ListenerConfig &) const = default;
 };

@@ -58,7 +58,8 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
             *warnings << QStringLiteral("config.db: %1 (using the default)").arg(why);
     }
     QSqlQuery l(db);
-    l.exec(QStringLiteral("SELECT name, address, port, relay_allow, relay_deny FROM listeners ORDER BY id"));
+    l.exec(QStringLiteral("SELECT name, address, port, relay_allow, relay_deny, mode, role, certificate,"
+                          " allow_plaintext_auth FROM listeners ORDER BY id"));
     QList<ListenerConfig> listeners;
     bool any = false;
     while (l.next()) {
@@ -69,6 +70,10 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
         lc.port = quint16(l.value(2).toUInt());
         lc.relayAllow = fromJsonArray(l.value(3).toString());
         lc.relayDeny = fromJsonArray(l.value(4).toString());
+        lc.mode = l.value(5).toString();
+        lc.role = l.value(6).toString();
+        lc.certificate = l.value(7).toString();
+        lc.allowPlaintextAuth = l.value(8).toInt() != 0;
         listeners << lc;
     }
     if (any)
@@ -107,14 +112,18 @@ bool ConfigStore::save(const ConfigSnapshot &config)
     }
     if (!q.exec(QStringLiteral("DELETE FROM listeners")))
         return fail(q);
-    q.prepare(QStringLiteral(
-        "INSERT INTO listeners (name, address, port, relay_allow, relay_deny) VALUES (?, ?, ?, ?, ?)"));
+    q.prepare(QStringLiteral("INSERT INTO listeners (name, address, port, relay_allow, relay_deny, mode, role,"
+                             " certificate, allow_plaintext_auth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const ListenerConfig &l : config.listeners) {
         q.addBindValue(storage::nn(l.name));
         q.addBindValue(l.address);
         q.addBindValue(int(l.port));
         q.addBindValue(toJsonArray(l.relayAllow));
         q.addBindValue(toJsonArray(l.relayDeny));
+        q.addBindValue(storage::nn(l.mode));
+        q.addBindValue(storage::nn(l.role));
+        q.addBindValue(storage::nn(l.certificate));
+        q.addBindValue(l.allowPlaintextAuth ? 1 : 0);
         if (!q.exec())
             return fail(q);
     }

@@ -1,6 +1,8 @@
 #include "engine/engine.h"
 
+#include "auth/authenticator.h"
 #include "delivery/deliveryagent.h"
+#include "tls/certificatestore.h"
 #include "log/logstore.h"
 #include "net/listener.h"
 #include "queue/queuestore.h"
@@ -20,6 +22,58 @@ Engine::Engine(QString dataDir, config::ConfigSnapshot config, bool echoLogs)
 }
 
 Engine::~Engine() = default;
+
+QString Engine::certificateFolder(const QString &dataDir)
+{
+    return QDir(dataDir).filePath(QStringLiteral("tls"));
+}
+
+void Engine::authenticate(const QByteArray &user, const QByteArray &password, const QString &clientIp,
+                          const QString &sessionId, std::function<void(smtp::AuthOutcome, int)> done)
+{
+    if (!m_auth) {
+        done({smtp::AuthOutcome::Temporary, false}, 0);
+        return;
+    }
+    const QString name = QString::fromUtf8(user);
+    m_auth->verify(name, password, clientIp, [this, name, clientIp, sessionId, done](auth::AuthResult r) {
+        smtp::AuthOutcome o;
+        switch (r.outcome) {
+        case auth::AuthResult::Success:
+            o.kind = smtp::AuthOutcome::Success;
+            o.mayRelay = r.mayRelay;
+            break;
+        case auth::AuthResult::BadCredentials:
+        case auth::AuthResult::Disabled:
+            o.kind = smtp::AuthOutcome::Failure;
+            break;
+        case auth::AuthResult::Throttled:
+            o.kind = smtp::AuthOutcome::Disconnect;
+            break;
+        case auth::AuthResult::TemporaryFailure:
+            o.kind = smtp::AuthOutcome::Temporary;
+            break;
+        }
+        if (r.disconnect && o.kind != smtp::AuthOutcome::Success)
+            o.kind = smtp::AuthOutcome::Disconnect;
+        log::LogEvent e;
+        e.kind = log::LogKind::Session;
+        e.level = o.kind == smtp::AuthOutcome::Success ? QStringLiteral("info") : QStringLiteral("warning");
+        e.direction = QStringLiteral("in");
+        e.sessionId = sessionId;
+        e.clientIp = clientIp;
+        e.user = r.userName.isEmpty() ? name : r.userName;
+        e.result = o.kind == smtp::AuthOutcome::Success ? QStringLiteral("auth_ok") : QStringLiteral("auth_failed");
+        e.replyCode = o.kind == smtp::AuthOutcome::Success ? 235
+                      : o.kind == smtp::AuthOutcome::Temporary ? 454
+                      : o.kind == smtp::AuthOutcome::Disconnect ? 421
+                                                                : 535;
+        e.rule = QStringLiteral("auth");
+        e.message = r.logReason; // never the password
+        log(e);
+        done(o, r.delayMs);
+    });
+}
 
 QString Engine::hostname() const
 {
@@ -108,6 +162,11 @@ void Engine::start()
     m_delivery->load(entries);
     m_status.smartHost = ds.smartHost;
 
+    m_auth = new auth::Authenticator(m_dataDir, this);
+    m_certs = std::make_unique<tls::CertificateStore>(tls::CertificateStore::defaultFolder(m_dataDir));
+    if (!m_certs->open(&error))
+        systemLog(QStringLiteral("certificates"), error, QStringLiteral("error"));
+
     bool all = true;
     for (const config::ListenerConfig &lc : m_config.listeners) {
         net::ListenerSettings ls;
@@ -120,7 +179,29 @@ void Engine::start()
         ls.limits.maxErrors = int(m_config.intValue(kMaxErrors));
         ls.idleTimeoutMs = int(m_config.intValue(kIdleTimeout) * 1000);
         ls.maxSessions = int(m_config.intValue(kMaxSessions));
+        ls.implicitTls = lc.mode == QLatin1String("implicit_tls");
+        ls.requireTls = lc.mode != QLatin1String("plain");
+        const bool submission = lc.role == QLatin1String("submission");
+        ls.authRequired = submission;
+        ls.plaintextAuthAllowed = lc.allowPlaintextAuth;
         auto *l = new net::Listener(ls, this, [this] { return m_sessions; }, this);
+        QString tlsError;
+        if (!lc.certificate.isEmpty()) {
+            ls.tls = m_certs->serverConfiguration(lc.certificate, &tlsError);
+            if (!ls.tls) {
+                // Never run a TLS listener without TLS: report and skip it.
+                all = false;
+                const QString msg = QStringLiteral("%1: certificate %2 unusable: %3")
+                                        .arg(l->endpoint(), lc.certificate, tlsError);
+                m_status.errors << msg;
+                systemLog(QStringLiteral("listen_failed"), msg, QStringLiteral("error"));
+                delete l;
+                continue;
+            }
+        }
+        ls.authAvailable = submission || ls.tls.has_value() || ls.plaintextAuthAllowed;
+        delete l;
+        l = new net::Listener(ls, this, [this] { return m_sessions; }, this);
         if (l->listen()) {
             m_listeners.append(l);
             m_status.listening << l->endpoint();
@@ -165,6 +246,12 @@ void Engine::stop()
         delete m_delivery;
         m_delivery = nullptr;
     }
+    if (m_auth) {
+        m_auth->waitForIdle();
+        delete m_auth;
+        m_auth = nullptr;
+    }
+    m_certs.reset();
     systemLog(QStringLiteral("stopped"), QStringLiteral("engine stopped"));
     delete m_queue; // flushes pending commits and updates
     m_queue = nullptr;

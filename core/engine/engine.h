@@ -25,6 +25,12 @@ class Listener;
 namespace rd::delivery {
 class DeliveryAgent;
 }
+namespace rd::auth {
+class Authenticator;
+}
+namespace rd::tls {
+class CertificateStore;
+}
 
 namespace rd::engine {
 
@@ -34,6 +40,8 @@ public:
     // Cheap: stores the settings. Nothing is opened until start().
     // echoLogs: also print every log row as a key=value line on stderr.
     Engine(QString dataDir, config::ConfigSnapshot config, bool echoLogs);
+    // The folder of the certificate store inside a data folder.
+    static QString certificateFolder(const QString &dataDir);
     ~Engine() override;
 
     // InboundHost (engine thread)
@@ -45,6 +53,8 @@ public:
     void sessionOpened() override;
     void sessionClosed() override;
     void messageRejected() override;
+    void authenticate(const QByteArray &user, const QByteArray &password, const QString &clientIp,
+                      const QString &sessionId, std::function<void(smtp::AuthOutcome, int)> done) override;
 
 public slots:
     // Opens the queue (recovering after a crash), starts delivery and binds
@@ -82,6 +92,8 @@ private:
     log::LogStore *m_log = nullptr;
     queue::QueueStore *m_queue = nullptr;
     delivery::DeliveryAgent *m_delivery = nullptr;
+    auth::Authenticator *m_auth = nullptr;
+    std::unique_ptr<tls::CertificateStore> m_certs;
     QVector<net::Listener *> m_listeners;
     QTimer *m_statusTimer = nullptr;
     QTimer *m_queueTimer = nullptr;

@@ -5,22 +5,46 @@
 
 #include <QDateTime>
 #include <QLocale>
+#include <QSslCipher>
 #include <QTimeZone>
 
 namespace rd::net {
 
 using smtp::ActionKind;
 
-InboundConnection::InboundConnection(QTcpSocket *socket, smtp::SessionConfig config, InboundHost *host,
-                                     int idleTimeoutMs, QObject *parent)
-    : QObject(parent), m_socket(socket), m_session(std::move(config)), m_host(host), m_idleMs(idleTimeoutMs)
+InboundConnection::InboundConnection(QSslSocket *socket, smtp::SessionConfig config, InboundHost *host,
+                                     int idleTimeoutMs, std::optional<QSslConfiguration> tls, QObject *parent)
+    : QObject(parent),
+      m_socket(socket),
+      m_tls(std::move(tls)),
+      m_session(std::move(config)),
+      m_host(host),
+      m_idleMs(idleTimeoutMs)
 {
     m_socket->setParent(this);
     m_idle.setSingleShot(true);
     connect(&m_idle, &QTimer::timeout, this, &InboundConnection::onTimeout);
     connect(m_socket, &QTcpSocket::readyRead, this, &InboundConnection::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &InboundConnection::onDisconnected);
+    connect(m_socket, &QSslSocket::encrypted, this, &InboundConnection::onEncrypted);
+    connect(m_socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &) {
+        m_socket->abort(); // a server verifies no peer; any SSL error ends the session
+    });
     connect(m_socket, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
+        if (e == QAbstractSocket::SslHandshakeFailedError || e == QAbstractSocket::SslInternalError) {
+            log::LogEvent ev;
+            ev.kind = log::LogKind::Session;
+            ev.level = QStringLiteral("warning");
+            ev.direction = QStringLiteral("in");
+            ev.sessionId = m_session.config().sessionId;
+            ev.clientIp = m_session.config().clientIp;
+            ev.result = QStringLiteral("tls_failed");
+            ev.message = QStringLiteral("TLS handshake failed: %1").arg(m_socket->errorString());
+            m_host->log(ev);
+            m_socket->abort();
+            finish();
+            return;
+        }
         if (e != QAbstractSocket::RemoteHostClosedError && m_socket->state() != QAbstractSocket::ConnectedState)
             onDisconnected();
     });
@@ -35,10 +59,89 @@ InboundConnection::~InboundConnection()
 void InboundConnection::start()
 {
     m_elapsed.start();
+    m_idle.start(m_idleMs);
+    if (m_session.config().tlsActive) {
+        // Implicit TLS (RFC 8314): handshake first, the greeting comes encrypted.
+        if (!m_tls) {
+            m_socket->abort();
+            finish();
+            return;
+        }
+        m_socket->setSslConfiguration(*m_tls);
+        m_socket->startServerEncryption();
+        return;
+    }
+    m_greeted = true;
     smtp::Output out;
     m_session.start(out);
     handle(out);
+}
+
+void InboundConnection::startTls()
+{
+    if (!m_tls) {
+        m_socket->abort();
+        finish();
+        return;
+    }
+    m_socket->flush(); // the 220 goes out in clear before the handshake
+    m_socket->setSslConfiguration(*m_tls);
+    m_socket->startServerEncryption();
+}
+
+void InboundConnection::onEncrypted()
+{
+    const QString protocol = [this] {
+        switch (m_socket->sessionProtocol()) {
+        case QSsl::TlsV1_2:
+            return QStringLiteral("TLSv1.2");
+        case QSsl::TlsV1_3:
+            return QStringLiteral("TLSv1.3");
+        default:
+            return QStringLiteral("TLS");
+        }
+    }();
+    const QString cipher = m_socket->sessionCipher().name();
     m_idle.start(m_idleMs);
+    smtp::Output out;
+    if (!m_greeted) {
+        m_greeted = true;
+        m_session.tlsStarted(protocol, cipher, out); // no-op for implicit TLS state-wise
+        m_session.start(out);
+    } else {
+        m_session.tlsStarted(protocol, cipher, out);
+    }
+    handle(out);
+    resumeReading();
+}
+
+void InboundConnection::resumeReading()
+{
+    if (m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &InboundConnection::onReadyRead, Qt::QueuedConnection);
+}
+
+void InboundConnection::authenticate(const QByteArray &credentials)
+{
+    const qsizetype nul = credentials.indexOf('\0');
+    const QByteArray user = credentials.left(nul);
+    const QByteArray password = credentials.mid(nul + 1);
+    QPointer<InboundConnection> self(this);
+    m_host->authenticate(user, password, m_session.config().clientIp, m_session.config().sessionId,
+                         [self](smtp::AuthOutcome outcome, int delayMs) {
+                             auto deliver = [self, outcome] {
+                                 if (!self || self->m_finished)
+                                     return;
+                                 smtp::Output out;
+                                 self->m_session.authFinished(outcome, out);
+                                 self->handle(out);
+                                 self->resumeReading();
+                             };
+                             if (delayMs > 0 && self)
+                                 QTimer::singleShot(delayMs, self, deliver);
+                             else
+                                 deliver();
+                         });
 }
 
 void InboundConnection::shutdown()
@@ -58,8 +161,8 @@ void InboundConnection::onReadyRead()
         return;
     }
     m_idle.start(m_idleMs);
-    if (m_session.waitingForCommit())
-        return; // leave input in the socket (TCP back-pressure); resumed after the commit
+    if (m_session.waitingForCommit() || m_session.waitingForAuth() || m_session.waitingForTls() || !m_greeted)
+        return; // leave input in the socket (TCP back-pressure); resumed when the wait ends
     const QByteArray data = m_socket->readAll();
     smtp::Output out;
     m_session.feed(data, out);
@@ -99,6 +202,12 @@ void InboundConnection::handle(smtp::Output &out)
             m_idle.stop();
             m_socket->disconnectFromHost();
             break;
+        case ActionKind::StartTls:
+            startTls();
+            break;
+        case ActionKind::Authenticate:
+            authenticate(a.data);
+            break;
         }
     }
 }
@@ -131,9 +240,18 @@ void InboundConnection::beginMessage()
         return; // finish() reports the failure; the session answers 451
     }
     // Our trace header (RFC 5321 4.4).
+    // RFC 3848 protocol names: ESMTP, ESMTPS (TLS), ESMTPA (AUTH), ESMTPSA.
+    QByteArray with = env.esmtp ? "ESMTP" : "SMTP";
+    if (m_session.tlsActive())
+        with += "S";
+    if (!m_session.authenticatedUser().isEmpty())
+        with += "A";
     QByteArray received = "Received: from " + (env.helo.isEmpty() ? QByteArray("unknown") : env.helo) +
-                          " (unknown [" + cfg.clientIp.toLatin1() + "])\r\n\tby " + cfg.hostname.toUtf8() +
-                          " (RelayDesk) with " + (env.esmtp ? "ESMTP" : "SMTP") + " id " + m_queueId.toLatin1();
+                          " (unknown [" + cfg.clientIp.toLatin1() + "])\r\n";
+    if (m_session.tlsActive())
+        received += "\t(using " + m_session.tlsProtocol().toLatin1() + " with cipher " +
+                    m_session.tlsCipher().toLatin1() + ")\r\n";
+    received += "\tby " + cfg.hostname.toUtf8() + " (RelayDesk) with " + with + " id " + m_queueId.toLatin1();
     if (env.rcptTo.size() == 1)
         received += "\r\n\tfor <" + env.rcptTo.first() + ">";
     received += "; " +
@@ -213,6 +331,9 @@ void InboundConnection::endMessage()
     e.recipients = rcpts.join(QLatin1Char(','));
     e.queueId = qid;
     e.bytes = size;
+    e.user = QString::fromUtf8(m_session.authenticatedUser());
+    e.tlsVersion = m_session.tlsProtocol();
+    e.tlsCipher = m_session.tlsCipher();
     e.message = m.messageId.isEmpty() ? QString() : QStringLiteral("message-id=%1").arg(m.messageId);
     InboundHost *host = m_host;
     m_host->commitMessage(entry, tmp, [self, host, e, qid](bool ok, QString err) mutable {
@@ -263,6 +384,9 @@ void InboundConnection::logRejections(const std::vector<smtp::Rejection> &reject
         e.clientIp = cfg.clientIp;
         e.helo = QString::fromUtf8(env.helo);
         e.sender = QString::fromUtf8(env.mailFrom);
+        e.user = QString::fromUtf8(m_session.authenticatedUser());
+        e.tlsVersion = m_session.tlsProtocol();
+        e.tlsCipher = m_session.tlsCipher();
         QStringList rcpts;
         if (r.command.size() > 4 && r.command.left(4).toUpper() == "RCPT") {
             // The refused recipient, as the client wrote it.
@@ -309,6 +433,9 @@ void InboundConnection::finish()
     e.clientIp = cfg.clientIp;
     e.helo = QString::fromUtf8(m_session.envelope().helo);
     e.replyCode = m_session.lastReplyCode();
+    e.user = QString::fromUtf8(m_session.authenticatedUser());
+    e.tlsVersion = m_session.tlsProtocol();
+    e.tlsCipher = m_session.tlsCipher();
     e.durationMs = m_elapsed.isValid() ? m_elapsed.elapsed() : 0;
     e.result = QStringLiteral("closed");
     e.message = QStringLiteral("messages=%1 rejections=%2").arg(m_session.messagesAccepted()).arg(m_rejections);

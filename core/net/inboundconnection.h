@@ -10,7 +10,8 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
-#include <QTcpSocket>
+#include <QSslConfiguration>
+#include <QSslSocket>
 #include <QTimer>
 #include <memory>
 
@@ -24,8 +25,10 @@ class InboundConnection : public QObject {
     Q_OBJECT
 public:
     // Takes ownership of `socket` (reparented). `host` must outlive this object.
-    InboundConnection(QTcpSocket *socket, smtp::SessionConfig config, InboundHost *host, int idleTimeoutMs,
-                      QObject *parent = nullptr);
+    // `tls`: the listener's server TLS configuration (null: no TLS). With
+    // config.tlsActive (implicit TLS, port 465) the handshake comes first.
+    InboundConnection(QSslSocket *socket, smtp::SessionConfig config, InboundHost *host, int idleTimeoutMs,
+                      std::optional<QSslConfiguration> tls, QObject *parent = nullptr);
     ~InboundConnection() override;
 
     // Sends the greeting and starts reading.
@@ -47,8 +50,14 @@ private:
     void abortMessage();
     void logRejections(const std::vector<smtp::Rejection> &rejections);
     void finish();
+    void startTls();
+    void onEncrypted();
+    void authenticate(const QByteArray &credentials);
+    void resumeReading();
 
-    QTcpSocket *m_socket;
+    QSslSocket *m_socket;
+    std::optional<QSslConfiguration> m_tls;
+    bool m_greeted = false;
     smtp::ServerSession m_session;
     InboundHost *m_host;
     QTimer m_idle;

@@ -5,6 +5,7 @@
 
 #include "log/logtypes.h"
 #include "queue/queuestore.h"
+#include "smtp/serversession.h"
 
 #include <QString>
 #include <functional>
@@ -25,6 +26,12 @@ public:
     virtual void sessionOpened() = 0;
     virtual void sessionClosed() = 0;
     virtual void messageRejected() = 0;
+    // Verifies AUTH credentials off the engine thread; `done(outcome, delayMs)`
+    // runs later in the engine thread. The caller answers after delayMs
+    // (failure throttling). Implementations never log the password.
+    virtual void authenticate(const QByteArray &user, const QByteArray &password, const QString &clientIp,
+                              const QString &sessionId,
+                              std::function<void(smtp::AuthOutcome, int)> done) = 0;
 };
 
 } // namespace rd::net

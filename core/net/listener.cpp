@@ -8,6 +8,16 @@
 
 namespace rd::net {
 
+void SslTcpServer::incomingConnection(qintptr descriptor)
+{
+    auto *socket = new QSslSocket(this);
+    if (!socket->setSocketDescriptor(descriptor)) {
+        delete socket;
+        return;
+    }
+    addPendingConnection(socket);
+}
+
 Listener::Listener(ListenerSettings settings, InboundHost *host, std::function<int()> activeSessions,
                    QObject *parent)
     : QObject(parent), m_settings(std::move(settings)), m_host(host), m_activeSessions(std::move(activeSessions))
@@ -75,8 +85,16 @@ void Listener::onNewConnection()
         cfg.relayAllowed = m_settings.allow.matches(peer) && !m_settings.deny.matches(peer);
         cfg.acceptedDomains = m_settings.acceptedDomains;
         cfg.limits = m_settings.limits;
+        cfg.tlsAvailable = m_settings.tls.has_value();
+        cfg.tlsActive = m_settings.implicitTls && m_settings.tls.has_value();
+        cfg.requireTls = m_settings.requireTls;
+        cfg.authAvailable = m_settings.authAvailable;
+        cfg.authRequired = m_settings.authRequired;
+        // Plaintext AUTH only ever on loopback, whatever the setting says.
+        cfg.plaintextAuthAllowed = m_settings.plaintextAuthAllowed && peer.isLoopback();
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        auto *conn = new InboundConnection(socket, cfg, m_host, m_settings.idleTimeoutMs, this);
+        auto *sslSocket = qobject_cast<QSslSocket *>(socket);
+        auto *conn = new InboundConnection(sslSocket, cfg, m_host, m_settings.idleTimeoutMs, m_settings.tls, this);
         m_connections.insert(conn);
         connect(conn, &InboundConnection::finished, this, [this, conn] { m_connections.remove(conn); });
         conn->start();

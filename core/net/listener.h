@@ -12,7 +12,9 @@
 #include <QObject>
 #include <QPointer>
 #include <QSet>
+#include <QSslConfiguration>
 #include <QTcpServer>
+#include <optional>
 
 namespace rd::net {
 
@@ -26,6 +28,22 @@ struct ListenerSettings {
     QStringList acceptedDomains;
     int idleTimeoutMs = 300000;
     int maxSessions = 1000;     // engine-wide cap, shared via the host counter
+    std::optional<QSslConfiguration> tls; // server TLS (certificate + key); null: none
+    bool implicitTls = false;   // TLS from the first byte (465)
+    bool requireTls = false;    // STARTTLS before MAIL
+    bool authAvailable = false; // AUTH PLAIN/LOGIN offered (over TLS)
+    bool authRequired = false;  // submission: AUTH before MAIL
+    bool plaintextAuthAllowed = false; // AUTH without TLS (only honoured on loopback)
+};
+
+// A QTcpServer whose accepted sockets are QSslSocket (plain until STARTTLS).
+class SslTcpServer : public QTcpServer {
+    Q_OBJECT
+public:
+    using QTcpServer::QTcpServer;
+
+protected:
+    void incomingConnection(qintptr descriptor) override;
 };
 
 class Listener : public QObject {
@@ -49,7 +67,7 @@ private:
     ListenerSettings m_settings;
     InboundHost *m_host;
     std::function<int()> m_activeSessions;
-    QTcpServer m_server;
+    SslTcpServer m_server;
     QString m_error;
     QSet<InboundConnection *> m_connections;
 };

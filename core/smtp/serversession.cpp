@@ -532,8 +532,7 @@ struct ServerSession::Impl {
                 reject(out, ReplyId::AuthBadResponse);
                 return;
             }
-            requestVerify(loginUser, *decoded, out);
-            loginUser.clear();
+            requestVerify(QByteArray(loginUser), *decoded, out); // keeps the user for authFinished()
             return;
         case AuthMech::None:
             reject(out, ReplyId::BadSequence);

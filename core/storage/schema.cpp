@@ -14,6 +14,24 @@ const QVector<Migration> kConfig = {
                         " relay_allow TEXT NOT NULL, relay_deny TEXT NOT NULL)"),
          QStringLiteral("CREATE TABLE accepted_domains (domain TEXT PRIMARY KEY)"),
      }},
+    // SMTP AUTH users (core/auth/userstore.cpp). `name` is stored as the admin
+    // typed it; uniqueness is case-insensitive and enforced by UserStore.
+    // password_hash is a self-describing PBKDF2 string; times are ms since epoch (UTC).
+    {2,
+     {
+         QStringLiteral("CREATE TABLE users (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL,"
+                        " enabled INTEGER NOT NULL DEFAULT 1, may_relay INTEGER NOT NULL DEFAULT 1,"
+                        " created BIGINT NOT NULL, last_login BIGINT,"
+                        " last_login_ip TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '')"),
+     }},
+    // Receive connector modes: TLS mode, role, certificate, plaintext AUTH on loopback.
+    {3,
+     {
+         QStringLiteral("ALTER TABLE listeners ADD COLUMN mode TEXT NOT NULL DEFAULT 'plain'"),
+         QStringLiteral("ALTER TABLE listeners ADD COLUMN role TEXT NOT NULL DEFAULT 'relay'"),
+         QStringLiteral("ALTER TABLE listeners ADD COLUMN certificate TEXT NOT NULL DEFAULT ''"),
+         QStringLiteral("ALTER TABLE listeners ADD COLUMN allow_plaintext_auth INTEGER NOT NULL DEFAULT 0"),
+     }},
 };
 
 // Queue index. The spool file is the durable truth for an accepted message;

@@ -156,6 +156,13 @@ private slots:
         QVERIFY(s.authenticatedUser().isEmpty());
         // A failed AUTH never grants anything.
         QCOMPARE(feed(s, "MAIL FROM:<a@b.test>\r\n").replies, QByteArray("530 5.7.0 Authentication required\r\n"));
+        // ... and a LOGIN that succeeds names the user and lets MAIL through.
+        QCOMPARE(feed(s, "AUTH LOGIN " + b64("carol") + "\r\n").replies, QByteArray("334 UGFzc3dvcmQ6\r\n"));
+        feed(s, b64("pw") + "\r\n");
+        Output ok;
+        s.authFinished({AuthOutcome::Success, true}, ok);
+        QCOMPARE(s.authenticatedUser(), QByteArray("carol"));
+        QCOMPARE(feed(s, "MAIL FROM:<a@b.test>\r\n").replies, QByteArray("250 2.1.0 Sender OK\r\n"));
     }
 
     void authWithoutRelayRight()

@@ -1,0 +1,308 @@
+// libFuzzer target: the outbound side. Drives rd::smtp::ClientSession
+// (core/smtp/clientsession.h) with arbitrary server replies, and checks that
+// ClientSession::dotStuff() + appendEndOfData() can never end a message early
+// when read back by our own ServerSession (the outbound half of SMTP smuggling).
+// Any violated invariant calls __builtin_trap().
+//
+// Input layout:
+//   byte 0   flags: bits 0-2 server chunk size (kChunk), bit 3 send an address with
+//            CR/LF (must become a local 553, never reach the wire), bit 4 quit()
+//            after the first message, bit 5 abort() when the server stream ends
+//   byte 1   split: the next (byte1 * rest / 255) bytes are message content,
+//            the remainder is the server's byte stream
+//   content  dot-stuffed in chunks whose sizes cycle through the content's own bytes
+//
+// Invariants:
+//   client:  every write ends with CRLF; outside message content every line is one
+//            of EHLO/HELO/MAIL/RCPT/DATA/RSET/QUIT without CR, LF or NUL inside;
+//            no output or event after Closed; Closed is last and comes once;
+//            Failed at most once; one MessageDone per sendMessage() with one
+//            recipient result per recipient and codes 0 or 200..599; a CR/LF
+//            address gets a local 553 and is never sent.
+//   content: dot-stuffing in chunks equals dot-stuffing at once; fed to a
+//            ServerSession the stuffed content causes no reply and no EndMessage
+//            before the terminator; after it, either EndMessage with exactly the
+//            content (bare LF -> CRLF, final line break added) or a 550/552
+//            refusal (bare CR, over-long line) with nothing stored.
+
+#include "smtp/clientsession.h"
+#include "smtp/serversession.h"
+
+#include <QByteArray>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+
+using namespace rd::smtp;
+
+namespace {
+
+[[noreturn]] void violation(const char *what)
+{
+    std::fprintf(stderr, "fuzz_clientsession: invariant violated: %s\n", what);
+    std::fflush(stderr);
+    __builtin_trap();
+}
+
+#define CHECK(cond, what)       \
+    do {                        \
+        if (!(cond))            \
+            violation(what);    \
+    } while (0)
+
+constexpr qsizetype kChunk[8] = {1, 2, 3, 5, 16, 64, 512, 1 << 30};
+const QByteArray kEvil = "evil\r\nRSET\r\nMAIL FROM:<x@y>@inject.example";
+
+void checkCommands(QByteArrayView bytes)
+{
+    if (bytes.isEmpty())
+        return;
+    CHECK(bytes.endsWith("\r\n"), "client write does not end with CRLF");
+    qsizetype pos = 0;
+    while (pos < bytes.size()) {
+        const qsizetype end = bytes.indexOf("\r\n", pos);
+        CHECK(end >= 0, "client command without CRLF");
+        const QByteArrayView line = bytes.sliced(pos, end - pos);
+        for (char c : line)
+            CHECK(c != '\r' && c != '\n' && c != '\0', "CR, LF or NUL inside a client command");
+        const bool known = line.startsWith("EHLO ") || line.startsWith("HELO ") || line.startsWith("MAIL FROM:<")
+            || line.startsWith("RCPT TO:<") || line == "DATA" || line == "RSET" || line == "QUIT";
+        CHECK(known, "client sent an unknown command");
+        CHECK(!line.contains("inject.example"), "a CR/LF address reached the wire");
+        pos = end + 2;
+    }
+}
+
+// What the receiving side must store for `content`.
+QByteArray normalized(QByteArrayView content)
+{
+    QByteArray out;
+    for (qsizetype i = 0; i < content.size(); ++i) {
+        if (content[i] == '\n' && (i == 0 || content[i - 1] != '\r'))
+            out.append('\r');
+        out.append(content[i]);
+    }
+    if (!out.isEmpty() && !out.endsWith('\n'))
+        out.append(out.endsWith('\r') ? "\n" : "\r\n");
+    return out;
+}
+
+void checkDotStuffing(QByteArrayView content)
+{
+    // In chunks (sizes from the content itself) and at once: the same bytes.
+    QByteArray stuffed;
+    DotStuffState state;
+    qsizetype pos = 0;
+    qsizetype k = 0;
+    while (pos < content.size()) {
+        const qsizetype n = std::min<qsizetype>(content.size() - pos, 1 + (uint8_t(content[k % content.size()]) & 31));
+        ClientSession::dotStuff(content.sliced(pos, n), state, stuffed);
+        pos += n;
+        ++k;
+    }
+    QByteArray once;
+    DotStuffState onceState;
+    ClientSession::dotStuff(content, onceState, once);
+    CHECK(once == stuffed, "dot-stuffing depends on chunking");
+    CHECK(onceState.atLineStart == state.atLineStart && onceState.afterCR == state.afterCR,
+          "dot-stuffing state depends on chunking");
+    QByteArray terminator;
+    ClientSession::appendEndOfData(state, terminator);
+
+    // Read back by our own server.
+    SessionConfig config;
+    config.relayAllowed = true;
+    config.limits.maxMessageSize = 1 << 24;
+    ServerSession server(config);
+    Output out;
+    server.start(out);
+    out.clear();
+    server.feed("EHLO a.example\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@b.example>\r\nDATA\r\n", out);
+    CHECK(out.replies.endsWith("354 End data with <CR><LF>.<CR><LF>\r\n"), "server did not reach DATA");
+    out.clear();
+    server.feed(stuffed, out);
+    CHECK(out.replies.isEmpty(), "server replied before the terminator (message ended early)");
+    QByteArray stored;
+    bool aborted = false;
+    for (const Action &a : out.actions) {
+        CHECK(a.kind != ActionKind::EndMessage, "message ended before the terminator");
+        if (a.kind == ActionKind::MessageData)
+            stored += a.data;
+        if (a.kind == ActionKind::AbortMessage)
+            aborted = true;
+    }
+    out.clear();
+    server.feed(terminator, out);
+    bool ended = false;
+    for (const Action &a : out.actions) {
+        if (a.kind == ActionKind::MessageData)
+            stored += a.data;
+        if (a.kind == ActionKind::AbortMessage)
+            aborted = true;
+        if (a.kind == ActionKind::EndMessage)
+            ended = true;
+    }
+    if (ended) {
+        CHECK(!aborted, "EndMessage after AbortMessage");
+        CHECK(out.replies.isEmpty(), "reply together with EndMessage");
+        CHECK(stored == normalized(content), "stored content differs from what was sent");
+    } else {
+        CHECK(out.replies.startsWith("550 5.6.0") || out.replies.startsWith("552 5.3.4"),
+              "terminator neither ended the message nor got 550/552");
+        CHECK(out.replies.count("\r\n") == 1, "more than one reply after the terminator");
+    }
+}
+
+struct ClientDriver {
+    ClientSession session{"relay.fuzz.test"};
+    bool closed = false;
+    bool failed = false;
+    int messagesSent = 0;
+    int messagesDone = 0;
+    bool inContent = false;
+    ClientMessage current;
+
+    void checkEvents(const ClientOutput &out)
+    {
+        for (size_t i = 0; i < out.events.size(); ++i) {
+            const ClientEvent &e = out.events[i];
+            CHECK(!closed, "client event after Closed");
+            switch (e.kind) {
+            case ClientEventKind::Closed:
+                CHECK(i + 1 == out.events.size(), "Closed is not the last event");
+                CHECK(session.closed(), "Closed event but closed() is false");
+                closed = true;
+                break;
+            case ClientEventKind::Failed:
+                CHECK(!failed, "Failed twice");
+                failed = true;
+                CHECK(e.reply.code == 0 || (e.reply.code >= 200 && e.reply.code <= 599), "odd Failed code");
+                break;
+            case ClientEventKind::MessageDone:
+                ++messagesDone;
+                CHECK(messagesDone <= messagesSent, "MessageDone without sendMessage");
+                CHECK(e.result.rcpts.size() == current.rcpts.size(), "one result per recipient");
+                for (qsizetype r = 0; r < e.result.rcpts.size(); ++r) {
+                    const int code = e.result.rcpts[r].reply.code;
+                    CHECK(code == 0 || (code >= 200 && code <= 599), "odd recipient code");
+                    if (current.rcpts[r] == kEvil)
+                        CHECK(code == 553 && e.result.rcpts[r].reply.local, "CR/LF recipient not refused locally");
+                    CHECK(e.result.outcome(r).code == 0 || e.result.outcome(r).code >= 200, "odd outcome");
+                }
+                CHECK(e.result.reply.code == 0 || (e.result.reply.code >= 200 && e.result.reply.code <= 599),
+                      "odd message reply code");
+                inContent = false;
+                break;
+            case ClientEventKind::SendContent:
+                CHECK(messagesSent == messagesDone + 1, "SendContent outside a transaction");
+                inContent = true;
+                break;
+            case ClientEventKind::Ready:
+                break;
+            }
+        }
+    }
+
+    void checkOutput(const ClientOutput &out, qsizetype contentPrefix = 0)
+    {
+        if (closed && out.events.empty()) {
+            CHECK(out.toSend.isEmpty(), "client output after Closed");
+            return;
+        }
+        checkCommands(QByteArrayView(out.toSend).sliced(contentPrefix));
+    }
+};
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2 || size > 16384)
+        return 0;
+    const uint8_t flags = data[0];
+    const size_t rest = size - 2;
+    const size_t contentLength = rest * data[1] / 255;
+    const QByteArrayView content(reinterpret_cast<const char *>(data + 2), qsizetype(contentLength));
+    QByteArrayView server(reinterpret_cast<const char *>(data + 2 + contentLength), qsizetype(rest - contentLength));
+
+    checkDotStuffing(content);
+
+    ClientDriver d;
+    const qsizetype chunk = kChunk[flags & 7];
+    const bool quitAfterFirst = flags & 0x10;
+
+    // Checks one output and reacts to its events like OutboundConnection does;
+    // reactions that raise events themselves are handled recursively (bounded:
+    // at most 3 messages, and each reaction needs a Ready/MessageDone/SendContent).
+    std::function<void(const ClientOutput &, qsizetype, int)> handle;
+    handle = [&](const ClientOutput &out, qsizetype contentPrefix, int depth) {
+        CHECK(depth < 16, "unbounded reaction chain");
+        const bool wasClosed = d.closed;
+        d.checkEvents(out);
+        if (wasClosed)
+            CHECK(out.toSend.isEmpty() && out.events.empty(), "client output after Closed");
+        else
+            d.checkOutput(out, contentPrefix);
+        for (const ClientEvent &e : out.events) {
+            if (d.closed)
+                return;
+            ClientOutput next;
+            qsizetype prefix = 0;
+            if ((e.kind == ClientEventKind::Ready || e.kind == ClientEventKind::MessageDone)
+                && d.session.readyForMessage()) {
+                if (d.messagesSent >= 3 || (quitAfterFirst && d.messagesSent >= 1)) {
+                    d.session.quit(next);
+                } else {
+                    ClientMessage m;
+                    m.mailFrom = d.messagesSent == 1 ? QByteArray() : QByteArray("sender@relay.fuzz.test");
+                    m.rcpts = {"a@one.example", "b@two.example"};
+                    if (flags & 0x08)
+                        m.rcpts.insert(1, kEvil);
+                    m.size = content.size();
+                    m.eightBit = d.messagesSent == 2;
+                    d.current = m;
+                    ++d.messagesSent;
+                    d.session.sendMessage(m, next);
+                }
+            } else if (e.kind == ClientEventKind::SendContent && d.session.phase() == ClientPhase::Content) {
+                DotStuffState st;
+                QByteArray stuffed;
+                ClientSession::dotStuff(content, st, stuffed);
+                d.session.contentDone(st, next);
+                QByteArray terminator;
+                ClientSession::appendEndOfData(st, terminator);
+                CHECK(next.toSend.startsWith(terminator), "contentDone() does not start with the terminator");
+                prefix = terminator.size();
+            } else {
+                continue;
+            }
+            handle(next, prefix, depth + 1);
+        }
+    };
+
+    for (int rounds = 0; !d.closed && rounds < 20000; ++rounds) {
+        ClientOutput out;
+        if (!server.isEmpty()) {
+            const qsizetype n = std::min(chunk, server.size());
+            d.session.feed(server.first(n), out);
+            server = server.sliced(n);
+        } else if (flags & 0x20) {
+            d.session.abort("fuzz: connection lost", out);
+        } else {
+            d.session.quit(out);
+            if (out.events.empty() && out.toSend.isEmpty())
+                d.session.abort("fuzz: end of input", out);
+        }
+        handle(out, 0, 0);
+    }
+    if (!d.closed) {
+        ClientOutput out;
+        d.session.abort("fuzz: done", out);
+        d.checkEvents(out);
+    }
+    CHECK(d.closed, "client not closed after abort()");
+    CHECK(d.messagesDone == d.messagesSent, "a sendMessage() without MessageDone");
+    return 0;
+}
