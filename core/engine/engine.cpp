@@ -6,6 +6,7 @@
 #include "log/logstore.h"
 #include "net/listener.h"
 #include "queue/queuestore.h"
+#include "config/configstore.h"
 #include "util/fsutil.h"
 
 #include <QDir>
@@ -19,6 +20,7 @@ Engine::Engine(QString dataDir, config::ConfigSnapshot config, bool echoLogs)
 {
     qRegisterMetaType<rd::engine::EngineStatus>();
     qRegisterMetaType<rd::log::LogEvent>();
+    qRegisterMetaType<rd::config::ConfigSnapshot>();
 }
 
 Engine::~Engine() = default;
@@ -148,25 +150,40 @@ void Engine::start()
 
     m_delivery = new delivery::DeliveryAgent(m_queue, [this](log::LogEvent e) { log(std::move(e)); }, this);
     connect(m_delivery, &delivery::DeliveryAgent::changed, this, &Engine::scheduleStatus);
-    delivery::DeliverySettings ds;
-    ds.smartHost = m_config.stringValue(kSmartHost);
-    ds.heloName = hostname();
-    QString why;
-    ds.retrySchedule = config::parseSchedule(m_config.stringValue(kRetrySchedule), &why);
-    ds.maxAgeSeconds = m_config.intValue(kMaxAge);
-    ds.maxConnections = int(m_config.intValue(kMaxConnections));
-    ds.timeouts.connectMs = int(m_config.intValue(kConnectTimeout) * 1000);
-    ds.timeouts.commandMs = int(m_config.intValue(kCommandTimeout) * 1000);
-    ds.timeouts.dataMs = ds.timeouts.commandMs * 2;
-    m_delivery->configure(ds);
+    m_delivery->configure(deliverySettings());
     m_delivery->load(entries);
-    m_status.smartHost = ds.smartHost;
+    m_status.smartHost = m_config.stringValue(kSmartHost);
 
     m_auth = new auth::Authenticator(m_dataDir, this);
+    connect(m_auth, &auth::Authenticator::storeWarning, this,
+            [this](const QString &message) { systemLog(QStringLiteral("auth_store"), message, QStringLiteral("warning")); });
     m_certs = std::make_unique<tls::CertificateStore>(tls::CertificateStore::defaultFolder(m_dataDir));
     if (!m_certs->open(&error))
         systemLog(QStringLiteral("certificates"), error, QStringLiteral("error"));
 
+    const bool all = startListeners();
+    m_status.state = EngineStatus::State::Running;
+    if (all) {
+        systemLog(QStringLiteral("ready"),
+                  QStringLiteral("listening on %1").arg(m_status.listening.join(QStringLiteral(", "))));
+    } else {
+        // Running, but not as configured: say so instead of "ready".
+        systemLog(QStringLiteral("degraded"),
+                  QStringLiteral("%1 of %2 listeners could not bind; listening on: %3")
+                      .arg(m_config.listeners.size() - m_listeners.size())
+                      .arg(m_config.listeners.size())
+                      .arg(m_status.listening.isEmpty() ? QStringLiteral("nothing")
+                                                        : m_status.listening.join(QStringLiteral(", "))),
+                  QStringLiteral("error"));
+    }
+    publishStatus();
+    emit queueChanged();
+    emit started(all);
+}
+
+bool Engine::startListeners()
+{
+    QString why;
     bool all = true;
     for (const config::ListenerConfig &lc : m_config.listeners) {
         net::ListenerSettings ls;
@@ -213,23 +230,57 @@ void Engine::start()
             delete l;
         }
     }
-    m_status.state = EngineStatus::State::Running;
-    if (all) {
-        systemLog(QStringLiteral("ready"),
-                  QStringLiteral("listening on %1").arg(m_status.listening.join(QStringLiteral(", "))));
-    } else {
-        // Running, but not as configured: say so instead of "ready".
-        systemLog(QStringLiteral("degraded"),
-                  QStringLiteral("%1 of %2 listeners could not bind; listening on: %3")
-                      .arg(m_config.listeners.size() - m_listeners.size())
-                      .arg(m_config.listeners.size())
-                      .arg(m_status.listening.isEmpty() ? QStringLiteral("nothing")
-                                                        : m_status.listening.join(QStringLiteral(", "))),
-                  QStringLiteral("error"));
+    return all;
+}
+
+delivery::DeliverySettings Engine::deliverySettings() const
+{
+    delivery::DeliverySettings ds;
+    ds.smartHost = m_config.stringValue(kSmartHost);
+    ds.heloName = hostname();
+    QString why;
+    ds.retrySchedule = config::parseSchedule(m_config.stringValue(kRetrySchedule), &why);
+    ds.maxAgeSeconds = m_config.intValue(kMaxAge);
+    ds.maxConnections = int(m_config.intValue(kMaxConnections));
+    ds.timeouts.connectMs = int(m_config.intValue(kConnectTimeout) * 1000);
+    ds.timeouts.commandMs = int(m_config.intValue(kCommandTimeout) * 1000);
+    ds.timeouts.dataMs = ds.timeouts.commandMs * 2;
+    return ds;
+}
+
+void Engine::applyConfig(const rd::config::ConfigSnapshot &config)
+{
+    QStringList errors = config.validate();
+    if (!errors.isEmpty()) {
+        emit configApplied(false, errors);
+        return;
     }
+    {
+        config::ConfigStore store(m_dataDir);
+        if (!store.isOpen() || !store.save(config)) {
+            emit configApplied(false, {store.errorString()});
+            return;
+        }
+    }
+    m_config = config;
+    systemLog(QStringLiteral("config_applied"), QStringLiteral("configuration changed by the administrator"));
+    if (m_delivery)
+        m_delivery->configure(deliverySettings());
+    m_status.smartHost = m_config.stringValue(kSmartHost);
+    // Old listeners stop accepting; their open sessions finish undisturbed.
+    for (net::Listener *l : std::as_const(m_listeners))
+        l->retire();
+    m_listeners.clear();
+    m_status.listening.clear();
+    m_status.errors.clear();
+    const bool all = startListeners();
     publishStatus();
-    emit queueChanged();
-    emit started(all);
+    emit configApplied(all, m_status.errors);
+}
+
+void Engine::requestConfig()
+{
+    emit configLoaded(m_config);
 }
 
 void Engine::stop()

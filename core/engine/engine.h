@@ -24,6 +24,7 @@ class Listener;
 }
 namespace rd::delivery {
 class DeliveryAgent;
+struct DeliverySettings;
 }
 namespace rd::auth {
 class Authenticator;
@@ -67,6 +68,13 @@ public slots:
     // ending the thread.
     void stop();
 
+    // Validates, saves to config.db and applies a new configuration without a
+    // restart: delivery settings at once; listeners are rebuilt (old ones stop
+    // accepting and let their sessions finish). Answers with configApplied().
+    void applyConfig(const rd::config::ConfigSnapshot &config);
+    // Answers with configLoaded() (the configuration in force).
+    void requestConfig();
+
     void retryNow(const QStringList &ids);
     void hold(const QStringList &ids);
     void release(const QStringList &ids);
@@ -78,11 +86,16 @@ signals:
     void logAppended(qint64 lastId);
     void actionFinished(const QString &action, bool ok, const QString &message);
     void fatalError(const QString &message);
+    void configLoaded(const rd::config::ConfigSnapshot &config);
+    // ok: saved and every listener bound; errors: validation or bind errors.
+    void configApplied(bool ok, const QStringList &errors);
     // Emitted once every listener has been tried at start.
     void started(bool allListening);
 
 private:
     void publishStatus();
+    bool startListeners();
+    delivery::DeliverySettings deliverySettings() const;
     void scheduleStatus();
     void systemLog(const QString &event, const QString &message, const QString &level = QStringLiteral("info"));
 

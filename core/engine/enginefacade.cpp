@@ -1,13 +1,15 @@
 #include "engine/enginefacade.h"
 
+#include "engine/adminservice.h"
 #include "engine/engine.h"
 
 namespace rd::engine {
 
 EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *parent)
-    : QObject(parent), m_engine(engine), m_dataDir(dataDir)
+    : QObject(parent), m_engine(engine), m_dataDir(dataDir), m_admin(new AdminService(dataDir, this))
 {
     qRegisterMetaType<rd::engine::EngineStatus>();
+    qRegisterMetaType<rd::config::ConfigSnapshot>();
     if (!m_engine)
         return;
     // Engine lives in another thread: these connections are queued, so every
@@ -16,6 +18,27 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
     connect(m_engine, &Engine::queueChanged, this, &EngineFacade::queueChanged, Qt::QueuedConnection);
     connect(m_engine, &Engine::logAppended, this, &EngineFacade::logAppended, Qt::QueuedConnection);
     connect(m_engine, &Engine::actionFinished, this, &EngineFacade::actionFinished, Qt::QueuedConnection);
+    connect(m_engine, &Engine::configLoaded, this, &EngineFacade::configLoaded, Qt::QueuedConnection);
+    connect(m_engine, &Engine::configApplied, this, &EngineFacade::configApplied, Qt::QueuedConnection);
+}
+
+void EngineFacade::requestConfig()
+{
+    if (!m_engine) {
+        emit configApplied(false, {QStringLiteral("no engine")});
+        return;
+    }
+    QMetaObject::invokeMethod(m_engine, &Engine::requestConfig, Qt::QueuedConnection);
+}
+
+void EngineFacade::applyConfig(const rd::config::ConfigSnapshot &config)
+{
+    if (!m_engine) {
+        emit configApplied(false, {QStringLiteral("no engine")});
+        return;
+    }
+    QMetaObject::invokeMethod(m_engine, [engine = m_engine, config] { engine->applyConfig(config); },
+                              Qt::QueuedConnection);
 }
 
 void EngineFacade::onStatus(const EngineStatus &status)

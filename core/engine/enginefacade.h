@@ -4,6 +4,7 @@
 // the engine thread, answers come back as signals (queued, so slots run in the
 // GUI thread). The GUI never touches Engine directly.
 
+#include "config/configsnapshot.h"
 #include "engine/enginestatus.h"
 
 #include <QObject>
@@ -13,6 +14,7 @@
 namespace rd::engine {
 
 class Engine;
+class AdminService;
 
 class EngineFacade : public QObject {
     Q_OBJECT
@@ -26,6 +28,9 @@ public:
     EngineStatus status() const { return m_status; }
     // The instance's data folder (readers open their databases there).
     QString dataDir() const { return m_dataDir; }
+    // Users and certificates: slow work on a worker thread, results as its
+    // signals (in the GUI thread). Owned by the facade; never null.
+    AdminService *admin() const { return m_admin; }
 
 public slots:
     // Queue actions on the given queue ids; each ends with actionFinished().
@@ -33,6 +38,11 @@ public slots:
     void hold(const QStringList &queueIds);
     void release(const QStringList &queueIds);
     void remove(const QStringList &queueIds);
+
+    // Configuration: configLoaded() answers requestConfig(); applyConfig()
+    // validates, saves and applies without a restart, then configApplied().
+    void requestConfig();
+    void applyConfig(const rd::config::ConfigSnapshot &config);
 
 signals:
     void statusChanged(const rd::engine::EngineStatus &status);
@@ -42,6 +52,8 @@ signals:
     void logAppended(qint64 lastId);
     // Result of a queue action.
     void actionFinished(const QString &action, bool ok, const QString &message);
+    void configLoaded(const rd::config::ConfigSnapshot &config);
+    void configApplied(bool ok, const QStringList &errors);
 
 private:
     void onStatus(const rd::engine::EngineStatus &status);
@@ -50,6 +62,7 @@ private:
     Engine *m_engine;
     QString m_dataDir;
     EngineStatus m_status;
+    AdminService *m_admin;
 };
 
 } // namespace rd::engine

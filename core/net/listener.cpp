@@ -57,6 +57,14 @@ void Listener::shutdown()
         c->shutdown();
 }
 
+void Listener::retire()
+{
+    m_retired = true;
+    m_server.close();
+    if (m_connections.isEmpty())
+        deleteLater();
+}
+
 void Listener::onNewConnection()
 {
     while (QTcpSocket *socket = m_server.nextPendingConnection()) {
@@ -96,7 +104,11 @@ void Listener::onNewConnection()
         auto *sslSocket = qobject_cast<QSslSocket *>(socket);
         auto *conn = new InboundConnection(sslSocket, cfg, m_host, m_settings.idleTimeoutMs, m_settings.tls, this);
         m_connections.insert(conn);
-        connect(conn, &InboundConnection::finished, this, [this, conn] { m_connections.remove(conn); });
+        connect(conn, &InboundConnection::finished, this, [this, conn] {
+            m_connections.remove(conn);
+            if (m_retired && m_connections.isEmpty())
+                deleteLater();
+        });
         conn->start();
     }
 }

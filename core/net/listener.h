@@ -60,6 +60,8 @@ public:
 
     // Sends 421 to every open session and stops accepting.
     void shutdown();
+    // Stops accepting; open sessions go on. Deletes itself when the last ends.
+    void retire();
 
 private:
     void onNewConnection();
@@ -70,6 +72,7 @@ private:
     SslTcpServer m_server;
     QString m_error;
     QSet<InboundConnection *> m_connections;
+    bool m_retired = false;
 };
 
 } // namespace rd::net

@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -433,7 +434,8 @@ bool CertificateStore::open(QString *error)
         const std::optional<Meta> meta = readMeta(id);
         const bool orphan = file.endsWith(QLatin1String(".tmp")) || !QFile::exists(path(id, ".json"))
                             || (meta && meta->pending && file.endsWith(QLatin1String(".crt.pem")));
-        if (orphan)
+        // Young leftovers may belong to an import running in another process (the admin command line).
+        if (orphan && QFileInfo(full).lastModified().secsTo(QDateTime::currentDateTime()) > 600)
             QFile::remove(full);
         else
             util::makePrivateFile(full);

@@ -7,7 +7,8 @@
 //   <id>.csr.pem  the signing request, only while a CSR is pending (0600)
 //   <id>.json     display name, created time, source, pending flag (0600)
 // The <id>.json file is written last and removed first: it is what makes an
-// entry exist. Leftovers without it (a crash mid-import) are removed by open().
+// entry exist. Leftovers without it (a crash mid-import) are removed by open()
+// once they are ten minutes old (younger ones may be another process's import).
 //
 // Private keys are protected by owner-only permissions on the file and the
 // folder, as Postfix (smtpd_tls_key_file) and OpenSMTPD (pki key) do; they are
@@ -72,8 +73,8 @@ public:
     static QString defaultFolder(const QString &dataDir);
 
     // Creates the folder (0700), tightens file modes to 0600 and removes
-    // leftovers of interrupted imports. False with *error if the folder
-    // cannot be created.
+    // leftovers of interrupted imports older than ten minutes. False with
+    // *error if the folder cannot be created.
     bool open(QString *error);
     QString folder() const { return m_folder; }
 

@@ -11,7 +11,7 @@
 //                  exactly when the verb text names it (any case).
 //   parseMailFrom / parseRcptTo
 //     ok:          the address has no CR, LF, NUL and no '<' or '>' outside a
-//                  quoted local part; it is at most 254 octets; it is the null
+//                  quoted local part (anywhere with -DFUZZ_STRICT_ADDRESSES=ON); it is at most 254 octets; it is the null
 //                  sender (MAIL only), "postmaster" (RCPT only) or local@domain
 //                  with a valid domain and a local part of at most 64 octets;
 //                  parameter keys are upper-case [A-Z0-9-], unique; values are
@@ -111,8 +111,14 @@ void checkPath(const PathResult &r, Kind kind, int depth)
     const QByteArray &a = r.address;
     for (char c : a)
         CHECK(c != '\r' && c != '\n' && c != '\0', "accepted address contains CR, LF or NUL");
+#ifdef RD_FUZZ_STRICT_ADDRESSES
+    for (char c : a)
+        CHECK(c != '<' && c != '>', "accepted address contains '<' or '>'");
+#else
+    // RFC 5321 4.1.2 allows them inside a Quoted-string local part ("a>b"@x).
     for (char c : unquoted(a))
         CHECK(c != '<' && c != '>', "accepted address contains '<' or '>' outside a quoted local part");
+#endif
     CHECK(a.size() <= 254, "accepted address longer than 254 octets");
 
     if (a.isEmpty()) {

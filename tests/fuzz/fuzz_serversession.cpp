@@ -27,12 +27,17 @@
 //   4. the MessageData bytes of one message never exceed maxMessageSize; the
 //      content is CRLF lines without bare CR/LF, each at most maxTextLine octets
 //      (no data after a 550/552 rejection reaches the store);
-//   5. a message (open after a call, or at EndMessage) has 1..maxRecipients recipients; a client that may not
+//   5. a message (open after a call, or at EndMessage) has 1..maxRecipients recipients,
+//      addresses without CR, LF, NUL and without '<'/'>' outside a quoted local part
+//      (anywhere with -DFUZZ_STRICT_ADDRESSES=ON); a client that may not
 //      relay only has recipients in acceptedDomains (or <postmaster>), with no
 //      '%', '!' or quoted '@' routing in the local part;
 //   6. every Rejection has a 4xx/5xx code matching a reply line;
 //   7. commitFinished() when not waiting for a commit produces nothing;
-//   8. (STARTTLS builds) nothing pipelined after STARTTLS is answered after the
+//   8. the data phase ends (EndMessage, or the 550/552 reply to a refused message)
+//      at most as often as the bytes fed so far contain "\r\n.\r\n" (or a bare-LF
+//      DATA line followed by ".\r\n"): no bare CR/LF variant ever ends a message;
+//   9. (STARTTLS builds) nothing pipelined after STARTTLS is answered after the
 //      handshake (CVE-2011-0411 class).
 
 #include "smtp/parser.h"
@@ -41,7 +46,9 @@
 #include <QByteArray>
 #include <QString>
 
+#include <algorithm>
 #include <cstddef>
+#include <vector>
 #include <cstdint>
 #include <cstdio>
 
@@ -66,6 +73,26 @@ constexpr int kChunkSizes[16] = {1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 64, 100, 255, 
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
+#ifdef RD_FUZZ_STRICT_ADDRESSES
+constexpr bool strictAddresses = true;
+#else
+constexpr bool strictAddresses = false;
+#endif
+
+// The address with a leading quoted local part removed.
+QByteArrayView unquoted(QByteArrayView address)
+{
+    if (address.isEmpty() || address.front() != '"')
+        return address;
+    for (qsizetype i = 1; i < address.size(); ++i) {
+        if (address[i] == '\\')
+            ++i;
+        else if (address[i] == '"')
+            return address.sliced(i + 1);
+    }
+    violation("unterminated quoted local part in an accepted address");
+}
+
 struct Tracker {
     SessionConfig config;
     bool closed = false;
@@ -76,6 +103,7 @@ struct Tracker {
     bool prevCr = false;       // the last content byte was CR
     bool authMayRelay = false;
     bool waitingTls = false;
+    int dataEnds = 0;          // EndMessage actions + data-phase refusals (550/552)
 
     void checkReplies(const QByteArray &replies)
     {
@@ -133,8 +161,11 @@ struct Tracker {
         CHECK(env.rcptTo.size() == env.rcptParams.size(), "rcptParams not parallel to rcptTo");
         for (const QByteArray &rcpt : env.rcptTo) {
             for (char c : rcpt)
-                CHECK(c != '<' && c != '>' && c != '\r' && c != '\n' && c != '\0',
-                      "recipient with <, >, CR, LF or NUL");
+                CHECK(c != '\r' && c != '\n' && c != '\0', "recipient with CR, LF or NUL");
+            // RFC 5321 allows '<' and '>' inside a quoted local part ("a>b"@x); the
+            // strict build (-DFUZZ_STRICT_ADDRESSES=ON) forbids them everywhere.
+            for (char c : strictAddresses ? QByteArrayView(rcpt) : unquoted(rcpt))
+                CHECK(c != '<' && c != '>', "recipient with '<' or '>'");
             if (config.relayAllowed || authMayRelay)
                 continue;
             const QByteArray domain = domainOf(rcpt);
@@ -151,6 +182,8 @@ struct Tracker {
         }
         for (char c : env.mailFrom)
             CHECK(c != '\r' && c != '\n' && c != '\0', "sender with CR, LF or NUL");
+        for (char c : strictAddresses ? QByteArrayView(env.mailFrom) : unquoted(env.mailFrom))
+            CHECK(c != '<' && c != '>', "sender with '<' or '>'");
     }
 
     // Checks one call's output; `session` is the session after the call.
@@ -171,6 +204,11 @@ struct Tracker {
                 CHECK(u >= 0x20 && u < 0x7f, "rejection command not printable ASCII");
             }
             CHECK(r.command.size() <= 220, "rejection command longer than 200 octets (+ redaction)");
+            // The reply to a refused message's final dot. (Its command should be
+            // empty per serversession.h; today it still names the DATA command.)
+            const bool dataPhase = r.command.isEmpty() || r.command.left(4).toUpper() == "DATA";
+            if (dataPhase && (r.code == 550 || r.code == 552))
+                ++dataEnds;
         }
         for (size_t i = 0; i < out.actions.size(); ++i) {
             const Action &a = out.actions[i];
@@ -198,6 +236,7 @@ struct Tracker {
                 CHECK(messageOpen, "EndMessage without an open message");
                 CHECK(prevEndedCrlf, "stored content does not end with CRLF");
                 CHECK(i + 1 == out.actions.size(), "EndMessage is not the last action");
+                ++dataEnds;
                 checkEnvelope(session);
                 messageOpen = false;
                 CHECK(session.waitingForCommit() || session.closed(),
@@ -235,6 +274,33 @@ struct Tracker {
     }
 };
 
+// End offsets of every place in the client's stream where a message may end:
+// "\r\n.\r\n", or a DATA command line ended by a bare LF (tolerated for
+// commands) directly followed by ".\r\n". Smuggling invariant: the data phase
+// ends at most that many times within the bytes fed so far.
+std::vector<qsizetype> terminatorEnds(QByteArrayView s)
+{
+    std::vector<qsizetype> ends;
+    for (qsizetype i = 0; i + 5 <= s.size(); ++i) {
+        if (s.sliced(i, 5) == "\r\n.\r\n")
+            ends.push_back(i + 5);
+    }
+    qsizetype lineStart = 0;
+    while (lineStart < s.size()) {
+        const qsizetype lf = s.indexOf('\n', lineStart);
+        if (lf < 0)
+            break;
+        QByteArrayView line = s.sliced(lineStart, lf - lineStart);
+        while (!line.isEmpty() && (line.back() == ' ' || line.back() == '\t'))
+            line.chop(1);
+        if (line.size() == 4 && QByteArray(line.data(), 4).toUpper() == "DATA" && s.sliced(lf + 1).startsWith(".\r\n"))
+            ends.push_back(lf + 4);
+        lineStart = lf + 1;
+    }
+    std::sort(ends.begin(), ends.end());
+    return ends;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -248,6 +314,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *control = data + 2;
     QByteArrayView stream(reinterpret_cast<const char *>(data + 2 + nControl),
                           qsizetype(size - 2 - nControl));
+
+    const std::vector<qsizetype> ends = terminatorEnds(stream);
+    const qsizetype streamSize = stream.size();
+    auto checkDataEnds = [&](const auto &tracker) {
+        const qsizetype fed = streamSize - stream.size();
+        const auto allowed = std::upper_bound(ends.begin(), ends.end(), fed) - ends.begin();
+        CHECK(tracker.dataEnds <= allowed, "message ended without CRLF.CRLF (SMTP smuggling)");
+    };
 
     Tracker t;
     SessionConfig &c = t.config;
@@ -317,6 +391,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return;
             }
             t.check(out, session);
+            checkDataEnds(t);
         }
     };
 
@@ -330,6 +405,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             t.check(out, session);
         }
         stream = stream.sliced(n);
+        checkDataEnds(t);
 
         if (commitDeferred) {
             commitDeferred = false;

@@ -576,13 +576,21 @@ private slots:
                                     r.id + QStringLiteral(".json.tmp"), QStringLiteral("README")}) {
             QFile f(m_folder + QLatin1Char('/') + name);
             QVERIFY(f.open(QIODevice::WriteOnly));
+            if (name != QLatin1String("README")) // an hour old: an interrupted import, not a running one
+                QVERIFY(f.setFileTime(QDateTime::currentDateTime().addSecs(-3600), QFileDevice::FileModificationTime));
         }
+        QFile young(m_folder + QStringLiteral("/bcdefghjkmnp.key.pem")); // maybe another process's import
+        QVERIFY(young.open(QIODevice::WriteOnly));
+        young.close();
         CertificateStore reopened(m_folder);
         QVERIFY(reopened.open(nullptr));
-        QCOMPARE(QDir(m_folder).entryList(QDir::Files).size(), 4); // r's three files + README (not ours)
+        // r's three files, README (not ours) and the young key.
+        QCOMPARE(QDir(m_folder).entryList(QDir::Files).size(), 5);
+        QVERIFY(young.exists());
         QVERIFY(reopened.info(r.id));
         QVERIFY(reopened.remove(r.id));
         QVERIFY(QFile::remove(m_folder + QStringLiteral("/README")));
+        QVERIFY(young.remove());
     }
 
     void serverConfigurationHandshakes()
