@@ -184,6 +184,7 @@ DeliveryJob DeliveryAgent::makeJob(const queue::QueueEntry &e) const
     job.bodyOffset = e.bodyOffset;
     job.size = e.info.size;
     job.eightBit = e.eightBit;
+    job.smtpUtf8 = e.smtpUtf8;
     return job;
 }
 

@@ -23,6 +23,7 @@ struct DeliveryJob {
     qint64 bodyOffset = 0;
     qint64 size = 0;         // 0: taken from the file (EOF - bodyOffset)
     bool eightBit = false;   // content has 8-bit octets (BODY=8BITMIME)
+    bool smtpUtf8 = false;   // received with SMTPUTF8: passed on, or refused by the next hop
 };
 
 struct RecipientOutcome {

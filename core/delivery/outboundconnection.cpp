@@ -195,6 +195,7 @@ void OutboundConnection::startJob()
     msg.rcpts = job.rcpts;
     msg.size = job.size > 0 ? job.size : qMax<qint64>(0, m_file.size() - job.bodyOffset);
     msg.eightBit = job.eightBit;
+    msg.smtpUtf8 = job.smtpUtf8;
     smtp::ClientOutput out;
     m_session.sendMessage(msg, out);
     handleOutput(out);

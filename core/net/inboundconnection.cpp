@@ -225,6 +225,15 @@ void InboundConnection::beginMessage()
     se.receivedMs = m_receivedMs;
     se.clientIp = cfg.clientIp;
     se.helo = QString::fromUtf8(env.helo);
+    auto joinParams = [](const QList<smtp::Param> &params) {
+        QByteArrayList parts;
+        for (const smtp::Param &p : params)
+            parts << (p.value.isEmpty() ? p.key : p.key + '=' + p.value);
+        return parts.join(' ');
+    };
+    se.mailParams = joinParams(env.mailParams);
+    for (const QList<smtp::Param> &rp : env.rcptParams)
+        se.rcptParams << joinParams(rp);
     m_spool = std::make_unique<queue::SpoolFile>(m_host->spoolDir(), se);
     m_head.clear();
     m_eightBit = false;
@@ -300,6 +309,8 @@ void InboundConnection::endMessage()
     entry.spoolPath = m_spool->finalPath();
     entry.bodyOffset = m_spool->bodyOffset();
     entry.eightBit = m_eightBit;
+    for (const smtp::Param &p : env.mailParams)
+        entry.smtpUtf8 = entry.smtpUtf8 || p.key == "SMTPUTF8";
     queue::MessageInfo &m = entry.info;
     m.queueId = m_queueId;
     m.sender = env.mailFrom;

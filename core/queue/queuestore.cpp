@@ -150,6 +150,7 @@ bool QueueWorker::insertMessage(QSqlQuery &msg, QSqlQuery &rcpt, const QueueEntr
     msg.addBindValue(storage::nn(recipientSummary(m.recipients)));
     msg.addBindValue(e.bodyOffset);
     msg.addBindValue(e.eightBit ? 1 : 0);
+    msg.addBindValue(e.smtpUtf8 ? 1 : 0);
     if (!msg.exec())
         return false;
     for (int i = 0; i < m.recipients.size(); ++i) {
@@ -168,8 +169,8 @@ bool QueueWorker::insertMessage(QSqlQuery &msg, QSqlQuery &rcpt, const QueueEntr
 
 static const char kInsertMessage[] =
     "INSERT OR REPLACE INTO messages (queue_id, sender, size, received, state, attempts, next_attempt,"
-    " last_error, client_ip, helo, message_id, subject, rcpt_count, rcpt_summary, body_offset, eight_bit)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " last_error, client_ip, helo, message_id, subject, rcpt_count, rcpt_summary, body_offset, eight_bit,"
+    " smtputf8) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char kInsertRcpt[] =
     "INSERT OR REPLACE INTO recipients (queue_id, idx, address, state, attempts, last_reply) VALUES (?,?,?,?,?,?)";
 
@@ -198,7 +199,7 @@ bool QueueWorker::open(QVector<QueueEntry> *entries, QStringList *notes, QString
     QSqlQuery q(m_db);
     q.setForwardOnly(true);
     q.exec(QStringLiteral("SELECT queue_id, sender, size, received, state, attempts, next_attempt, last_error,"
-                          " client_ip, helo, message_id, subject, body_offset, eight_bit FROM messages"));
+                          " client_ip, helo, message_id, subject, body_offset, eight_bit, smtputf8 FROM messages"));
     while (q.next()) {
         QueueEntry e;
         MessageInfo &m = e.info;
@@ -217,6 +218,7 @@ bool QueueWorker::open(QVector<QueueEntry> *entries, QStringList *notes, QString
         m.subject = q.value(11).toString();
         e.bodyOffset = q.value(12).toLongLong();
         e.eightBit = q.value(13).toInt() != 0;
+        e.smtpUtf8 = q.value(14).toInt() != 0;
         e.spoolPath = spoolPath(m.queueId);
         if (m.state == MessageState::InDelivery)
             m.state = MessageState::Queued; // the attempt died with the process
@@ -269,6 +271,7 @@ bool QueueWorker::open(QVector<QueueEntry> *entries, QStringList *notes, QString
         e.info.received = QDateTime::fromMSecsSinceEpoch(env.receivedMs, Qt::UTC);
         e.info.clientIp = env.clientIp;
         e.info.heloName = env.helo;
+        e.smtpUtf8 = env.mailParams.split(' ').contains("SMTPUTF8");
         e.info.size = QFileInfo(e.spoolPath).size() - off;
         QFile body(e.spoolPath);
         if (body.open(QIODevice::ReadOnly)) {

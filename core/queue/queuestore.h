@@ -25,6 +25,7 @@ struct QueueEntry {
     QString spoolPath;
     qint64 bodyOffset = 0;
     bool eightBit = false;
+    bool smtpUtf8 = false;   // received with SMTPUTF8
 };
 
 // What one delivery attempt changed.

@@ -19,6 +19,16 @@ QByteArray SpoolEnvelope::toJson() const
     o.insert(QStringLiteral("received"), double(receivedMs));
     o.insert(QStringLiteral("client_ip"), clientIp);
     o.insert(QStringLiteral("helo"), helo);
+    if (!mailParams.isEmpty())
+        o.insert(QStringLiteral("mail_params"), QString::fromUtf8(mailParams));
+    bool anyRcptParams = false;
+    QJsonArray rp;
+    for (const QByteArray &p : rcptParams) {
+        rp.append(QString::fromUtf8(p));
+        anyRcptParams = anyRcptParams || !p.isEmpty();
+    }
+    if (anyRcptParams)
+        o.insert(QStringLiteral("rcpt_params"), rp);
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -36,6 +46,9 @@ bool SpoolEnvelope::fromJson(const QByteArray &json, SpoolEnvelope *out)
     e.receivedMs = qint64(o.value(QStringLiteral("received")).toDouble());
     e.clientIp = o.value(QStringLiteral("client_ip")).toString();
     e.helo = o.value(QStringLiteral("helo")).toString();
+    e.mailParams = o.value(QStringLiteral("mail_params")).toString().toUtf8();
+    for (const QJsonValue &v : o.value(QStringLiteral("rcpt_params")).toArray())
+        e.rcptParams.append(v.toString().toUtf8());
     if (e.queueId.isEmpty() || e.recipients.isEmpty())
         return false;
     *out = e;

@@ -22,6 +22,10 @@ struct SpoolEnvelope {
     qint64 receivedMs = 0;
     QString clientIp;
     QString helo;
+    // ESMTP parameters as received ("SMTPUTF8 RET=HDRS ENVID=x", "NOTIFY=NEVER"),
+    // kept for delivery (SMTPUTF8, DSN); rcptParams parallel to recipients.
+    QByteArray mailParams;
+    QList<QByteArray> rcptParams;
 
     QByteArray toJson() const;
     static bool fromJson(const QByteArray &json, SpoolEnvelope *out);

@@ -525,6 +525,12 @@ void ClientSession::sendMessage(const ClientMessage &message, ClientOutput &out)
         finishMessage(out);
         return;
     }
+    if (message.smtpUtf8 && !m_caps.smtpUtf8) {
+        // RFC 6531 3.4: do not downgrade; the next hop cannot take this message.
+        decide(localReply(553, "5.6.7", "next hop does not support SMTPUTF8, which this message needs"));
+        finishMessage(out);
+        return;
+    }
     if (!usableAddress(message.mailFrom)) {
         decide(localReply(553, "5.1.7", "sender address contains CR, LF or NUL"));
         finishMessage(out);
@@ -546,6 +552,8 @@ void ClientSession::sendMessage(const ClientMessage &message, ClientOutput &out)
     }
     if (m_caps.eightBitMime && message.eightBit)
         o += " BODY=8BITMIME";
+    if (message.smtpUtf8)
+        o += " SMTPUTF8";
     o += "\r\n";
     expect(Cmd::Mail);
     if (!m_caps.pipelining)

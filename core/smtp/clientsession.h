@@ -50,6 +50,7 @@ struct ClientMessage {
     QList<QByteArray> rcpts;
     qint64 size = 0;        // content octets (for SIZE= and the limit check)
     bool eightBit = false;  // content has 8-bit octets (BODY=8BITMIME if offered)
+    bool smtpUtf8 = false;  // needs SMTPUTF8 (RFC 6531): sent when offered, refused (553 5.6.7) when not
 };
 
 struct RecipientReply {

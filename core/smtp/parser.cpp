@@ -341,6 +341,84 @@ bool parseParams(QByteArrayView s, QList<Param> &params)
     return true;
 }
 
+bool hasNonAscii(QByteArrayView s)
+{
+    for (char c : s) {
+        if (static_cast<unsigned char>(c) >= 0x80)
+            return true;
+    }
+    return false;
+}
+
+// Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
+bool isValidUtf8(QByteArrayView s)
+{
+    qsizetype i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        int n = 0;
+        unsigned cp = 0;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        for (int k = 1; k <= n; ++k) {
+            if (i + k >= s.size())
+                return false;
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+// Each run of non-ASCII octets replaced by one 'u' (valid in atext and labels).
+QByteArray asciiStandIn(QByteArrayView s)
+{
+    QByteArray out;
+    out.reserve(s.size());
+    bool inRun = false;
+    for (char c : s) {
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            if (!inRun)
+                out.append('u');
+            inRun = true;
+        } else {
+            out.append(c);
+            inRun = false;
+        }
+    }
+    return out;
+}
+
+// The address as sent, minus a source route (mirrors the ASCII path).
+QByteArray originalAddress(QByteArrayView path)
+{
+    if (!path.isEmpty() && path.front() == '@') {
+        const qsizetype colon = path.indexOf(':');
+        if (colon >= 0)
+            path = path.sliced(colon + 1);
+    }
+    return path.toByteArray();
+}
+
 PathResult parsePathArg(QByteArrayView arg, const char *prefix, MailboxKind kind)
 {
     const ReplyId badAddress = kind == MailboxKind::Sender ? ReplyId::BadSenderAddress
@@ -367,6 +445,18 @@ PathResult parsePathArg(QByteArrayView arg, const char *prefix, MailboxKind kind
         return result;
     }
     QByteArrayView path = s.sliced(1, close - 1);
+    // RFC 6531: UTF-8 in local parts and domains (U-labels). Validate the
+    // structure with each run of non-ASCII octets standing in as one letter.
+    QByteArray substituted;
+    if (hasNonAscii(path)) {
+        if (!isValidUtf8(path)) {
+            result.error = badAddress;
+            return result;
+        }
+        result.utf8 = true;
+        substituted = asciiStandIn(path);
+        path = substituted;
+    }
     const QByteArrayView tail = s.sliced(close + 1);
     if (!tail.isEmpty() && tail.front() != ' ') {
         result.error = badAddress; // "<a@b>x"
@@ -399,7 +489,7 @@ PathResult parsePathArg(QByteArrayView arg, const char *prefix, MailboxKind kind
         result.error = ReplyId::ParamSyntax;
         return result;
     }
-    result.address = path.toByteArray();
+    result.address = result.utf8 ? originalAddress(s.sliced(1, close - 1)) : path.toByteArray();
     return result;
 }
 
@@ -442,6 +532,28 @@ const char *verbName(Verb verb)
             return e.name;
     }
     return "";
+}
+
+bool isValidXtext(QByteArrayView text)
+{
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '+') {
+            if (i + 2 >= text.size())
+                return false;
+            if (!isHex(text[i + 1]) || !isHex(text[i + 2]))
+                return false;
+            i += 2;
+        } else if (c < '!' || c > '~' || c == '=') {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool isValidUtf8Text(QByteArrayView text)
+{
+    return isValidUtf8(text);
 }
 
 PathResult parseMailFrom(QByteArrayView arg)

@@ -51,6 +51,7 @@ struct PathResult {
     QByteArray address;            // without <> and source route; empty = null sender
     QList<Param> params;           // ESMTP parameters, keys upper-cased, in order
     std::optional<ReplyId> error;  // set on failure: the reply to send
+    bool utf8 = false;             // the address has non-ASCII (valid UTF-8) octets (RFC 6531)
     bool ok() const { return !error.has_value(); }
 };
 
@@ -72,6 +73,13 @@ bool isValidDomain(QByteArrayView domain);
 // EHLO/HELO argument check: isValidDomain(), but like Postfix's default more
 // lenient with what real clients send: '_' in labels and one trailing dot.
 bool isValidHeloName(QByteArrayView name);
+
+// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates).
+bool isValidUtf8Text(QByteArrayView text);
+
+// xtext of RFC 3461 4 (DSN ENVID and ORCPT values): printable ASCII except
+// '+' and '=', or "+XX" hex escapes.
+bool isValidXtext(QByteArrayView text);
 
 // The domain of an address (after the last '@'), ASCII lower-cased; empty when
 // there is no '@' (e.g. "postmaster").

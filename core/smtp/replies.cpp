@@ -76,6 +76,9 @@ constexpr std::array<ReplySpec, static_cast<size_t>(ReplyId::Count)> kReplies{{
     {R::AuthCancelled,             501, "5.0.0", "Authentication cancelled",                            "RFC 4954 4"},
     {R::AuthBadResponse,           501, "5.5.2", "Cannot decode authentication response",               "RFC 4954 4"},
     {R::AuthTooManyFailures,       421, "4.7.0", "Too many authentication failures",                    "RFC 4954 4"},
+    {R::NonAsciiNeedsSmtpUtf8,     553, "5.6.7", "Non-ASCII address requires the SMTPUTF8 extension",   "RFC 6531 3.5"},
+    {R::BadDsnParameter,           501, "5.5.4", "Invalid DSN parameter",                               "RFC 3461 4"},
+    {R::ChunkReceived,             250, "2.0.0", "%1 octets received",                                  "RFC 3030 2"},
 }};
 
 constexpr bool tableInIdOrder()

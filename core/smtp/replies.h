@@ -74,6 +74,10 @@ enum class ReplyId {
     AuthCancelled,            // 501 5.0.0
     AuthBadResponse,          // 501 5.5.2 (not base64, or not a valid PLAIN message)
     AuthTooManyFailures,      // 421 4.7.0
+    // SMTPUTF8 (RFC 6531), DSN (RFC 3461), CHUNKING (RFC 3030)
+    NonAsciiNeedsSmtpUtf8,    // 553 5.6.7
+    BadDsnParameter,          // 501 5.5.4
+    ChunkReceived,            // 250 2.0.0 <n> octets received
 
     Count // keep last
 };

@@ -20,7 +20,7 @@ namespace {
 // tlsStarted(); input is discarded (RFC 3207 / CVE-2011-0411). AuthInput:
 // 334 sent, the next line is a SASL response. AuthVerify: waiting for
 // authFinished(); input is held. Closed: Close emitted, input ignored.
-enum class State { Greeted, Helo, Mail, Rcpt, Data, WaitCommit, TlsWait, AuthInput, AuthVerify, Closed };
+enum class State { Greeted, Helo, Mail, Rcpt, Data, Bdat, WaitCommit, TlsWait, AuthInput, AuthVerify, Closed };
 
 enum class AuthMech { None, Plain, LoginUser, LoginPassword };
 
@@ -104,6 +104,14 @@ struct ServerSession::Impl {
     QByteArray authUser;      // set after a successful AUTH
     bool authMayRelay = false;
     AuthMech authMech = AuthMech::None;
+
+    // SMTPUTF8 and CHUNKING
+    bool utf8Transaction = false; // MAIL carried SMTPUTF8
+    bool bdatOpen = false;        // at least one BDAT chunk of this message was received
+    bool bdatLast = false;        // the chunk being read is the LAST one
+    qint64 bdatRemaining = 0;     // octets of the current chunk still to read
+    std::optional<ReplyId> bdatError; // the chunk's reply once read (transaction failed)
+    State bdatPrevState = State::Helo; // where a refused chunk returns to
     QByteArray loginUser;     // AUTH LOGIN: the user name until the password arrives
 
     explicit Impl(SessionConfig c) : config(std::move(c))
@@ -150,6 +158,8 @@ struct ServerSession::Impl {
 
     void resetTransaction()
     {
+        utf8Transaction = false;
+        bdatOpen = false;
         envelope.mailFrom.clear();
         envelope.mailParams.clear();
         envelope.rcptTo.clear();
@@ -172,6 +182,9 @@ struct ServerSession::Impl {
                 return; // plaintext after STARTTLS is never interpreted
             case State::Data:
                 used = consumeData(in, out);
+                break;
+            case State::Bdat:
+                used = consumeBdat(in, out);
                 break;
             default:
                 used = consumeCommand(in, out);
@@ -235,12 +248,20 @@ struct ServerSession::Impl {
             if (sp > 0)
                 currentCommand = currentCommand.left(sp) + " [redacted]";
         }
+        bool nonAscii = false;
         for (char c : text) {
             const auto u = static_cast<unsigned char>(c);
-            if ((u < 0x20 && c != '\t') || u >= 0x7f) {
+            if ((u < 0x20 && c != '\t') || u == 0x7f) {
                 reject(out, ReplyId::CommandInvalidCharacters);
                 return;
             }
+            nonAscii = nonAscii || u >= 0x80;
+        }
+        // UTF-8 is allowed in commands only as well-formed UTF-8 (RFC 6531);
+        // where it is not allowed the command's own parser refuses it.
+        if (nonAscii && !isValidUtf8Text(text)) {
+            reject(out, ReplyId::CommandInvalidCharacters);
+            return;
         }
         const Command cmd = parseCommand(text);
         const Row *row = &kTable[0];
@@ -265,6 +286,7 @@ struct ServerSession::Impl {
             reject(out, ReplyId::HeloSyntax, verbName(cmd.verb));
             return;
         }
+        abortOpenMessage(out);
         resetTransaction(); // RFC 5321 4.1.4
         envelope.helo = cmd.arg;
         envelope.esmtp = cmd.verb == Verb::Ehlo;
@@ -279,6 +301,7 @@ struct ServerSession::Impl {
             "8BITMIME",
             "ENHANCEDSTATUSCODES",
         };
+        extensions << "SMTPUTF8" << "DSN" << "CHUNKING";
         if (config.tlsAvailable && !tlsActive)
             extensions << "STARTTLS";
         if (authOffered())
@@ -320,6 +343,22 @@ struct ServerSession::Impl {
                     reject(out, ReplyId::MessageTooBig); // RFC 1870 6
                     return;
                 }
+            } else if (p.key == "SMTPUTF8") {
+                if (!p.value.isEmpty()) {
+                    reject(out, ReplyId::ParamSyntax);
+                    return;
+                }
+            } else if (p.key == "RET") {
+                const QByteArray v = p.value.toUpper();
+                if (v != "FULL" && v != "HDRS") {
+                    reject(out, ReplyId::BadDsnParameter);
+                    return;
+                }
+            } else if (p.key == "ENVID") {
+                if (p.value.isEmpty() || p.value.size() > 100 || !isValidXtext(p.value)) {
+                    reject(out, ReplyId::BadDsnParameter);
+                    return;
+                }
             } else if (p.key == "AUTH") {
                 // RFC 4954 5: accepted; we do not forward an authorization identity.
             } else if (p.key == "BODY") {
@@ -333,6 +372,15 @@ struct ServerSession::Impl {
                 return;
             }
         }
+        bool smtputf8 = false;
+        for (const Param &p : std::as_const(r.params))
+            smtputf8 = smtputf8 || p.key == "SMTPUTF8";
+        if (r.utf8 && !smtputf8) {
+            reject(out, ReplyId::NonAsciiNeedsSmtpUtf8);
+            return;
+        }
+        utf8Transaction = smtputf8;
+        bdatOpen = false;
         envelope.mailFrom = std::move(r.address);
         envelope.mailParams = std::move(r.params);
         state = State::Mail;
@@ -370,9 +418,37 @@ struct ServerSession::Impl {
             reject(out, *r.error);
             return;
         }
-        if (!r.params.isEmpty()) {
-            reject(out, ReplyId::UnknownParameter);
+        if (r.utf8 && !utf8Transaction) {
+            reject(out, ReplyId::NonAsciiNeedsSmtpUtf8);
             return;
+        }
+        if (bdatOpen) {
+            reject(out, ReplyId::BadSequence); // recipients are fixed once BDAT began
+            return;
+        }
+        for (const Param &p : std::as_const(r.params)) {
+            if (p.key == "NOTIFY") {
+                // NEVER alone, or a list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1).
+                const QList<QByteArray> items = p.value.toUpper().split(',');
+                bool ok = !p.value.isEmpty();
+                for (const QByteArray &i : items)
+                    ok = ok && (i == "SUCCESS" || i == "FAILURE" || i == "DELAY" || (i == "NEVER" && items.size() == 1));
+                if (!ok) {
+                    reject(out, ReplyId::BadDsnParameter);
+                    return;
+                }
+            } else if (p.key == "ORCPT") {
+                // addr-type ";" xtext (RFC 3461 4.2); UTF-8 forms allowed with SMTPUTF8.
+                const qsizetype semi = p.value.indexOf(';');
+                if (semi <= 0 || p.value.size() > 500
+                    || (!isValidXtext(p.value.mid(semi + 1)) && !(utf8Transaction && isValidUtf8Text(p.value)))) {
+                    reject(out, ReplyId::BadDsnParameter);
+                    return;
+                }
+            } else {
+                reject(out, ReplyId::UnknownParameter);
+                return;
+            }
         }
         if (const auto denial = relayCheck(r.address)) {
             reject(out, *denial);
@@ -386,6 +462,10 @@ struct ServerSession::Impl {
 
     void onData(const Command &, Output &out)
     {
+        if (bdatOpen) {
+            reject(out, ReplyId::BadSequence); // RFC 3030 3: no DATA after BDAT
+            return;
+        }
         if (envelope.rcptTo.isEmpty()) {
             reject(out, ReplyId::NoValidRecipients);
             return;
@@ -400,8 +480,19 @@ struct ServerSession::Impl {
         reply(out, ReplyId::DataStart);
     }
 
+    // A message opened by BDAT and abandoned (RSET, EHLO, MAIL-less reset).
+    void abortOpenMessage(Output &out)
+    {
+        if (messageOpen)
+            out.actions.push_back({ActionKind::AbortMessage, {}});
+        messageOpen = false;
+        chunk.clear();
+        dataError.reset();
+    }
+
     void onRset(const Command &, Output &out)
     {
+        abortOpenMessage(out);
         resetTransaction();
         state = envelope.helo.isEmpty() ? State::Greeted : State::Helo;
         reply(out, ReplyId::RsetOk);
@@ -413,6 +504,97 @@ struct ServerSession::Impl {
     void onExpn(const Command &, Output &out) { reject(out, ReplyId::ExpnDisabled); }
     void onNotImplemented(const Command &, Output &out) { reject(out, ReplyId::CommandNotImplemented); }
     void onUnknown(const Command &, Output &out) { reject(out, ReplyId::CommandUnrecognized); }
+
+    // ---- BDAT (RFC 3030) ----
+    void onBdat(const Command &cmd, Output &out)
+    {
+        const QList<QByteArray> parts = cmd.arg.split(' ');
+        const bool last = parts.size() == 2 && parts[1].toUpper() == "LAST";
+        if (parts.isEmpty() || parts.size() > 2 || (parts.size() == 2 && !last) || !isAsciiDigits(parts[0])
+            || parts[0].size() > 12) {
+            // The chunk size is unknown: the stream cannot be resynchronised.
+            reject(out, ReplyId::SyntaxError, "BDAT");
+            reply(out, ReplyId::TooManyErrors);
+            close(out);
+            return;
+        }
+        bdatRemaining = parts[0].toLongLong();
+        bdatLast = last;
+        bdatError.reset();
+        bdatPrevState = state;
+        if (state == State::Greeted || state == State::Helo)
+            bdatError = ReplyId::BadSequence; // no MAIL: the octets are read and dropped
+        else if (envelope.rcptTo.isEmpty())
+            bdatError = ReplyId::NoValidRecipients;
+        if (!bdatError && !bdatOpen) {
+            bdatOpen = true;
+            messageOpen = true;
+            dataSize = 0;
+            dataError.reset();
+            out.actions.push_back({ActionKind::BeginMessage, {}});
+        }
+        state = State::Bdat;
+        if (bdatRemaining == 0)
+            endOfChunk(out);
+    }
+
+    qsizetype consumeBdat(QByteArrayView in, Output &out)
+    {
+        const qsizetype n = qsizetype(std::min<qint64>(bdatRemaining, in.size()));
+        if (!bdatError && !dataError) {
+            if (dataSize + n > config.limits.maxMessageSize) {
+                dataError = ReplyId::MessageTooBig;
+                chunk.clear();
+                if (messageOpen)
+                    out.actions.push_back({ActionKind::AbortMessage, {}});
+                messageOpen = false;
+            } else {
+                chunk.append(in.data(), n);
+            }
+        }
+        dataSize += n;
+        bdatRemaining -= n;
+        if (bdatRemaining == 0)
+            endOfChunk(out);
+        else
+            flushChunk(out);
+        return n;
+    }
+
+    void endOfChunk(Output &out)
+    {
+        if (bdatError) {
+            const ReplyId e = *bdatError;
+            bdatError.reset();
+            state = bdatPrevState;
+            reject(out, e);
+            return;
+        }
+        if (dataError) {
+            // The message failed (size): answer each chunk, reset at the end.
+            const ReplyId e = *dataError;
+            if (bdatLast) {
+                dataError.reset();
+                resetTransaction();
+                bdatOpen = false;
+                state = State::Helo;
+            } else {
+                state = State::Rcpt;
+            }
+            reject(out, e);
+            return;
+        }
+        flushChunk(out);
+        if (!bdatLast) {
+            state = State::Rcpt;
+            reply(out, ReplyId::ChunkReceived, QByteArray::number(dataSize));
+            return;
+        }
+        bdatOpen = false;
+        messageOpen = false;
+        state = State::WaitCommit;
+        out.actions.push_back({ActionKind::EndMessage, {}});
+    }
 
     // ---- STARTTLS (RFC 3207) ----
     void onStartTls(const Command &cmd, Output &out)
@@ -689,7 +871,9 @@ struct ServerSession::Impl {
 //   QUIT                x     x    x    x     any       Closed
 //   STARTTLS            x     x               none      TlsWait -> Greeted (454 without a certificate)
 //   AUTH                      x               required  AuthInput/AuthVerify -> Helo (538 without TLS)
-//   EXPN BDAT, unknown: 502/500 in every state
+//   BDAT                x     x    x    x     required  Bdat: the chunk is always read; 503/554 without
+//                                                       MAIL/RCPT; LAST -> WaitCommit like DATA's dot
+//   EXPN, unknown: 502/500 in every state
 // Data and WaitCommit take no commands; Closed ignores input.
 const ServerSession::Impl::Row ServerSession::Impl::kTable[] = {
     {Verb::Ehlo, InAny, Args::Required, ReplyId::HeloSyntax, &Impl::onHelo},
@@ -705,7 +889,7 @@ const ServerSession::Impl::Row ServerSession::Impl::kTable[] = {
     {Verb::Help, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onHelp},
     {Verb::StartTls, InGreeted | InHelo, Args::Any, ReplyId::SyntaxError, &Impl::onStartTls},
     {Verb::Auth, InHelo, Args::Required, ReplyId::SyntaxError, &Impl::onAuth},
-    {Verb::Bdat, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onNotImplemented},
+    {Verb::Bdat, InAny, Args::Required, ReplyId::SyntaxError, &Impl::onBdat},
     {Verb::Unknown, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onUnknown}, // keep last
 };
 

@@ -58,6 +58,11 @@ const QVector<Migration> kQueue = {
                         " reply TEXT NOT NULL)"),
          QStringLiteral("CREATE INDEX attempts_queue ON attempts (queue_id, ts)"),
      }},
+    // Messages received with SMTPUTF8 need it from the next hop too.
+    {2,
+     {
+         QStringLiteral("ALTER TABLE messages ADD COLUMN smtputf8 INTEGER NOT NULL DEFAULT 0"),
+     }},
 };
 
 // Log rows: one table of structured events (the log browser's source).

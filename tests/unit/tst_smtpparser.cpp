@@ -29,6 +29,7 @@ private slots:
     void verbNames();
     void mailFrom_data();
     void mailFrom();
+    void utf8Addresses();
     void rcptTo_data();
     void rcptTo();
     void pathLengthLimits();
@@ -146,7 +147,9 @@ void TestSmtpParser::mailFrom_data()
     bad("control char", "FROM:<a\x01@b.example>", ReplyId::BadSenderAddress);
     bad("nul", QByteArray("FROM:<a\0b@b.example>", 20), ReplyId::BadSenderAddress);
     bad("del", "FROM:<a\x7f@b.example>", ReplyId::BadSenderAddress);
-    bad("8bit", "FROM:<j\xc3\xb6rg@b.example>", ReplyId::BadSenderAddress);
+    bad("8bit invalid utf8", "FROM:<j\xf6rg@b.example>", ReplyId::BadSenderAddress);
+    bad("8bit overlong", "FROM:<j\xc0\xafrg@b.example>", ReplyId::BadSenderAddress);
+    bad("utf8 in bad place", "FROM:<j\xc3\xb6rg@@b.example>", ReplyId::BadSenderAddress);
     bad("unterminated quote", "FROM:<\"abc@b.example>", ReplyId::BadSenderAddress);
     bad("quote ctl", "FROM:<\"a\tb\"@b.example>", ReplyId::BadSenderAddress);
     bad("bad route", "FROM:<@r1.example u@c.example>", ReplyId::BadSenderAddress);
@@ -160,6 +163,27 @@ void TestSmtpParser::mailFrom_data()
     bad("param only eq", "FROM:<a@b.example> =1", ReplyId::ParamSyntax);
     bad("param double eq", "FROM:<a@b.example> SIZE=1=2", ReplyId::ParamSyntax);
     bad("param dup", "FROM:<a@b.example> SIZE=1 size=2", ReplyId::ParamSyntax);
+}
+
+void TestSmtpParser::utf8Addresses()
+{
+    // RFC 6531: UTF-8 local parts and U-label domains parse, flagged utf8.
+    const PathResult a = parseMailFrom("FROM:<j\xc3\xb6rg@b\xc3\xbc" "cher.example> SMTPUTF8");
+    QVERIFY(a.ok());
+    QVERIFY(a.utf8);
+    QCOMPARE(a.address, QByteArray("j\xc3\xb6rg@b\xc3\xbc" "cher.example"));
+    const PathResult b = parseRcptTo("TO:<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a>");
+    QVERIFY(b.ok());
+    QVERIFY(b.utf8);
+    const PathResult c = parseRcptTo("TO:<plain@example.com>");
+    QVERIFY(c.ok());
+    QVERIFY(!c.utf8);
+    QVERIFY(!parseRcptTo("TO:<\xe7\x94@example.com>").ok()); // truncated sequence
+    QVERIFY(!parseRcptTo("TO:<a@\xed\xa0\x80.example>").ok()); // UTF-16 surrogate
+    QVERIFY(isValidXtext("a+2Bb"));
+    QVERIFY(!isValidXtext("a=b"));
+    QVERIFY(!isValidXtext("a+2"));
+    QVERIFY(!isValidXtext("a b"));
 }
 
 void TestSmtpParser::mailFrom()
