@@ -5,7 +5,7 @@
 set -euo pipefail
 
 RELAYDESK_BUILD_PKGS=(
-    cmake ninja-build g++ ccache pkg-config dpkg-dev file
+    cmake ninja-build g++ ccache pkg-config dpkg-dev file clang libclang-rt-14-dev
     qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libssl-dev libsqlite3-dev
 )
 RELAYDESK_TEST_PKGS=(

@@ -93,7 +93,7 @@ for target in "${TARGETS[@]}"; do
         for f in $crashes; do
             echo "!!! crash file: $f"
             echo "!!!   reproduce: $BUILD/$target $f"
-            echo "!!!   hex: $(head -c 512 "$f" | od -An -tx1 | tr -d ' \n')"
+            echo "!!!   hex (first 512 bytes): $(head -c 512 "$f" | od -An -v -tx1 | tr -d ' \n')"
         done
         echo "!!! full log: $log"
         summary+=("$(printf '%-20s FAILED  %ss execs=%s %s %s' "$target" "$secs" "$execs" "$cov" "$ft")")

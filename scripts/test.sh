@@ -66,6 +66,10 @@ begin "unit tests build-nogui/"
 ctest --test-dir build-nogui -L unit --output-on-failure -j"$JOBS" --no-tests=error
 end
 
+begin "fuzz smoke (60 s, libFuzzer)"
+bash scripts/fuzz.sh 60
+end
+
 begin "all tests build/"
 CTEST_LOG=build/ctest-all.log
 ctest --test-dir build --output-on-failure -j"$JOBS" --no-tests=error 2>&1 | tee "$CTEST_LOG"

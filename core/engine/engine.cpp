@@ -196,6 +196,8 @@ bool Engine::startListeners()
         ls.limits.maxErrors = int(m_config.intValue(kMaxErrors));
         ls.idleTimeoutMs = int(m_config.intValue(kIdleTimeout) * 1000);
         ls.maxSessions = int(m_config.intValue(kMaxSessions));
+        ls.maxSessionsPerIp = int(m_config.intValue(kMaxSessionsPerIp));
+        ls.maxSessionTimeMs = int(m_config.intValue(kMaxSessionTime) * 1000);
         ls.implicitTls = lc.mode == QLatin1String("implicit_tls");
         ls.requireTls = lc.mode != QLatin1String("plain");
         const bool submission = lc.role == QLatin1String("submission");

@@ -56,9 +56,22 @@ InboundConnection::~InboundConnection()
     abortMessage();
 }
 
+void InboundConnection::setSessionTimeLimit(int ms)
+{
+    m_lifetime.setSingleShot(true);
+    m_lifetime.setInterval(ms);
+    connect(&m_lifetime, &QTimer::timeout, this, [this] {
+        smtp::Output out;
+        m_session.sessionTimeLimit(out);
+        handle(out);
+    });
+}
+
 void InboundConnection::start()
 {
     m_elapsed.start();
+    if (m_lifetime.interval() > 0)
+        m_lifetime.start();
     m_idle.start(m_idleMs);
     if (m_session.config().tlsActive) {
         // Implicit TLS (RFC 8314): handshake first, the greeting comes encrypted.
@@ -435,6 +448,7 @@ void InboundConnection::finish()
         return;
     m_finished = true;
     m_idle.stop();
+    m_lifetime.stop();
     abortMessage();
     const smtp::SessionConfig &cfg = m_session.config();
     log::LogEvent e;

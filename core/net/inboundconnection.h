@@ -35,6 +35,8 @@ public:
     void start();
     // Server stopping: 421 and close.
     void shutdown();
+    // Total session time cap (ms); 421 4.4.2 when it runs out. Call before start().
+    void setSessionTimeLimit(int ms);
 
 signals:
     void finished();
@@ -61,6 +63,7 @@ private:
     smtp::ServerSession m_session;
     InboundHost *m_host;
     QTimer m_idle;
+    QTimer m_lifetime;
     int m_idleMs;
     QElapsedTimer m_elapsed;
     std::unique_ptr<queue::SpoolFile> m_spool;

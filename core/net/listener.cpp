@@ -86,6 +86,24 @@ void Listener::onNewConnection()
             continue;
         }
         const QHostAddress peer = util::normalizedAddress(socket->peerAddress());
+        const QString ip = peer.toString();
+        if (m_perIp.value(ip) >= m_settings.maxSessionsPerIp) {
+            socket->write(smtp::formatReply(smtp::ReplyId::TooManySessionsFromIp));
+            socket->disconnectFromHost();
+            connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            log::LogEvent e;
+            e.kind = log::LogKind::Session;
+            e.level = QStringLiteral("warning");
+            e.direction = QStringLiteral("in");
+            e.clientIp = ip;
+            e.replyCode = 421;
+            e.enhancedCode = QStringLiteral("4.7.0");
+            e.result = QStringLiteral("rejected");
+            e.rule = QStringLiteral("smtp.max_sessions_per_ip");
+            e.message = QStringLiteral("too many sessions from %1").arg(ip);
+            m_host->log(e);
+            continue;
+        }
         smtp::SessionConfig cfg;
         cfg.hostname = m_host->hostname();
         cfg.sessionId = util::newSessionId();
@@ -103,8 +121,12 @@ void Listener::onNewConnection()
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         auto *sslSocket = qobject_cast<QSslSocket *>(socket);
         auto *conn = new InboundConnection(sslSocket, cfg, m_host, m_settings.idleTimeoutMs, m_settings.tls, this);
+        conn->setSessionTimeLimit(m_settings.maxSessionTimeMs);
         m_connections.insert(conn);
-        connect(conn, &InboundConnection::finished, this, [this, conn] {
+        ++m_perIp[ip];
+        connect(conn, &InboundConnection::finished, this, [this, conn, ip] {
+            if (--m_perIp[ip] <= 0)
+                m_perIp.remove(ip);
             m_connections.remove(conn);
             if (m_retired && m_connections.isEmpty())
                 deleteLater();

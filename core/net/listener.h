@@ -11,6 +11,7 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QHash>
 #include <QSet>
 #include <QSslConfiguration>
 #include <QTcpServer>
@@ -28,6 +29,8 @@ struct ListenerSettings {
     QStringList acceptedDomains;
     int idleTimeoutMs = 300000;
     int maxSessions = 1000;     // engine-wide cap, shared via the host counter
+    int maxSessionsPerIp = 20;  // per client address, across this listener
+    int maxSessionTimeMs = 1800000; // total time cap per session
     std::optional<QSslConfiguration> tls; // server TLS (certificate + key); null: none
     bool implicitTls = false;   // TLS from the first byte (465)
     bool requireTls = false;    // STARTTLS before MAIL
@@ -72,6 +75,7 @@ private:
     SslTcpServer m_server;
     QString m_error;
     QSet<InboundConnection *> m_connections;
+    QHash<QString, int> m_perIp; // open sessions per client address
     bool m_retired = false;
 };
 

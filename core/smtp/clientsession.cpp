@@ -378,8 +378,13 @@ void ClientSession::handleTransactionReply(const ServerReply &reply, ClientOutpu
             out.toSend += ".\r\n";
             expect(Cmd::Dot);
         } else {
+            // Anything but 354 ends the transaction; a 2xx here is a protocol
+            // error, never a delivery (the content was not sent).
             if (!m_decided)
-                decide(reply);
+                decide(reply.success() ? localReply(451, "4.5.0",
+                                                    "protocol error: the server answered DATA with \"" +
+                                                        reply.toString() + "\" instead of 354")
+                                       : reply);
             if (m_mailAccepted) {
                 out.toSend += "RSET\r\n";
                 expect(Cmd::Rset);

@@ -256,6 +256,9 @@ bool isValidMailbox(QByteArrayView m, MailboxKind kind)
     }
     if (local.size() > kMaxLocalPart)
         return false;
+    // '<' or '>' even quoted (legal, but next hops and log parsers misread them).
+    if (local.contains('<') || local.contains('>'))
+        return false;
     if (rest.isEmpty()) // RFC 5321 4.1.1.3: "<Postmaster>" needs no domain
         return kind == MailboxKind::Recipient && equalsIgnoreCase(local, "postmaster");
     if (rest.front() != '@')
@@ -408,13 +411,23 @@ QByteArray asciiStandIn(QByteArrayView s)
     return out;
 }
 
-// The address as sent, minus a source route (mirrors the ASCII path).
+// The address as sent, minus a source route (mirrors the ASCII path). The
+// route ends at the first ':' outside an address literal ("@[IPv6:::1]:").
 QByteArray originalAddress(QByteArrayView path)
 {
     if (!path.isEmpty() && path.front() == '@') {
-        const qsizetype colon = path.indexOf(':');
-        if (colon >= 0)
-            path = path.sliced(colon + 1);
+        bool inLiteral = false;
+        for (qsizetype i = 0; i < path.size(); ++i) {
+            const char c = path[i];
+            if (c == '[')
+                inLiteral = true;
+            else if (c == ']')
+                inLiteral = false;
+            else if (c == ':' && !inLiteral) {
+                path = path.sliced(i + 1);
+                break;
+            }
+        }
     }
     return path.toByteArray();
 }
@@ -490,6 +503,12 @@ PathResult parsePathArg(QByteArrayView arg, const char *prefix, MailboxKind kind
         return result;
     }
     result.address = result.utf8 ? originalAddress(s.sliced(1, close - 1)) : path.toByteArray();
+    if (result.utf8 && localPartOf(result.address).size() > kMaxLocalPart) {
+        // The 64-octet limit counts octets, not the stand-in letters.
+        result.address.clear();
+        result.params.clear();
+        result.error = badAddress;
+    }
     return result;
 }
 

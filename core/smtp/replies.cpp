@@ -79,6 +79,8 @@ constexpr std::array<ReplySpec, static_cast<size_t>(ReplyId::Count)> kReplies{{
     {R::NonAsciiNeedsSmtpUtf8,     553, "5.6.7", "Non-ASCII address requires the SMTPUTF8 extension",   "RFC 6531 3.5"},
     {R::BadDsnParameter,           501, "5.5.4", "Invalid DSN parameter",                               "RFC 3461 4"},
     {R::ChunkReceived,             250, "2.0.0", "%1 octets received",                                  "RFC 3030 2"},
+    {R::TooManySessionsFromIp,     421, "4.7.0", "Too many sessions from your address, try again later", "RFC 5321 3.8"},
+    {R::SessionTimeLimit,          421, "4.4.2", "Session time limit exceeded",                         "RFC 5321 4.5.3.2"},
 }};
 
 constexpr bool tableInIdOrder()

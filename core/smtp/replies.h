@@ -78,6 +78,8 @@ enum class ReplyId {
     NonAsciiNeedsSmtpUtf8,    // 553 5.6.7
     BadDsnParameter,          // 501 5.5.4
     ChunkReceived,            // 250 2.0.0 <n> octets received
+    TooManySessionsFromIp,    // 421 4.7.0 (sent by the listener)
+    SessionTimeLimit,         // 421 4.4.2 (total session time cap)
 
     Count // keep last
 };

@@ -112,6 +112,7 @@ struct ServerSession::Impl {
     qint64 bdatRemaining = 0;     // octets of the current chunk still to read
     std::optional<ReplyId> bdatError; // the chunk's reply once read (transaction failed)
     State bdatPrevState = State::Helo; // where a refused chunk returns to
+    bool bdatCrPending = false;   // the last BDAT octet was CR: the next must be LF
     QByteArray loginUser;     // AUTH LOGIN: the user name until the password arrives
 
     explicit Impl(SessionConfig c) : config(std::move(c))
@@ -478,6 +479,7 @@ struct ServerSession::Impl {
         discardLine = false;
         out.actions.push_back({ActionKind::BeginMessage, {}});
         reply(out, ReplyId::DataStart);
+        currentCommand.clear(); // data-phase replies answer no command
     }
 
     // A message opened by BDAT and abandoned (RSET, EHLO, MAIL-less reset).
@@ -514,8 +516,10 @@ struct ServerSession::Impl {
             || parts[0].size() > 12) {
             // The chunk size is unknown: the stream cannot be resynchronised.
             reject(out, ReplyId::SyntaxError, "BDAT");
-            reply(out, ReplyId::TooManyErrors);
-            close(out);
+            if (state != State::Closed) { // reject() may have closed at the error limit
+                reply(out, ReplyId::TooManyErrors);
+                close(out);
+            }
             return;
         }
         bdatRemaining = parts[0].toLongLong();
@@ -527,6 +531,7 @@ struct ServerSession::Impl {
         else if (envelope.rcptTo.isEmpty())
             bdatError = ReplyId::NoValidRecipients;
         if (!bdatError && !bdatOpen) {
+            bdatCrPending = false;
             bdatOpen = true;
             messageOpen = true;
             dataSize = 0;
@@ -542,8 +547,11 @@ struct ServerSession::Impl {
     {
         const qsizetype n = qsizetype(std::min<qint64>(bdatRemaining, in.size()));
         if (!bdatError && !dataError) {
-            if (dataSize + n > config.limits.maxMessageSize) {
-                dataError = ReplyId::MessageTooBig;
+            if (dataSize + n > config.limits.maxMessageSize || hasBareLineEnding(in.first(n))) {
+                // Too big, or a bare CR/LF: BDAT content is relayed with DATA
+                // later, so the same smuggling policy applies (RFC 5321 2.3.8).
+                dataError = dataSize + n > config.limits.maxMessageSize ? ReplyId::MessageTooBig
+                                                                        : ReplyId::BareLineEnding;
                 chunk.clear();
                 if (messageOpen)
                     out.actions.push_back({ActionKind::AbortMessage, {}});
@@ -561,8 +569,34 @@ struct ServerSession::Impl {
         return n;
     }
 
+    // Scans BDAT content for a CR not followed by LF or an LF not preceded by
+    // CR, across chunk boundaries.
+    bool hasBareLineEnding(QByteArrayView data)
+    {
+        for (char c : data) {
+            if (bdatCrPending) {
+                bdatCrPending = false;
+                if (c != '\n')
+                    return true;
+                continue;
+            }
+            if (c == '\r')
+                bdatCrPending = true;
+            else if (c == '\n')
+                return true;
+        }
+        return false;
+    }
+
     void endOfChunk(Output &out)
     {
+        if (bdatLast && bdatCrPending && !bdatError && !dataError) {
+            dataError = ReplyId::BareLineEnding; // the message ends in a bare CR
+            chunk.clear();
+            if (messageOpen)
+                out.actions.push_back({ActionKind::AbortMessage, {}});
+            messageOpen = false;
+        }
         if (bdatError) {
             const ReplyId e = *bdatError;
             bdatError.reset();
@@ -941,6 +975,7 @@ void ServerSession::timeout(Output &out)
 {
     if (d->state == State::Closed)
         return;
+    d->currentCommand.clear();
     d->reply(out, ReplyId::Timeout, d->hostname);
     d->close(out);
 }
@@ -949,6 +984,7 @@ void ServerSession::shutdown(Output &out)
 {
     if (d->state == State::Closed)
         return;
+    d->currentCommand.clear();
     d->reply(out, ReplyId::ShuttingDown);
     d->close(out);
 }
@@ -1001,6 +1037,15 @@ void ServerSession::authFinished(const AuthOutcome &outcome, Output &out)
         pending.swap(d->held);
         d->consume(pending, out);
     }
+}
+
+void ServerSession::sessionTimeLimit(Output &out)
+{
+    if (d->state == State::Closed)
+        return;
+    d->currentCommand.clear();
+    d->reply(out, ReplyId::SessionTimeLimit);
+    d->close(out);
 }
 
 bool ServerSession::waitingForAuth() const { return d->state == State::AuthVerify; }

@@ -131,6 +131,8 @@ public:
     void timeout(Output &out);
     // Server shutting down: 421 4.3.2 and Close.
     void shutdown(Output &out);
+    // The session's total time is up: 421 4.4.2 and Close.
+    void sessionTimeLimit(Output &out);
 
     bool waitingForCommit() const;
     bool waitingForAuth() const;

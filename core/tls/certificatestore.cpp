@@ -201,7 +201,9 @@ bool ensureLegacyProvider()
         return loaded = true;
     static OSSL_PROVIDER *defaultProvider = OSSL_PROVIDER_load(nullptr, "default");
     Q_UNUSED(defaultProvider);
-    loaded = OSSL_PROVIDER_load(nullptr, "legacy") != nullptr;
+    static OSSL_PROVIDER *legacyProvider = nullptr; // kept reachable for the process lifetime
+    legacyProvider = OSSL_PROVIDER_load(nullptr, "legacy");
+    loaded = legacyProvider != nullptr;
     ERR_clear_error();
     return loaded;
 }

@@ -17,8 +17,11 @@
 //            of EHLO/HELO/MAIL/RCPT/DATA/RSET/QUIT without CR, LF or NUL inside;
 //            no output or event after Closed; Closed is last and comes once;
 //            Failed at most once; one MessageDone per sendMessage() with one
-//            recipient result per recipient and codes 0 or 200..599; a CR/LF
-//            address gets a local 553 and is never sent.
+//            recipient result per recipient and codes 0..999 (odd codes are
+//            retried); a recipient counts as delivered only with a 2xx RCPT and a
+//            2xx message reply; a message succeeds only if its content was sent
+//            (SendContent, contentDone()); a CR/LF address gets a local 553 and is
+//            never sent.
 //   content: dot-stuffing in chunks equals dot-stuffing at once; fed to a
 //            ServerSession the stuffed content causes no reply and no EndMessage
 //            before the terminator; after it, either EndMessage with exactly the
@@ -67,8 +70,9 @@ void checkCommands(QByteArrayView bytes)
         const QByteArrayView line = bytes.sliced(pos, end - pos);
         for (char c : line)
             CHECK(c != '\r' && c != '\n' && c != '\0', "CR, LF or NUL inside a client command");
+        // A lone "." ends a DATA the server accepted after every RCPT failed (RFC 2920 3.1).
         const bool known = line.startsWith("EHLO ") || line.startsWith("HELO ") || line.startsWith("MAIL FROM:<")
-            || line.startsWith("RCPT TO:<") || line == "DATA" || line == "RSET" || line == "QUIT";
+            || line.startsWith("RCPT TO:<") || line == "DATA" || line == "RSET" || line == "QUIT" || line == ".";
         CHECK(known, "client sent an unknown command");
         CHECK(!line.contains("inject.example"), "a CR/LF address reached the wire");
         pos = end + 2;
@@ -162,6 +166,7 @@ struct ClientDriver {
     int messagesSent = 0;
     int messagesDone = 0;
     bool inContent = false;
+    bool contentSent = false; // contentDone() was called for the current message
     ClientMessage current;
 
     void checkEvents(const ClientOutput &out)
@@ -178,7 +183,9 @@ struct ClientDriver {
             case ClientEventKind::Failed:
                 CHECK(!failed, "Failed twice");
                 failed = true;
-                CHECK(e.reply.code == 0 || (e.reply.code >= 200 && e.reply.code <= 599), "odd Failed code");
+                // Any 3-digit code may come from the server (e.g. a "219" greeting);
+                // OutboundConnection only asks permanent(), so odd codes are retried.
+                CHECK(e.reply.code >= 0 && e.reply.code <= 999, "Failed code not 0..999");
                 break;
             case ClientEventKind::MessageDone:
                 ++messagesDone;
@@ -186,13 +193,22 @@ struct ClientDriver {
                 CHECK(e.result.rcpts.size() == current.rcpts.size(), "one result per recipient");
                 for (qsizetype r = 0; r < e.result.rcpts.size(); ++r) {
                     const int code = e.result.rcpts[r].reply.code;
-                    CHECK(code == 0 || (code >= 200 && code <= 599), "odd recipient code");
+                    CHECK(code >= 0 && code <= 999, "recipient code not 0..999");
                     if (current.rcpts[r] == kEvil)
                         CHECK(code == 553 && e.result.rcpts[r].reply.local, "CR/LF recipient not refused locally");
-                    CHECK(e.result.outcome(r).code == 0 || e.result.outcome(r).code >= 200, "odd outcome");
+                    // A recipient counts as delivered only if both its RCPT and the message got 2xx.
+                    if (e.result.outcome(r).success())
+                        CHECK(e.result.success() && (e.result.rcpts[r].reply.success()), "recipient delivered without 2xx");
                 }
-                CHECK(e.result.reply.code == 0 || (e.result.reply.code >= 200 && e.result.reply.code <= 599),
-                      "odd message reply code");
+                CHECK(e.result.reply.code >= 0 && e.result.reply.code <= 999, "message reply code not 0..999");
+                // A message only succeeds if the server said 2xx; anything odd is retried.
+                CHECK(e.result.success() == (e.result.reply.code >= 200 && e.result.reply.code < 300),
+                      "success() disagrees with the reply code");
+                if (!e.result.connectionError.isEmpty())
+                    CHECK(!e.result.success(), "a message succeeded although the connection broke");
+                // Success means the server took the content: never without sending it.
+                if (e.result.success())
+                    CHECK(contentSent, "a message succeeded although its content was never sent");
                 inContent = false;
                 break;
             case ClientEventKind::SendContent:
@@ -263,6 +279,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     m.size = content.size();
                     m.eightBit = d.messagesSent == 2;
                     d.current = m;
+                    d.contentSent = false;
                     ++d.messagesSent;
                     d.session.sendMessage(m, next);
                 }
@@ -271,6 +288,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 QByteArray stuffed;
                 ClientSession::dotStuff(content, st, stuffed);
                 d.session.contentDone(st, next);
+                d.contentSent = true;
                 QByteArray terminator;
                 ClientSession::appendEndOfData(st, terminator);
                 CHECK(next.toSend.startsWith(terminator), "contentDone() does not start with the terminator");

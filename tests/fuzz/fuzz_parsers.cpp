@@ -13,7 +13,10 @@
 //     ok:          the address has no CR, LF, NUL and no '<' or '>' outside a
 //                  quoted local part (anywhere with -DFUZZ_STRICT_ADDRESSES=ON); it is at most 254 octets; it is the null
 //                  sender (MAIL only), "postmaster" (RCPT only) or local@domain
-//                  with a valid domain and a local part of at most 64 octets;
+//                  with a valid domain and a local part of at most 64 octets
+//                  (UTF-8 addresses, RFC 6531: well-formed UTF-8, the domain valid
+//                  with letters standing in for the non-ASCII runs; `utf8` is set
+//                  exactly when the address has non-ASCII octets);
 //                  parameter keys are upper-case [A-Z0-9-], unique; values are
 //                  printable ASCII without '='; re-parsing "<address>" gives the
 //                  same address (source routes are gone, nothing else changes).
@@ -97,6 +100,22 @@ QByteArrayView unquoted(QByteArrayView address)
     violation("unterminated quoted local part in an accepted address");
 }
 
+// Each run of non-ASCII octets replaced by one 'a' (a letter in labels and atext).
+QByteArray asciiStandIn(QByteArrayView s)
+{
+    QByteArray out;
+    bool inRun = false;
+    for (char c : s) {
+        const bool high = static_cast<unsigned char>(c) >= 0x80;
+        if (!high)
+            out.append(c);
+        else if (!inRun)
+            out.append('a');
+        inRun = high;
+    }
+    return out;
+}
+
 enum class Kind { Mail, Rcpt };
 
 void checkPath(const PathResult &r, Kind kind, int depth)
@@ -109,6 +128,17 @@ void checkPath(const PathResult &r, Kind kind, int depth)
         return;
     }
     const QByteArray &a = r.address;
+    bool nonAscii = false;
+    for (char c : a)
+        nonAscii = nonAscii || static_cast<unsigned char>(c) >= 0x80;
+#ifdef RD_FUZZ_UTF8
+    const bool utf8 = r.utf8;
+    CHECK(nonAscii == utf8, "utf8 flag does not match the address");
+    CHECK(!utf8 || isValidUtf8Text(a), "UTF-8 address is not well-formed UTF-8");
+#else
+    const bool utf8 = false;
+    CHECK(!nonAscii, "accepted a non-ASCII address");
+#endif
     for (char c : a)
         CHECK(c != '\r' && c != '\n' && c != '\0', "accepted address contains CR, LF or NUL");
 #ifdef RD_FUZZ_STRICT_ADDRESSES
@@ -130,7 +160,10 @@ void checkPath(const PathResult &r, Kind kind, int depth)
         CHECK(a.front() != '@', "source route left in the accepted address");
         const qsizetype at = a.lastIndexOf('@');
         const QByteArrayView domain = QByteArrayView(a).sliced(at + 1);
-        CHECK(isValidDomain(domain), "accepted address has an invalid domain");
+        if (utf8) // RFC 6531 U-labels: the structure must hold with letters for the UTF-8
+            CHECK(isValidDomain(asciiStandIn(domain)), "accepted address has an invalid domain");
+        else
+            CHECK(isValidDomain(domain), "accepted address has an invalid domain");
         CHECK(at <= 64, "accepted address has a local part over 64 octets");
         CHECK(domainOf(a) == domain.toByteArray().toLower(), "domainOf() disagrees");
     }

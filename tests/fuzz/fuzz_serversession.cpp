@@ -8,8 +8,10 @@
 //   bytes 2..n+1  control bytes, used cyclically, one per chunk:
 //                   bits 0-3  chunk size (kChunkSizes)
 //                   bit  4    commit/auth result: failure
-//                   bit  5    commit failure temporary (451) vs permanent (554)
-//                   bits 6-7  0,1: nothing; 2: answer a pending commit only after
+//                   bit  5    commit failure temporary (451) vs permanent (554);
+//                             auth: Temporary (with bit 4), may relay (without)
+//                   bits 6-7  0: nothing; 1: nothing, but a failed auth is
+//                             Disconnect; 2: answer a pending commit only after
 //                             the next chunk (input is held meanwhile); 3: timeout()
 //                             (bit 5 set) or shutdown() after the chunk
 //   the rest      the client's byte stream
@@ -25,8 +27,9 @@
 //   3. MessageData only between BeginMessage and EndMessage/AbortMessage;
 //      no nested BeginMessage; EndMessage/AbortMessage only for an open message;
 //   4. the MessageData bytes of one message never exceed maxMessageSize; the
-//      content is CRLF lines without bare CR/LF, each at most maxTextLine octets
-//      (no data after a 550/552 rejection reaches the store);
+//      content is CRLF lines without bare CR/LF (DATA and BDAT alike: our SMTP
+//      smuggling policy, and what keeps the outbound DATA safe), each at most
+//      maxTextLine octets for DATA (no data after a 550/552 reaches the store);
 //   5. a message (open after a call, or at EndMessage) has 1..maxRecipients recipients,
 //      addresses without CR, LF, NUL and without '<'/'>' outside a quoted local part
 //      (anywhere with -DFUZZ_STRICT_ADDRESSES=ON); a client that may not
@@ -104,6 +107,7 @@ struct Tracker {
     bool authMayRelay = false;
     bool waitingTls = false;
     int dataEnds = 0;          // EndMessage actions + data-phase refusals (550/552)
+    bool messageIsBdat = false; // the open message came with BDAT (RFC 3030), not DATA
 
     void checkReplies(const QByteArray &replies)
     {
@@ -133,8 +137,9 @@ struct Tracker {
         for (char c : data) {
             if (c == '\n') {
                 CHECK(prevCr, "bare LF in stored content");
-                CHECK(lineLength + 1 <= config.limits.maxTextLine,
-                      "stored content line longer than maxTextLine");
+                if (!messageIsBdat) // BDAT chunks are counted octets, not text lines
+                    CHECK(lineLength + 1 <= config.limits.maxTextLine,
+                          "stored content line longer than maxTextLine");
                 lineLength = 0;
                 prevCr = false;
                 prevEndedCrlf = true;
@@ -210,6 +215,16 @@ struct Tracker {
             if (dataPhase && (r.code == 550 || r.code == 552))
                 ++dataEnds;
         }
+        // A DATA message begins with a 354 reply, a BDAT message without one. When
+        // an output holds more BeginMessage actions than 354 replies, treat all of
+        // its messages as BDAT ones (only the line-length checks are relaxed).
+        int begins = 0;
+        for (const Action &a : out.actions)
+            begins += a.kind == ActionKind::BeginMessage;
+        int intermediates = out.replies.startsWith("354 ") ? 1 : 0;
+        for (qsizetype p = out.replies.indexOf("\r\n354 "); p >= 0; p = out.replies.indexOf("\r\n354 ", p + 1))
+            ++intermediates;
+        const bool bdatOutput = begins > intermediates;
         for (size_t i = 0; i < out.actions.size(); ++i) {
             const Action &a = out.actions[i];
             CHECK(!closed, "action after Close in the same output");
@@ -217,6 +232,7 @@ struct Tracker {
             case ActionKind::BeginMessage:
                 CHECK(!messageOpen, "nested BeginMessage");
                 messageOpen = true;
+                messageIsBdat = bdatOutput;
                 messageBytes = 0;
                 lineLength = 0;
                 prevCr = false;
@@ -234,7 +250,8 @@ struct Tracker {
                 break;
             case ActionKind::EndMessage:
                 CHECK(messageOpen, "EndMessage without an open message");
-                CHECK(prevEndedCrlf, "stored content does not end with CRLF");
+                if (!messageIsBdat)
+                    CHECK(prevEndedCrlf, "stored content does not end with CRLF");
                 CHECK(i + 1 == out.actions.size(), "EndMessage is not the last action");
                 ++dataEnds;
                 checkEnvelope(session);
@@ -275,8 +292,8 @@ struct Tracker {
 };
 
 // End offsets of every place in the client's stream where a message may end:
-// "\r\n.\r\n", or a DATA command line ended by a bare LF (tolerated for
-// commands) directly followed by ".\r\n". Smuggling invariant: the data phase
+// "\r\n.\r\n", a DATA command line ended by a bare LF (tolerated for
+// commands) directly followed by ".\r\n", or a "LAST" (BDAT <n> LAST). Smuggling invariant: the data phase
 // ends at most that many times within the bytes fed so far.
 std::vector<qsizetype> terminatorEnds(QByteArrayView s)
 {
@@ -296,6 +313,12 @@ std::vector<qsizetype> terminatorEnds(QByteArrayView s)
         if (line.size() == 4 && QByteArray(line.data(), 4).toUpper() == "DATA" && s.sliced(lf + 1).startsWith(".\r\n"))
             ends.push_back(lf + 4);
         lineStart = lf + 1;
+    }
+    // BDAT <n> LAST ends a message without a dot (RFC 3030): every "LAST" in the
+    // stream (any case) may be one.
+    for (qsizetype i = 0; i + 4 <= s.size(); ++i) {
+        if (QByteArray(s.data() + i, 4).toUpper() == "LAST")
+            ends.push_back(i + 4);
     }
     std::sort(ends.begin(), ends.end());
     return ends;
@@ -383,6 +406,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 outcome.kind = (ctl & 0x10) ? ((ctl & 0x20) ? AuthOutcome::Temporary : AuthOutcome::Failure)
                                             : AuthOutcome::Success;
                 outcome.mayRelay = ctl & 0x20;
+                if ((ctl >> 6) == 1 && (ctl & 0x10))
+                    outcome.kind = AuthOutcome::Disconnect; // 421 and Close
                 if (outcome.kind == AuthOutcome::Success && outcome.mayRelay)
                     t.authMayRelay = true;
                 session.authFinished(outcome, out);

@@ -4,6 +4,10 @@
 #include "dashboard/dashboardpanel.h"
 #include "logs/logspanel.h"
 #include "main/mainwindow.h"
+#include "certificates/certificatespanel.h"
+#include "connectors/connectorspanel.h"
+#include "relaylists/relaylistspanel.h"
+#include "users/userspanel.h"
 #include "placeholder/placeholderpanel.h"
 #include "queue/queuepanel.h"
 
@@ -108,6 +112,22 @@ void TestMainWindow::switchingShowsTheRightPanel()
         case MainWindow::Logs:
             QVERIFY(qobject_cast<rd::ui::LogsPanel *>(shown));
             QVERIFY(shown->findChild<QWidget *>(QStringLiteral("logTable"))->isVisible());
+            break;
+        case MainWindow::Connectors:
+            QVERIFY(qobject_cast<rd::ui::ConnectorsPanel *>(shown));
+            QVERIFY(shown->findChild<QWidget *>(QStringLiteral("listenerTable"))->isVisible());
+            break;
+        case MainWindow::RelayLists:
+            QVERIFY(qobject_cast<rd::ui::RelayListsPanel *>(shown));
+            QVERIFY(shown->findChild<QWidget *>(QStringLiteral("allowTable"))->isVisible());
+            break;
+        case MainWindow::Users:
+            QVERIFY(qobject_cast<rd::ui::UsersPanel *>(shown));
+            QVERIFY(shown->findChild<QWidget *>(QStringLiteral("userTable"))->isVisible());
+            break;
+        case MainWindow::Certificates:
+            QVERIFY(qobject_cast<rd::ui::CertificatesPanel *>(shown));
+            QVERIFY(shown->findChild<QWidget *>(QStringLiteral("certificateTable"))->isVisible());
             break;
         default: {
             auto *placeholder = qobject_cast<rd::ui::PlaceholderPanel *>(shown);

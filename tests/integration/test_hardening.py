@@ -290,14 +290,21 @@ class Hardening(harness.RelayTestCase):
             b"NO\x00OP\r\n",
             b"MAIL FROM:<a\x00b@client.example>\r\n",
             b"\xff\xfe\xfd\xfc\r\n",
-            b"EHLO \xc3\xa9t\xc3\xa9.example\r\n",          # UTF-8 without SMTPUTF8
+            b"EHLO \xc3\x28t\xe9.example\r\n",              # invalid UTF-8 (bad continuation, Latin-1)
+            b"MAIL FROM:<\xe9t\xe9@client.example>\r\n",   # Latin-1, not UTF-8
             b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n",  # a TLS ClientHello start
+            b"NOOP \x1b[31mred\x7f\r\n",                     # ESC and DEL
         ]
         for g in garbage:
             c.send(g)
             self.expect(c, 500, "5.5.2", "garbage %r" % g)
+        # Well-formed UTF-8 is not garbage (RFC 6531), but without SMTPUTF8 an address
+        # with it is still refused (553 5.6.7 or a syntax error), never accepted.
+        c.send("MAIL FROM:<jösé@client.example>\r\n".encode())
+        r = c.reply()
+        self.assertTrue(500 <= r.code < 600, "UTF-8 sender without SMTPUTF8: %r" % r)
         c.send(b"RCPT TO:<x@outside.example>\r\n")
-        self.expect(c, 503, "5.5.1", "no MAIL was accepted")
+        self.expect(c, 503, "5.5.1", "no MAIL was accepted")   # 9th error of 10
         c.close()
         # Binary blob of every byte value, on another connection, then hang up.
         c2 = self.connect()
@@ -380,6 +387,57 @@ class Hardening(harness.RelayTestCase):
         self.assertIn(b"\n.\n.MAIL FROM:<x@y.example>\nMAIL FROM:<evil@client.example>\n \nend\n",
                       msgs[0].raw, "control message altered (dot-unstuffing)")
         self.assertEqual(msgs[0].recipients, ["ok@outside.example"])
+
+    def test_bdat_smuggling(self):
+        """CHUNKING (RFC 3030): BDAT content never ends with a dot, but what it stores is
+        relayed with DATA, so bare CR/LF in it would reach the next hop (the outbound side
+        of CVE-2023-51764). Our policy refuses bare CR/LF: the LAST chunk gets a 5xx, no
+        chunk gets "queued", nothing arrives; a clean chunked message arrives once, intact."""
+        self.start()
+        c = self.connect()
+        if not any(l[4:].upper() == b"CHUNKING" for l in self.ehlo.lines):
+            self.skipTest("the relay does not offer CHUNKING")
+        c.close()
+        smuggled = (b"MAIL FROM:<evil@client.example>\r\nRCPT TO:<victim@outside.example>\r\n"
+                    b"DATA\r\nSubject: SMUGGLED\r\n\r\nSMUGGLED body\r\n")
+        for name, sep in self.SMUGGLING:
+            for split in (False, True):
+                with self.subTest(variant=name, split_chunks=split):
+                    c = self.connect()
+                    content = b"Subject: MUST-NOT-ARRIVE bdat\r\n\r\nfirst part" + sep + smuggled
+                    cut = content.index(sep) + 1 if split else len(content)
+                    chunks = [content[:cut], content[cut:]] if split else [content]
+                    c.send(b"MAIL FROM:<a@client.example>\r\nRCPT TO:<first@outside.example>\r\n")
+                    self.expect(c, 250, "2.1.0")
+                    self.expect(c, 250, "2.1.5")
+                    replies = []
+                    for i, chunk in enumerate(chunks):
+                        last = i == len(chunks) - 1
+                        c.send(b"BDAT %d%s\r\n" % (len(chunk), b" LAST" if last else b"") + chunk)
+                        replies.append(c.reply())
+                    self.assertTrue(500 <= replies[-1].code < 600,
+                                    "BDAT content with %s was accepted: %r" % (name, replies))
+                    for r in replies:
+                        self.assertFalse(r.code == 250 and "queued" in r.text, "queued: %r" % r)
+                    c.send(b"NOOP\r\n")
+                    self.expect(c, 250, "2.0.0", "NOOP after %s" % name)
+                    c.close()
+        tag = "bdat-control-" + token()
+        c = self.connect()
+        msg = self.message(tag, body=b"..leading dots stay\r\n.\r\nMAIL FROM:<x@y.example>\r\n")
+        c.send(b"MAIL FROM:<s@client.example>\r\nRCPT TO:<ok@outside.example>\r\n")
+        self.expect(c, 250, "2.1.0")
+        self.expect(c, 250, "2.1.5")
+        half = len(msg) // 2
+        c.send(b"BDAT %d\r\n" % half + msg[:half])
+        self.expect(c, 250, None, "first chunk")
+        c.send(b"BDAT %d LAST\r\n" % (len(msg) - half) + msg[half:])
+        self.expect(c, 250, "2.0.0", "LAST chunk")
+        c.send(b"QUIT\r\n")
+        self.expect(c, 221)
+        msgs = self.assert_arrived_exactly([tag])
+        # BDAT content is not dot-stuffed: the dots arrive as sent.
+        self.assertIn(b"\n..leading dots stay\n.\nMAIL FROM:<x@y.example>\n", msgs[0].raw)
 
     # ---- pipelining
 

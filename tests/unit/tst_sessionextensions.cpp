@@ -67,7 +67,7 @@ private slots:
                  "250 2.0.0 " + QByteArray::number(part1.size()) + " octets received\r\n");
         QVERIFY(t.kinds.contains(ActionKind::BeginMessage));
         // The LAST chunk, split across feeds.
-        const QByteArray part2 = "bare\nLF and \x00 NUL\r\n";
+        const QByteArray part2 = QByteArray("binary \x00 NUL and \xff\r\n", 21);
         QCOMPARE(t.feed("BDAT " + QByteArray::number(part2.size()) + " LAST\r\n" + part2.left(5)), QByteArray());
         QCOMPARE(t.feed(part2.mid(5)), QByteArray());
         QVERIFY(t.kinds.contains(ActionKind::EndMessage));
@@ -76,6 +76,33 @@ private slots:
         QCOMPARE(t.content, part1 + part2);
         // A new transaction works.
         QCOMPARE(t.feed("MAIL FROM:<a@b.test>\r\n"), QByteArray("250 2.1.0 Sender OK\r\n"));
+    }
+
+    void bdatBareLineEndingsRefused_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<int>("split");
+        QTest::newRow("bare LF") << QByteArray("a\n.\nMAIL FROM:<x@y>\r\n") << 0;
+        QTest::newRow("bare CR") << QByteArray("a\r.\rMAIL FROM:<x@y>\r\n") << 0;
+        QTest::newRow("CR at chunk end, no LF") << QByteArray("abc\rdef\r\n") << 4;
+        QTest::newRow("ends in CR") << QByteArray("abc\r") << 0;
+    }
+    void bdatBareLineEndingsRefused()
+    {
+        QFETCH(QByteArray, content);
+        QFETCH(int, split);
+        Session t;
+        t.feed("EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\n");
+        QByteArray replies;
+        if (split > 0) {
+            replies += t.feed("BDAT " + QByteArray::number(split) + "\r\n" + content.left(split));
+            replies += t.feed("BDAT " + QByteArray::number(content.size() - split) + " LAST\r\n" + content.mid(split));
+        } else {
+            replies += t.feed("BDAT " + QByteArray::number(content.size()) + " LAST\r\n" + content);
+        }
+        QVERIFY2(replies.endsWith("550 5.6.0 Message refused: bare CR or LF in message content\r\n"), replies.constData());
+        QVERIFY(!t.kinds.contains(ActionKind::EndMessage));
+        QVERIFY(!t.s.waitingForCommit());
     }
 
     void bdatPipelinedWithCommands()

@@ -1,9 +1,13 @@
 #include "main/mainwindow.h"
 
+#include "certificates/certificatespanel.h"
+#include "connectors/connectorspanel.h"
 #include "dashboard/dashboardpanel.h"
 #include "logs/logspanel.h"
 #include "placeholder/placeholderpanel.h"
 #include "queue/queuepanel.h"
+#include "relaylists/relaylistspanel.h"
+#include "users/userspanel.h"
 
 #include "engine/enginefacade.h"
 
@@ -68,18 +72,13 @@ MainWindow::MainWindow(rd::engine::EngineFacade *facade, QWidget *parent)
     };
     addPanel(Dashboard, tr("Dashboard"), "utilities-system-monitor", QStyle::SP_ComputerIcon,
              new DashboardPanel(facade, this));
-    later(Connectors, tr("Connectors"), "network-server", QStyle::SP_DriveNetIcon,
-          tr("Outbound routes for your mail: the smart host and per-domain connectors, each with its "
-             "address and port, TLS mode and credentials, and the order in which they are tried."));
-    later(RelayLists, tr("Relay IP lists"), "network-workgroup", QStyle::SP_FileDialogListView,
-          tr("Which client addresses and networks may relay mail through RelayDesk: allow and deny "
-             "lists per listener in CIDR notation (deny wins), and the domains anyone may send to."));
-    later(Users, tr("Users"), "system-users", QStyle::SP_DirHomeIcon,
-          tr("Accounts that may sign in with SMTP AUTH to relay mail from anywhere, with their "
-             "passwords, the sender addresses each may use, and whether the account is enabled."));
-    later(Certificates, tr("Certificates"), "security-high", QStyle::SP_DialogApplyButton,
-          tr("The TLS certificates used for STARTTLS on the listeners: import a certificate and its "
-             "key, see subjects and expiry dates, and choose which certificate each listener uses."));
+    addPanel(Connectors, tr("Connectors"), "network-server", QStyle::SP_DriveNetIcon,
+             new ConnectorsPanel(facade, this));
+    addPanel(RelayLists, tr("Relay IP lists"), "network-workgroup", QStyle::SP_FileDialogListView,
+             new RelayListsPanel(facade, this));
+    addPanel(Users, tr("Users"), "system-users", QStyle::SP_DirHomeIcon, new UsersPanel(facade, this));
+    addPanel(Certificates, tr("Certificates"), "security-high", QStyle::SP_DialogApplyButton,
+             new CertificatesPanel(facade, this));
     later(RateLimits, tr("Rate limits"), "speedometer", QStyle::SP_MediaSeekForward,
           tr("Limits per client address, user and sender: messages and recipients per minute and "
              "concurrent sessions, with the temporary reply sent when a limit is reached."));

@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""Session limits against the real relay: concurrent sessions per client address and the
+total session time cap (a client that keeps talking is still cut off)."""
+
+import os
+import socket
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+
+class Limits(harness.RelayTestCase):
+    def test_sessions_per_ip(self):
+        sink = self.sink()
+        relay = self.relay(sink.address, settings={"smtp.max_sessions_per_ip": 3})
+        held = []
+        try:
+            for _ in range(3):
+                s = socket.create_connection(("127.0.0.1", relay.port), timeout=10)
+                self.assertTrue(s.makefile("rb").readline().startswith(b"220"))
+                held.append(s)
+            extra = socket.create_connection(("127.0.0.1", relay.port), timeout=10)
+            self.assertTrue(extra.makefile("rb").readline().startswith(b"421 4.7.0"))
+            extra.close()
+            # Another address is not affected.
+            other = socket.create_connection(("127.0.0.1", relay.port), timeout=10, source_address=("127.0.0.2", 0))
+            self.assertTrue(other.makefile("rb").readline().startswith(b"220"))
+            other.close()
+            # A slot frees when a session ends.
+            held.pop().close()
+            line = b""
+            for _ in range(50):
+                again = socket.create_connection(("127.0.0.1", relay.port), timeout=10)
+                line = again.makefile("rb").readline()
+                again.close()
+                if line.startswith(b"220"):
+                    break
+                time.sleep(0.1)
+            self.assertTrue(line.startswith(b"220"), line)
+        finally:
+            for s in held:
+                s.close()
+        rows = [r for r in relay.log_rows() if r["rule"] == "smtp.max_sessions_per_ip"]
+        self.assertTrue(rows, "the refusal was not logged with its rule")
+
+    def test_session_time_cap(self):
+        sink = self.sink()
+        relay = self.relay(sink.address, settings={"smtp.max_session_time_s": 10})
+        with socket.create_connection(("127.0.0.1", relay.port), timeout=20) as s:
+            f = s.makefile("rb")
+            f.readline()
+            start = time.monotonic()
+            got = b""
+            while time.monotonic() - start < 15:  # bounded: NOOP every 0.5 s, never idle
+                s.sendall(b"NOOP\r\n")
+                line = f.readline()
+                if not line.startswith(b"250"):
+                    got = line
+                    break
+                time.sleep(0.5)
+            self.assertTrue(got.startswith(b"421 4.4.2"), got)
+            self.assertGreaterEqual(time.monotonic() - start, 9)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
