@@ -19,7 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-PANELS = ["dashboard", "queue", "logs"]
+PANELS = ["dashboard", "queue", "logs", "connectors", "relay", "users", "certificates"]
 
 
 def xvfb_capture(data_dir, panel, out_png, wait=4.0):
