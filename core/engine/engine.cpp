@@ -106,12 +106,18 @@ void Engine::log(log::LogEvent event)
 void Engine::start()
 {
     m_status.state = EngineStatus::State::Starting;
-    m_statusTimer = new QTimer(this);
-    m_statusTimer->setSingleShot(true);
-    connect(m_statusTimer, &QTimer::timeout, this, &Engine::publishStatus);
-    m_queueTimer = new QTimer(this);
-    m_queueTimer->setSingleShot(true);
-    connect(m_queueTimer, &QTimer::timeout, this, &Engine::queueChanged);
+    // The timers live as long as the engine: queued signals from the writer threads can
+    // still arrive after stop() (a commit flushed during shutdown), and must find them.
+    if (!m_statusTimer) {
+        m_statusTimer = new QTimer(this);
+        m_statusTimer->setSingleShot(true);
+        connect(m_statusTimer, &QTimer::timeout, this, &Engine::publishStatus);
+    }
+    if (!m_queueTimer) {
+        m_queueTimer = new QTimer(this);
+        m_queueTimer->setSingleShot(true);
+        connect(m_queueTimer, &QTimer::timeout, this, &Engine::queueChanged);
+    }
 
     QString error;
     if (!util::ensurePrivateDir(m_dataDir, &error)) {
@@ -138,7 +144,7 @@ void Engine::start()
         return;
     }
     connect(m_queue, &queue::QueueStore::changed, this, [this] {
-        if (!m_queueTimer->isActive())
+        if (m_status.state != EngineStatus::State::Stopped && !m_queueTimer->isActive())
             m_queueTimer->start(250);
     });
     for (const QString &n : notes)
@@ -310,10 +316,10 @@ void Engine::stop()
     m_queue = nullptr;
     delete m_log;   // flushes pending log rows
     m_log = nullptr;
-    delete m_statusTimer;
-    m_statusTimer = nullptr;
-    delete m_queueTimer;
-    m_queueTimer = nullptr;
+    if (m_statusTimer)
+        m_statusTimer->stop();
+    if (m_queueTimer)
+        m_queueTimer->stop();
     m_status.state = EngineStatus::State::Stopped;
     m_status.listening.clear();
     emit statusChanged(m_status);
@@ -357,7 +363,7 @@ void Engine::messageRejected()
 
 void Engine::scheduleStatus()
 {
-    if (m_statusTimer && !m_statusTimer->isActive())
+    if (m_statusTimer && m_status.state != EngineStatus::State::Stopped && !m_statusTimer->isActive())
         m_statusTimer->start(250);
 }
 
