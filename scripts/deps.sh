@@ -7,10 +7,12 @@ set -euo pipefail
 RELAYDESK_BUILD_PKGS=(
     cmake ninja-build g++ ccache pkg-config dpkg-dev file clang libclang-rt-14-dev
     qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libssl-dev libsqlite3-dev
+    libc-ares-dev
 )
 RELAYDESK_TEST_PKGS=(
     python3 sqlite3
     postfix swaks curl msmtp
+    nsd
     xvfb xauth imagemagick x11-utils
 )
 
@@ -35,6 +37,8 @@ relaydesk_install_deps() {
     fi
     echo "deps: installing ${missing[*]}"
     # Postfix is only here for /usr/sbin/smtp-sink: no system mail server must start.
+    # NSD is only here for the tests' own instances (tests/integration/dnsserver.py, on
+    # 127.0.0.1 and a free high port); whether apt starts its system service does not matter.
     echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
