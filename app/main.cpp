@@ -165,6 +165,7 @@ int main(int argc, char **argv)
         if (parser.isSet(configOpt)) {
             if (!readConfigFile(parser.value(configOpt), &config))
                 return 2;
+            rd::config::keepStoredSecrets(&config.sendConnectors, store.load().sendConnectors);
             if (!store.save(config)) {
                 err(QStringLiteral("relaydesk: %1").arg(store.errorString()));
                 return 1;

@@ -44,7 +44,8 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
     }
     const QJsonObject root = doc.object();
     const QSet<QString> known = {QStringLiteral("format"), QStringLiteral("version"), QStringLiteral("settings"),
-                                 QStringLiteral("listeners"), QStringLiteral("accepted_domains")};
+                                 QStringLiteral("listeners"), QStringLiteral("accepted_domains"),
+                                 QStringLiteral("send_connectors")};
     for (auto it = root.begin(); it != root.end(); ++it) {
         if (!known.contains(it.key()))
             *errors << QStringLiteral("unknown top-level key \"%1\"").arg(it.key());
@@ -132,6 +133,21 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
             d = d.trimmed().toLower();
         cfg.acceptedDomains = domains;
     }
+    const QJsonValue sends = root.value(QStringLiteral("send_connectors"));
+    if (!sends.isUndefined()) {
+        if (!sends.isArray()) {
+            *errors << QStringLiteral("\"send_connectors\" must be an array");
+        } else {
+            const QJsonArray arr = sends.toArray();
+            for (int i = 0; i < arr.size(); ++i) {
+                const QString where = QStringLiteral("send_connectors[%1]").arg(i);
+                if (!arr.at(i).isObject())
+                    *errors << QStringLiteral("%1 must be an object").arg(where);
+                else
+                    cfg.sendConnectors << sendConnectorFromJson(arr.at(i).toObject(), where, errors);
+            }
+        }
+    }
     if (errors->isEmpty())
         *errors << cfg.validate();
     if (!errors->isEmpty())
@@ -140,7 +156,7 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
     return true;
 }
 
-QByteArray configToJson(const ConfigSnapshot &config)
+QByteArray configToJson(const ConfigSnapshot &config, bool withSecrets)
 {
     QJsonObject root;
     root.insert(QStringLiteral("format"), QStringLiteral("relaydesk-config"));
@@ -167,6 +183,10 @@ QByteArray configToJson(const ConfigSnapshot &config)
     }
     root.insert(QStringLiteral("listeners"), listeners);
     root.insert(QStringLiteral("accepted_domains"), QJsonArray::fromStringList(config.acceptedDomains));
+    QJsonArray sends;
+    for (const SendConnectorConfig &c : config.sendConnectors)
+        sends.append(sendConnectorToJson(c, withSecrets));
+    root.insert(QStringLiteral("send_connectors"), sends);
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 

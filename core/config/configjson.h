@@ -14,6 +14,7 @@ namespace rd::config {
 bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *errors);
 
 // Serializes the whole configuration (explicit settings only, plus lists).
-QByteArray configToJson(const ConfigSnapshot &config);
+// Secrets (send connector passwords) are left out unless withSecrets.
+QByteArray configToJson(const ConfigSnapshot &config, bool withSecrets = false);
 
 } // namespace rd::config

@@ -78,6 +78,7 @@ QStringList ConfigSnapshot::validate() const
         if (d.isEmpty() || d.contains(QLatin1Char(' ')) || d.contains(QLatin1Char('@')) || d.endsWith(QLatin1Char('.')))
             errors << QStringLiteral("accepted domain \"%1\" is not a domain name").arg(d);
     }
+    errors << validateSendConnectors(sendConnectors);
     return errors;
 }
 

@@ -2,6 +2,7 @@
 // A complete, validated configuration: what the engine runs with and what
 // import/export and the GUI exchange. A value type; cheap to copy.
 
+#include "config/sendconnector.h"
 #include "config/settings.h"
 
 #include <QList>
@@ -50,6 +51,9 @@ public:
 
     QList<ListenerConfig> listeners;
     QStringList acceptedDomains;
+    // Outbound routes, first match wins. Empty: every domain goes to the
+    // delivery.smarthost setting (when set), as before send connectors existed.
+    QList<SendConnectorConfig> sendConnectors;
 
     // Validates listeners and lists: addresses, ports, CIDRs, duplicates.
     QStringList validate() const;

@@ -82,6 +82,9 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
     d.exec(QStringLiteral("SELECT domain FROM accepted_domains ORDER BY domain"));
     while (d.next())
         cfg.acceptedDomains << d.value(0).toString();
+    QString why;
+    if (!loadSendConnectors(db, &cfg.sendConnectors, &why) && warnings)
+        *warnings << QStringLiteral("config.db: send connectors: %1").arg(why);
     return cfg;
 }
 
@@ -134,6 +137,12 @@ bool ConfigStore::save(const ConfigSnapshot &config)
         q.addBindValue(d);
         if (!q.exec())
             return fail(q);
+    }
+    QString why;
+    if (!saveSendConnectors(db, config.sendConnectors, &why)) {
+        m_error = QStringLiteral("saving the configuration failed: %1").arg(why);
+        db.rollback();
+        return false;
     }
     if (!db.commit()) {
         m_error = db.lastError().text();

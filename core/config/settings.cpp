@@ -1,5 +1,6 @@
 #include "config/settings.h"
 
+#include <QHostAddress>
 #include <QHostInfo>
 
 namespace rd::config {
@@ -21,6 +22,21 @@ QString validateSchedule(const QString &value)
     QString error;
     parseSchedule(value, &error);
     return error;
+}
+
+QString validateDnsServers(const QString &value)
+{
+    for (const QString &part : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QString s = part.trimmed();
+        QString host, error;
+        quint16 port = 0;
+        QHostAddress a;
+        if (a.setAddress(s))
+            continue;
+        if (!parseHostPort(s, &host, &port, &error) || !a.setAddress(host))
+            return QStringLiteral("\"%1\" is not an IP address or IP:port").arg(s);
+    }
+    return {};
 }
 
 QString defaultHostname()
@@ -61,8 +77,16 @@ QVector<SettingDef> buildSettings()
          QStringLiteral("Seconds to wait for an outbound TCP connection")},
         {QString::fromLatin1(keys::kCommandTimeout), T::Int, 300, 1, 3600,
          QStringLiteral("Seconds to wait for each reply of a remote server")},
+        {QString::fromLatin1(keys::kMxPort), T::Int, 25, 1, 65535,
+         QStringLiteral("Port of MX hosts for send connectors that route by MX (25; others only in labs)")},
+        {QString::fromLatin1(keys::kDelayWarning), T::Int, 0, 0, 2592000,
+         QStringLiteral("Seconds in the queue before the sender gets a delay warning (0: never)")},
         {QString::fromLatin1(keys::kLogRetentionDays), T::Int, 30, 1, 3650,
          QStringLiteral("Days log rows are kept")},
+        {QString::fromLatin1(keys::kDnsServers), T::String, QString(), 0, 500,
+         QStringLiteral("DNS servers (ip or ip:port, comma-separated); empty: the system's"), &validateDnsServers},
+        {QString::fromLatin1(keys::kDnsTimeout), T::Int, 3000, 100, 60000,
+         QStringLiteral("Milliseconds to wait for a DNS server before trying again")},
     };
 }
 

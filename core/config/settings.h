@@ -40,6 +40,10 @@ inline constexpr const char kMaxConnections[] = "delivery.max_connections";
 inline constexpr const char kConnectTimeout[] = "delivery.connect_timeout_s";
 inline constexpr const char kCommandTimeout[] = "delivery.command_timeout_s";
 inline constexpr const char kLogRetentionDays[] = "log.retention_days";
+inline constexpr const char kMxPort[] = "delivery.mx_port";
+inline constexpr const char kDelayWarning[] = "delivery.delay_warning_s";
+inline constexpr const char kDnsServers[] = "dns.servers";
+inline constexpr const char kDnsTimeout[] = "dns.timeout_ms";
 } // namespace keys
 
 // All declared settings, in display order.

@@ -1,10 +1,14 @@
+// DeliveryAgent, part 1: scheduling, routing to destinations, connection
+// pools and admin actions. Results, bounces and logging: deliveryresults.cpp.
+
 #include "delivery/deliveryagent.h"
 
 #include "config/settings.h"
 #include "delivery/outboundconnection.h"
 
 #include <QDateTime>
-#include <QTimeZone>
+#include <QHostAddress>
+#include <QPointer>
 
 namespace rd::delivery {
 
@@ -12,6 +16,10 @@ using queue::MessageState;
 using queue::RecipientState;
 
 namespace {
+
+constexpr qint64 kMxCacheMs = 60000;     // the resolver caches by TTL; re-ask it after this
+constexpr int kIdleLingerMs = 2000;      // keep an idle connection for mail arriving soon
+constexpr int kMaxTargets = 10;          // addresses tried per destination and attempt
 
 qint64 nowMs()
 {
@@ -21,6 +29,23 @@ qint64 nowMs()
 bool schedulable(MessageState s)
 {
     return s == MessageState::Queued || s == MessageState::Deferred;
+}
+
+QString domainOf(const QByteArray &address)
+{
+    const qsizetype at = address.lastIndexOf('@');
+    return at < 0 ? QString() : QString::fromUtf8(address.mid(at + 1)).toLower();
+}
+
+TlsMode tlsMode(const QString &policy)
+{
+    if (policy == QLatin1String("none"))
+        return TlsMode::None;
+    if (policy == QLatin1String("required"))
+        return TlsMode::Required;
+    if (policy == QLatin1String("verify"))
+        return TlsMode::Verify;
+    return TlsMode::Opportunistic;
 }
 
 } // namespace
@@ -40,26 +65,43 @@ DeliveryAgent::~DeliveryAgent()
 void DeliveryAgent::configure(const DeliverySettings &settings)
 {
     m_settings = settings;
-    m_host.clear();
-    m_port = 0;
-    if (!settings.smartHost.isEmpty()) {
-        QString error;
-        if (!config::parseHostPort(settings.smartHost, &m_host, &m_port, &error)) {
-            m_host.clear();
-            m_port = 0;
-        }
+    // Routes may have changed: forget destinations with nothing in flight;
+    // the others are dropped when their last connection closes.
+    for (auto it = m_destinations.begin(); it != m_destinations.end();) {
+        if ((*it)->connections == 0 && (*it)->pending.empty())
+            it = m_destinations.erase(it);
+        else
+            ++it;
+    }
+    for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
+        if (it->jobId == 0 && it.key()->isIdle())
+            it.key()->quit();
     }
     QMetaObject::invokeMethod(this, &DeliveryAgent::pump, Qt::QueuedConnection);
 }
 
 void DeliveryAgent::load(const QVector<queue::QueueEntry> &entries)
 {
+    QStringList unbounced;
     for (const queue::QueueEntry &e : entries) {
         m_entries.insert(e.info.queueId, e);
+        bool failed = false;
+        for (const queue::RecipientInfo &r : e.info.recipients)
+            failed = failed || r.state == RecipientState::Failed;
+        if (failed)
+            unbounced << e.info.queueId; // the bounce was not queued before the stop
         if (schedulable(e.info.state)) {
             const qint64 due = e.info.nextAttempt.isValid() ? e.info.nextAttempt.toMSecsSinceEpoch() : 0;
             schedule(e.info.queueId, due);
         }
+    }
+    for (const QString &qid : unbounced) {
+        QList<BounceRecipient> rcpts;
+        for (const queue::RecipientInfo &r : m_entries[qid].info.recipients) {
+            if (r.state == RecipientState::Failed)
+                rcpts << BounceRecipient{r.address, r.lastReply, QString()};
+        }
+        sendBounces(qid, rcpts, false);
     }
     emit changed();
     QMetaObject::invokeMethod(this, &DeliveryAgent::pump, Qt::QueuedConnection);
@@ -92,7 +134,7 @@ bool DeliveryAgent::takeDue(QString *qid)
         const qint64 due = it->first;
         m_due.erase(it);
         auto e = m_entries.find(id);
-        if (e == m_entries.end() || m_inFlight.contains(id) || !schedulable(e->info.state))
+        if (e == m_entries.end() || m_rounds.contains(id) || !schedulable(e->info.state))
             continue;
         // Skip stale schedule entries (the message was rescheduled later).
         const qint64 next = e->info.nextAttempt.isValid() ? e->info.nextAttempt.toMSecsSinceEpoch() : 0;
@@ -116,99 +158,364 @@ void DeliveryAgent::pump()
 {
     if (m_stopping)
         return;
-    if (m_host.isEmpty()) {
-        // No route: mail waits; say so once per message.
-        QString qid;
-        while (takeDue(&qid))
-            failUnroutable(qid, QStringLiteral("no smart host configured (delivery.smarthost)"));
-        armTimer();
-        return;
-    }
-    // Idle connections first, then new ones up to the limit.
-    for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
-        if (!it.value().isEmpty())
-            continue;
-        QString qid;
-        if (!takeDue(&qid))
-            break;
-        startOn(it.key(), qid);
-    }
-    while (m_connections.size() < m_settings.maxConnections) {
-        QString qid;
-        if (!takeDue(&qid))
-            break;
-        startOn(newConnection(), qid);
+    QString qid;
+    while (takeDue(&qid))
+        dispatch(qid);
+    const auto dests = m_destinations.values(); // service() may add or drop entries
+    for (const std::shared_ptr<Destination> &d : dests) {
+        if (!d->pending.empty())
+            service(*d);
     }
     armTimer();
 }
 
-void DeliveryAgent::failUnroutable(const QString &qid, const QString &why)
+void DeliveryAgent::dispatch(const QString &qid)
 {
-    auto e = m_entries.find(qid);
-    if (e == m_entries.end())
-        return;
-    // Keep it queued and look again later (or when the settings change).
-    e->info.lastError = why;
-    e->info.nextAttempt = QDateTime::fromMSecsSinceEpoch(nowMs() + 60000, Qt::UTC);
-    schedule(qid, e->info.nextAttempt.toMSecsSinceEpoch());
-    m_store->setState(qid, e->info.state, e->info.nextAttempt);
+    queue::QueueEntry &e = m_entries[qid];
+    DeliveryResult unrouted; // recipients no connector takes: they wait (and expire) like deferred ones
+    unrouted.queueId = qid;
+    QStringList order;
+    QHash<QString, Job> jobs;
+    for (const queue::RecipientInfo &r : std::as_const(e.info.recipients)) {
+        if (r.state != RecipientState::Pending)
+            continue;
+        QString why;
+        Destination *d = destinationFor(domainOf(r.address), &why);
+        if (!d) {
+            unrouted.error = why;
+            unrouted.recipients << RecipientOutcome{r.address, RcptStatus::Deferred, 0, why};
+            continue;
+        }
+        if (!jobs.contains(d->key)) {
+            order << d->key;
+            Job j;
+            j.id = m_nextJobId++;
+            j.qid = qid;
+            jobs.insert(d->key, j);
+        }
+        jobs[d->key].rcpts << r.address;
+    }
+    Round round;
+    round.merged.queueId = qid;
+    round.jobsLeft = int(jobs.size()) + (unrouted.recipients.isEmpty() ? 0 : 1);
+    if (round.jobsLeft == 0)
+        return; // nothing pending
+    m_rounds.insert(qid, round);
+    e.info.state = MessageState::InDelivery;
+    for (const QString &key : std::as_const(order))
+        m_destinations.value(key)->pending.push_back(jobs.value(key));
+    if (!unrouted.recipients.isEmpty())
+        jobDone(qid, unrouted);
+    emit changed();
 }
 
-OutboundConnection *DeliveryAgent::newConnection()
+DeliveryAgent::Destination *DeliveryAgent::destinationFor(const QString &domain, QString *why)
 {
-    auto *conn = new OutboundConnection(m_host, m_port, m_settings.heloName, m_settings.timeouts, this);
-    m_connections.insert(conn, QString());
+    const int idx = config::routeFor(m_settings.connectors, domain);
+    if (idx < 0) {
+        *why = m_settings.connectors.isEmpty()
+            ? QStringLiteral("no route: no send connector and no smart host (delivery.smarthost) configured")
+            : QStringLiteral("no route: no send connector matches domain %1").arg(domain);
+        return nullptr;
+    }
+    const config::SendConnectorConfig &c = m_settings.connectors.at(idx);
+    const QString key = c.usesMx() ? c.name + QLatin1Char('|') + domain : c.name;
+    auto it = m_destinations.find(key);
+    if (it != m_destinations.end() && (*it)->connector == idx)
+        return it->get();
+    auto d = std::make_shared<Destination>();
+    d->key = key;
+    d->connector = idx;
+    d->domain = domain;
+    if (!c.usesMx()) {
+        for (const QString &hp : c.smartHosts) {
+            Target t;
+            QString err;
+            if (config::parseHostPort(hp, &t.host, &t.port, &err)) {
+                t.tlsName = t.host;
+                d->targets << t;
+            }
+        }
+        d->resolvedAtMs = nowMs();
+    }
+    m_destinations.insert(key, d);
+    return d.get();
+}
+
+void DeliveryAgent::service(Destination &d)
+{
+    if (d.pending.empty() || m_stopping)
+        return;
+    if (d.connector < 0 || d.connector >= m_settings.connectors.size()) {
+        failJobsNow(d, RcptStatus::Deferred, 0, QStringLiteral("no route: the send connector was removed"));
+        return;
+    }
+    const config::SendConnectorConfig &c = m_settings.connectors.at(d.connector);
+    if (c.usesMx()) {
+        if (d.resolving)
+            return;
+        if (d.resolvedAtMs < 0 || nowMs() - d.resolvedAtMs > kMxCacheMs) {
+            resolve(d);
+            return;
+        }
+        switch (d.status) {
+        case MxAnswer::Status::Ok: break;
+        case MxAnswer::Status::NullMx:
+            failJobsNow(d, RcptStatus::Failed, 556,
+                        QStringLiteral("556 5.1.10 domain %1 accepts no mail (null MX, RFC 7505)").arg(d.domain));
+            return;
+        case MxAnswer::Status::NoSuchDomain:
+            failJobsNow(d, RcptStatus::Failed, 550,
+                        QStringLiteral("550 5.1.2 domain %1 not found: %2").arg(d.domain, d.error));
+            return;
+        case MxAnswer::Status::TempFail:
+            failJobsNow(d, RcptStatus::Deferred, 0,
+                        QStringLiteral("451 4.4.3 DNS lookup for %1 failed: %2").arg(d.domain, d.error));
+            return;
+        }
+    }
+    if (d.targets.isEmpty()) {
+        failJobsNow(d, RcptStatus::Deferred, 0, QStringLiteral("no usable host for send connector %1").arg(c.name));
+        return;
+    }
+    for (auto it = m_connections.begin(); it != m_connections.end() && !d.pending.empty(); ++it) {
+        if (it->destKey == d.key && it->jobId == 0 && it.key()->isIdle() &&
+            it->messages < c.maxMessagesPerConnection) {
+            Job job = d.pending.front();
+            d.pending.pop_front();
+            startJob(it.key(), d, job);
+        }
+    }
+    while (!d.pending.empty() && d.connections < c.maxConnections &&
+           m_connections.size() < m_settings.maxConnections) {
+        Job job = d.pending.front();
+        d.pending.pop_front();
+        const Target &t = d.targets.at(job.targetIndex % d.targets.size());
+        startJob(newConnection(d, t), d, job);
+    }
+    if (!d.pending.empty() && m_connections.size() >= m_settings.maxConnections) {
+        // At the global limit: free a slot held by an idle connection elsewhere.
+        for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
+            if (it->destKey != d.key && it->jobId == 0 && it.key()->isIdle()) {
+                it.key()->quit(); // closed() follows, then pump()
+                break;
+            }
+        }
+    }
+}
+
+void DeliveryAgent::resolve(Destination &d)
+{
+    d.resolving = true;
+    const QString key = d.key;
+    const QString domain = d.domain;
+    auto apply = [this, key](const MxAnswer &a) {
+        auto it = m_destinations.find(key);
+        if (it == m_destinations.end())
+            return;
+        Destination &dest = **it;
+        dest.resolving = false;
+        dest.resolvedAtMs = nowMs();
+        dest.status = a.status;
+        dest.error = a.detail;
+        dest.targets.clear();
+        for (const MxHost &h : a.hosts) {
+            for (const QString &addr : h.addresses) {
+                if (dest.targets.size() < kMaxTargets)
+                    dest.targets << Target{addr, m_settings.mxPort, h.name};
+            }
+        }
+        if (a.status == MxAnswer::Status::Ok && dest.targets.isEmpty()) {
+            dest.status = MxAnswer::Status::TempFail;
+            dest.error = QStringLiteral("no address for any MX host");
+        }
+        service(dest);
+    };
+    // An address literal (user@[192.0.2.1]) needs no DNS.
+    if (domain.startsWith(QLatin1Char('[')) && domain.endsWith(QLatin1Char(']'))) {
+        QString lit = domain.mid(1, domain.size() - 2);
+        if (lit.startsWith(QLatin1String("ipv6:"), Qt::CaseInsensitive))
+            lit = lit.mid(5);
+        MxAnswer a;
+        QHostAddress addr;
+        if (addr.setAddress(lit)) {
+            a.status = MxAnswer::Status::Ok;
+            a.hosts << MxHost{lit, {addr.toString()}};
+        } else {
+            a.status = MxAnswer::Status::NoSuchDomain;
+            a.detail = QStringLiteral("not a valid address literal");
+        }
+        QMetaObject::invokeMethod(this, [apply, a] { apply(a); }, Qt::QueuedConnection);
+        return;
+    }
+    if (!m_mxLookup) {
+        MxAnswer a;
+        a.detail = QStringLiteral("no DNS resolver available");
+        QMetaObject::invokeMethod(this, [apply, a] { apply(a); }, Qt::QueuedConnection);
+        return;
+    }
+    QPointer<DeliveryAgent> self(this);
+    m_mxLookup(domain, [self, apply](MxAnswer a) {
+        if (self && !self->m_stopping)
+            apply(a);
+    });
+}
+
+void DeliveryAgent::failJobsNow(Destination &d, RcptStatus status, int code, const QString &reply)
+{
+    std::deque<Job> jobs;
+    jobs.swap(d.pending);
+    for (const Job &job : jobs) {
+        DeliveryResult r;
+        r.queueId = job.qid;
+        r.jobId = job.id;
+        r.host = d.domain.isEmpty() ? d.key : d.domain;
+        r.error = reply;
+        for (const QByteArray &rcpt : job.rcpts)
+            r.recipients << RecipientOutcome{rcpt, status, code, reply};
+        jobDone(job.qid, r);
+    }
+}
+
+OutboundConnection *DeliveryAgent::newConnection(Destination &d, const Target &t)
+{
+    const config::SendConnectorConfig &c = m_settings.connectors.at(d.connector);
+    ConnectionOptions o;
+    o.host = t.host;
+    o.port = t.port;
+    o.tlsName = t.tlsName;
+    o.tls = tlsMode(c.tls);
+    o.caFile = c.caFile;
+    o.implicitTls = c.implicitTls;
+    o.authUser = c.authUser.toUtf8();
+    o.authPassword = c.authPassword.toUtf8();
+    o.heloName = m_settings.heloName;
+    o.timeouts.connectMs = c.connectTimeoutS * 1000;
+    o.timeouts.commandMs = c.commandTimeoutS * 1000;
+    o.timeouts.dataMs = std::max(600, c.commandTimeoutS * 2) * 1000;
+    auto *conn = new OutboundConnection(o, this);
+    ++d.connections;
+    m_connections.insert(conn, ConnState{d.key, 0, 0});
     connect(conn, &OutboundConnection::jobFinished, this,
             [this, conn](const DeliveryResult &r) { onJobFinished(conn, r); });
     connect(conn, &OutboundConnection::idle, this, [this, conn] { onIdle(conn); });
-    connect(conn, &OutboundConnection::closed, this, [this, conn] {
-        const QString qid = m_connections.take(conn);
-        conn->deleteLater();
-        Q_UNUSED(qid);
-        if (!m_stopping)
-            QMetaObject::invokeMethod(this, &DeliveryAgent::pump, Qt::QueuedConnection);
-    });
+    connect(conn, &OutboundConnection::closed, this, [this, conn] { onClosed(conn); });
     return conn;
 }
 
-DeliveryJob DeliveryAgent::makeJob(const queue::QueueEntry &e) const
+DeliveryJob DeliveryAgent::makeJob(const queue::QueueEntry &e, const Job &job) const
 {
-    DeliveryJob job;
-    job.queueId = e.info.queueId;
-    job.mailFrom = e.info.sender;
-    for (const queue::RecipientInfo &r : e.info.recipients) {
-        if (r.state == RecipientState::Pending)
-            job.rcpts.append(r.address);
-    }
-    job.spoolPath = e.spoolPath;
-    job.bodyOffset = e.bodyOffset;
-    job.size = e.info.size;
-    job.eightBit = e.eightBit;
-    job.smtpUtf8 = e.smtpUtf8;
-    return job;
+    DeliveryJob dj;
+    dj.queueId = e.info.queueId;
+    dj.jobId = job.id;
+    dj.mailFrom = e.info.sender;
+    dj.rcpts = job.rcpts;
+    dj.spoolPath = e.spoolPath;
+    dj.bodyOffset = e.bodyOffset;
+    dj.size = e.info.size;
+    dj.eightBit = e.eightBit;
+    dj.smtpUtf8 = e.smtpUtf8;
+    return dj;
 }
 
-void DeliveryAgent::startOn(OutboundConnection *conn, const QString &qid)
+void DeliveryAgent::startJob(OutboundConnection *conn, Destination &d, Job job)
 {
-    queue::QueueEntry &e = m_entries[qid];
-    e.info.state = MessageState::InDelivery;
-    m_inFlight.insert(qid);
-    m_connections[conn] = qid;
-    conn->deliver(makeJob(e));
-    emit changed();
+    Q_UNUSED(d);
+    ConnState &cs = m_connections[conn];
+    cs.jobId = job.id;
+    ++cs.messages;
+    m_runningJobs.insert(job.id, job);
+    conn->deliver(makeJob(m_entries.value(job.qid), job));
+}
+
+bool DeliveryAgent::connectionLevelFailure(const DeliveryResult &r)
+{
+    if (r.error.isEmpty())
+        return false;
+    for (const RecipientOutcome &o : r.recipients) {
+        if (o.status != RcptStatus::Deferred)
+            return false;
+    }
+    return true;
+}
+
+void DeliveryAgent::onJobFinished(OutboundConnection *conn, const DeliveryResult &result)
+{
+    auto cs = m_connections.find(conn);
+    QString destKey;
+    if (cs != m_connections.end()) {
+        cs->jobId = -1; // finishing: reusable after idle()
+        destKey = cs->destKey;
+    }
+    Job job = m_runningJobs.take(result.jobId);
+    if (job.id == 0)
+        return;
+    const std::shared_ptr<Destination> d = m_destinations.value(destKey);
+    DeliveryResult r = result;
+    if (connectionLevelFailure(r) && d && !m_stopping && job.targetIndex + 1 < d->targets.size()) {
+        // Try the next smart host / MX address in this same attempt.
+        job.errors << r.error;
+        ++job.targetIndex;
+        d->pending.push_front(job);
+        QMetaObject::invokeMethod(this, &DeliveryAgent::pump, Qt::QueuedConnection);
+        return;
+    }
+    if (!job.errors.isEmpty() && connectionLevelFailure(r)) {
+        job.errors << r.error;
+        r.error = job.errors.join(QStringLiteral("; "));
+        for (RecipientOutcome &o : r.recipients)
+            o.reply = r.error;
+    }
+    jobDone(job.qid, r);
 }
 
 void DeliveryAgent::onIdle(OutboundConnection *conn)
 {
-    if (!m_connections.contains(conn))
+    auto cs = m_connections.find(conn);
+    if (cs == m_connections.end())
         return;
-    m_connections[conn].clear();
-    QString qid;
-    if (!m_stopping && !m_host.isEmpty() && takeDue(&qid)) {
-        startOn(conn, qid); // connection reuse
+    cs->jobId = 0;
+    const std::shared_ptr<Destination> d = m_destinations.value(cs->destKey);
+    if (!m_stopping && d && d->connector >= 0 && d->connector < m_settings.connectors.size()) {
+        const config::SendConnectorConfig &c = m_settings.connectors.at(d->connector);
+        if (cs->messages >= c.maxMessagesPerConnection) {
+            conn->quit();
+            return;
+        }
+        if (!d->pending.empty()) {
+            Job job = d->pending.front();
+            d->pending.pop_front();
+            startJob(conn, *d, job); // connection reuse
+            return;
+        }
+        // Keep it a moment for mail that is about to arrive for the same place.
+        QPointer<OutboundConnection> guard(conn);
+        QTimer::singleShot(kIdleLingerMs, this, [this, guard] {
+            if (!guard)
+                return;
+            auto it = m_connections.find(guard.data());
+            if (it != m_connections.end() && it->jobId == 0 && guard->isIdle())
+                guard->quit();
+        });
         return;
     }
     conn->quit();
+}
+
+void DeliveryAgent::onClosed(OutboundConnection *conn)
+{
+    const ConnState cs = m_connections.take(conn);
+    conn->deleteLater();
+    auto it = m_destinations.find(cs.destKey);
+    if (it != m_destinations.end()) {
+        --(*it)->connections;
+        if ((*it)->connections == 0 && (*it)->pending.empty() && !(*it)->resolving &&
+            ((*it)->connector >= m_settings.connectors.size() ||
+             m_settings.connectors.at((*it)->connector).usesMx()))
+            m_destinations.erase(it); // MX destinations come and go; smart hosts stay
+    }
+    if (!m_stopping)
+        QMetaObject::invokeMethod(this, &DeliveryAgent::pump, Qt::QueuedConnection);
 }
 
 qint64 DeliveryAgent::retryDelayMs(int attempts) const
@@ -220,163 +527,13 @@ qint64 DeliveryAgent::retryDelayMs(int attempts) const
     return qint64(s.at(i)) * 1000;
 }
 
-void DeliveryAgent::onJobFinished(OutboundConnection *conn, const DeliveryResult &result)
-{
-    if (m_connections.contains(conn))
-        m_connections[conn] = QStringLiteral("-"); // finishing: reusable after idle()
-    const QString qid = result.queueId;
-    m_inFlight.remove(qid);
-    auto it = m_entries.find(qid);
-    if (it == m_entries.end())
-        return;
-    queue::QueueEntry &e = *it;
-    const qint64 now = nowMs();
-    e.info.attempts += 1;
-
-    // Apply per-recipient outcomes to the pending recipients, in order.
-    QList<RcptStatus> statuses;
-    QHash<QByteArray, RecipientOutcome> byRcpt;
-    for (const RecipientOutcome &o : result.recipients)
-        byRcpt.insert(o.rcpt, o);
-    QStringList delivered, deferred, failed;
-    QString lastReply;
-    for (queue::RecipientInfo &r : e.info.recipients) {
-        if (r.state != RecipientState::Pending)
-            continue;
-        r.attempts += 1;
-        const auto o = byRcpt.constFind(r.address);
-        RcptStatus st = RcptStatus::Deferred;
-        QString reply = result.error.isEmpty() ? QStringLiteral("no result for this recipient") : result.error;
-        if (o != byRcpt.cend()) {
-            st = o->status;
-            reply = o->reply;
-        }
-        r.lastReply = reply;
-        lastReply = reply;
-        switch (st) {
-        case RcptStatus::Delivered:
-            r.state = RecipientState::Delivered;
-            delivered << QString::fromUtf8(r.address);
-            break;
-        case RcptStatus::Failed:
-            r.state = RecipientState::Failed;
-            failed << QString::fromUtf8(r.address);
-            break;
-        case RcptStatus::Deferred:
-            deferred << QString::fromUtf8(r.address);
-            break;
-        }
-    }
-
-    // Expired? Pending recipients past the maximum age fail now.
-    const qint64 ageMs = now - e.info.received.toMSecsSinceEpoch();
-    QStringList expired;
-    if (!deferred.isEmpty() && ageMs > m_settings.maxAgeSeconds * 1000) {
-        for (queue::RecipientInfo &r : e.info.recipients) {
-            if (r.state == RecipientState::Pending) {
-                r.state = RecipientState::Failed;
-                r.lastReply = QStringLiteral("expired after %1 s in the queue; last error: %2")
-                                  .arg(ageMs / 1000)
-                                  .arg(r.lastReply);
-                expired << QString::fromUtf8(r.address);
-            }
-        }
-        failed << expired;
-        deferred.clear();
-    }
-
-    queue::AttemptUpdate u;
-    u.queueId = qid;
-    u.attempts = e.info.attempts;
-    u.host = QStringLiteral("%1:%2").arg(result.host).arg(result.port);
-    u.lastError = lastReply;
-    e.info.lastError = lastReply;
-    if (!deferred.isEmpty()) {
-        e.info.state = MessageState::Deferred;
-        e.info.nextAttempt = QDateTime::fromMSecsSinceEpoch(now + retryDelayMs(e.info.attempts), Qt::UTC);
-        u.result = delivered.isEmpty() && failed.isEmpty() ? QStringLiteral("deferred") : QStringLiteral("partial");
-    } else if (!failed.isEmpty()) {
-        e.info.state = MessageState::Failed;
-        e.info.nextAttempt = QDateTime();
-        u.result = QStringLiteral("failed");
-    } else {
-        u.result = QStringLiteral("delivered");
-        u.remove = true;
-    }
-    u.state = e.info.state;
-    u.nextAttempt = e.info.nextAttempt;
-    u.recipients = e.info.recipients;
-
-    // One log row per outcome group.
-    auto logGroup = [&](const QStringList &rcpts, const QString &res, const QString &level) {
-        if (rcpts.isEmpty())
-            return;
-        log::LogEvent ev;
-        ev.kind = log::LogKind::Delivery;
-        ev.level = level;
-        ev.direction = QStringLiteral("out");
-        ev.clientIp = result.peerAddress.isEmpty() ? result.host : result.peerAddress;
-        ev.clientName = result.host;
-        ev.sender = QString::fromUtf8(e.info.sender);
-        ev.recipients = rcpts.join(QLatin1Char(','));
-        ev.queueId = qid;
-        ev.bytes = res == QLatin1String("delivered") ? result.bytes : 0;
-        ev.durationMs = result.durationMs;
-        ev.result = res;
-        // The reply of the first recipient of the group.
-        QString reply;
-        for (const RecipientOutcome &o : result.recipients) {
-            if (o.rcpt == rcpts.first().toUtf8()) {
-                reply = o.reply;
-                ev.replyCode = o.code;
-            }
-        }
-        if (reply.isEmpty())
-            reply = result.error;
-        for (const queue::RecipientInfo &r : e.info.recipients) {
-            if (r.address == rcpts.first().toUtf8() && reply.isEmpty())
-                reply = r.lastReply;
-        }
-        const QStringList parts = reply.split(QLatin1Char(' '));
-        if (ev.replyCode == 0 && !parts.isEmpty())
-            ev.replyCode = parts.first().toInt();
-        if (parts.size() > 1 && parts.at(1).count(QLatin1Char('.')) == 2)
-            ev.enhancedCode = parts.at(1);
-        ev.message = reply;
-        if (res == QLatin1String("deferred"))
-            ev.message += QStringLiteral(" (attempt %1, next in %2 s)")
-                              .arg(e.info.attempts)
-                              .arg(retryDelayMs(e.info.attempts) / 1000);
-        m_log(ev);
-    };
-    logGroup(delivered, QStringLiteral("delivered"), QStringLiteral("info"));
-    logGroup(deferred, QStringLiteral("deferred"), QStringLiteral("warning"));
-    logGroup(failed, QStringLiteral("failed"), QStringLiteral("error"));
-    m_counters.delivered += delivered.size();
-    m_counters.deferred += deferred.size();
-    m_counters.failed += failed.size();
-
-    m_store->recordAttempt(u);
-    if (u.remove || m_removeWhenDone.contains(qid)) {
-        if (!u.remove)
-            m_store->remove(qid);
-        m_removeWhenDone.remove(qid);
-        m_entries.erase(it);
-    } else if (e.info.state == MessageState::Deferred) {
-        schedule(qid, e.info.nextAttempt.toMSecsSinceEpoch());
-        armTimer();
-    }
-    emit changed();
-}
-
 QString DeliveryAgent::retryNow(const QStringList &ids)
 {
     int n = 0;
     for (const QString &id : ids) {
         auto it = m_entries.find(id);
-        if (it == m_entries.end() || m_inFlight.contains(id) || it->info.state == MessageState::Held)
-            continue;
-        if (it->info.state == MessageState::Failed)
+        if (it == m_entries.end() || m_rounds.contains(id) || it->info.state == MessageState::Held ||
+            it->info.state == MessageState::Failed)
             continue;
         it->info.state = MessageState::Queued;
         it->info.nextAttempt = QDateTime::currentDateTimeUtc();
@@ -422,24 +579,6 @@ QString DeliveryAgent::release(const QStringList &ids)
     return QStringLiteral("%1 of %2 message(s) released").arg(n).arg(ids.size());
 }
 
-QString DeliveryAgent::remove(const QStringList &ids)
-{
-    int n = 0;
-    for (const QString &id : ids) {
-        if (!m_entries.contains(id))
-            continue;
-        if (m_inFlight.contains(id)) {
-            m_removeWhenDone.insert(id);
-        } else {
-            m_entries.remove(id);
-            m_store->remove(id);
-        }
-        ++n;
-    }
-    emit changed();
-    return QStringLiteral("%1 of %2 message(s) deleted").arg(n).arg(ids.size());
-}
-
 void DeliveryAgent::stop()
 {
     m_stopping = true;
@@ -450,6 +589,8 @@ void DeliveryAgent::stop()
         delete c;
     }
     m_connections.clear();
+    m_destinations.clear();
+    m_runningJobs.clear();
 }
 
 } // namespace rd::delivery

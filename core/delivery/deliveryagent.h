@@ -1,11 +1,15 @@
 #pragma once
-// Schedules delivery of queued mail to the smart host: keeps the in-memory
-// view of the queue (what is due when), opens outbound connections up to a
-// limit, reuses an idle connection for the next due message, applies each
-// attempt's per-recipient results and the retry schedule, and reports every
-// change to the QueueStore and the log.
+// Schedules delivery of queued mail: keeps the in-memory view of the queue
+// (what is due when), routes each pending recipient through the send
+// connectors (first matching domain pattern wins) to a destination — a smart
+// host failover list, or one domain's MX hosts — and runs per-destination
+// connection pools with reuse, per-destination and global limits. A message
+// whose recipients go to several destinations becomes several jobs; its
+// attempt is recorded when the last one finishes. Failed recipients get a
+// bounce (through the BounceFn the engine provides) before they are dropped.
 // Thread: engine thread.
 
+#include "config/sendconnector.h"
 #include "delivery/deliverytypes.h"
 #include "log/logtypes.h"
 #include "queue/queuestore.h"
@@ -15,27 +19,63 @@
 #include <QSet>
 #include <QTimer>
 #include <QVector>
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 
 namespace rd::delivery {
 
 class OutboundConnection;
 
 struct DeliverySettings {
-    QString smartHost;          // "host:port"; empty: nothing is delivered
+    // Routes in order. The engine turns the legacy delivery.smarthost setting
+    // into one "*" connector when no send connector is configured.
+    QList<config::SendConnectorConfig> connectors;
     QString heloName;
     QVector<int> retrySchedule = {60, 300, 900, 1800, 3600}; // seconds
     qint64 maxAgeSeconds = 432000;
-    int maxConnections = 20;
-    Timeouts timeouts;
+    int maxConnections = 20;        // in total, over every destination
+    quint16 mxPort = 25;            // port of MX hosts (tests use a high port)
+    qint64 delayWarningSeconds = 0; // 0: no delay warnings
 };
 
 struct DeliveryCounters {
     qint64 delivered = 0;
     qint64 deferred = 0;
     qint64 failed = 0;
+    qint64 bounces = 0;
 };
+
+// The answer to "where does mail for this domain go?" (RFC 5321 5.1).
+struct MxHost {
+    QString name;          // the MX exchange (or the domain itself: implicit MX)
+    QStringList addresses; // IPv4/IPv6 literals, in the order to try
+};
+struct MxAnswer {
+    enum class Status {
+        Ok,           // hosts holds at least one address
+        NoSuchDomain, // NXDOMAIN, or no MX and no address: bounce
+        NullMx,       // RFC 7505 "MX 0 .": the domain accepts no mail; bounce
+        TempFail,     // DNS failure or timeout: retry later
+    };
+    Status status = Status::TempFail;
+    QString detail;        // for the log and the bounce
+    QList<MxHost> hosts;   // by preference
+};
+using MxLookupFn = std::function<void(const QString &domain, std::function<void(MxAnswer)> done)>;
+
+// One failed (or delayed) recipient for a bounce.
+struct BounceRecipient {
+    QByteArray address;
+    QString reply;       // the remote reply or our reason
+    QString remoteHost;  // empty if none was reached
+};
+// Asked to queue a DSN for `entry`'s sender; calls done(true) once it is
+// durably queued (or when no DSN is due, e.g. NOTIFY=NEVER), done(false) on a
+// write failure (the agent retries with the next attempt).
+using BounceFn = std::function<void(const queue::QueueEntry &entry, const QList<BounceRecipient> &rcpts,
+                                    bool delayWarning, std::function<void(bool)> done)>;
 
 class DeliveryAgent : public QObject {
     Q_OBJECT
@@ -45,7 +85,11 @@ public:
     DeliveryAgent(queue::QueueStore *store, LogFn log, QObject *parent = nullptr);
     ~DeliveryAgent() override;
 
-    // Applies new settings; due messages are (re)considered at once.
+    void setMxLookup(MxLookupFn fn) { m_mxLookup = std::move(fn); }
+    void setBounce(BounceFn fn) { m_bounce = std::move(fn); }
+
+    // Applies new settings; due messages are (re)considered at once. Idle
+    // connections are closed; running ones finish their job first.
     void configure(const DeliverySettings &settings);
     // The queue found at start-up.
     void load(const QVector<queue::QueueEntry> &entries);
@@ -56,7 +100,10 @@ public:
     QString retryNow(const QStringList &ids);
     QString hold(const QStringList &ids);
     QString release(const QStringList &ids);
-    QString remove(const QStringList &ids);
+    // Deletes; with withBounce the sender gets a DSN for the undelivered recipients.
+    QString remove(const QStringList &ids, bool withBounce = false);
+    // Fails every pending recipient now with a bounce ("deleted by the administrator").
+    QString bounce(const QStringList &ids);
 
     // Closes idle connections, aborts busy ones (their messages stay queued).
     void stop();
@@ -70,30 +117,80 @@ signals:
     void changed();
 
 private:
+    struct Target {
+        QString host;    // name or IP to connect to
+        quint16 port = 25;
+        QString tlsName; // certificate name (the MX or smart host name)
+    };
+    struct Job {
+        int id = 0;
+        QString qid;
+        QList<QByteArray> rcpts;
+        int targetIndex = 0;
+        QStringList errors; // from failed targets, for the final reply
+    };
+    struct Destination {
+        QString key;
+        int connector = -1;
+        QString domain;       // MX routes: the recipient domain
+        QList<Target> targets;
+        bool resolving = false;
+        qint64 resolvedAtMs = -1; // -1: never resolved
+        MxAnswer::Status status = MxAnswer::Status::Ok;
+        QString error;
+        std::deque<Job> pending;
+        int connections = 0;
+    };
+    struct ConnState {
+        QString destKey;
+        int jobId = 0;     // 0: idle
+        int messages = 0;  // jobs given to this connection
+    };
+    struct Round {         // one delivery round of one message
+        int jobsLeft = 0;
+        QStringList hosts;
+        DeliveryResult merged; // recipients from every job
+    };
+
     void schedule(const QString &qid, qint64 dueMs);
     void pump();
     void armTimer();
     bool takeDue(QString *qid);
-    DeliveryJob makeJob(const queue::QueueEntry &e) const;
-    void startOn(OutboundConnection *conn, const QString &qid);
-    OutboundConnection *newConnection();
+    void dispatch(const QString &qid);
+    Destination *destinationFor(const QString &domain, QString *why);
+    void service(Destination &d);
+    void resolve(Destination &d);
+    void failJobsNow(Destination &d, RcptStatus status, int code, const QString &reply);
+    void startJob(OutboundConnection *conn, Destination &d, Job job);
+    OutboundConnection *newConnection(Destination &d, const Target &t);
+    DeliveryJob makeJob(const queue::QueueEntry &e, const Job &job) const;
     void onJobFinished(OutboundConnection *conn, const DeliveryResult &result);
     void onIdle(OutboundConnection *conn);
-    void failUnroutable(const QString &qid, const QString &why);
+    void onClosed(OutboundConnection *conn);
+    void jobDone(const QString &qid, const DeliveryResult &result);
+    void finishRound(const QString &qid);
+    void sendBounces(const QString &qid, QList<BounceRecipient> rcpts, bool delay);
+    void logOutcome(const queue::QueueEntry &e, const DeliveryResult &r, const QStringList &rcpts, const QString &res,
+                    const QString &level);
     qint64 retryDelayMs(int attempts) const;
+    static bool connectionLevelFailure(const DeliveryResult &r);
 
     queue::QueueStore *m_store;
     LogFn m_log;
+    MxLookupFn m_mxLookup;
+    BounceFn m_bounce;
     DeliverySettings m_settings;
-    QString m_host;
-    quint16 m_port = 0;
     QHash<QString, queue::QueueEntry> m_entries;
     std::multimap<qint64, QString> m_due; // due time (ms) -> queue id; stale entries skipped
-    QSet<QString> m_inFlight;
+    QHash<QString, Round> m_rounds;       // messages in delivery
     QSet<QString> m_removeWhenDone;
-    QHash<OutboundConnection *, QString> m_connections; // connection -> job in flight ("" when idle)
+    QSet<QString> m_bounceWhenDone;
+    QHash<QString, std::shared_ptr<Destination>> m_destinations;
+    QHash<int, Job> m_runningJobs;        // job id -> job, while on a connection
+    QHash<OutboundConnection *, ConnState> m_connections;
     QTimer m_timer;
     DeliveryCounters m_counters;
+    int m_nextJobId = 1;
     bool m_stopping = false;
 };
 

@@ -17,6 +17,7 @@ enum class RcptStatus { Delivered, Deferred, Failed };
 // not dot-stuffed), `size` bytes long.
 struct DeliveryJob {
     QString queueId;
+    int jobId = 0;           // the agent's handle for this job (a message may have several)
     QByteArray mailFrom;     // without <>; empty for the null sender
     QList<QByteArray> rcpts; // without <>
     QString spoolPath;
@@ -35,6 +36,7 @@ struct RecipientOutcome {
 
 struct DeliveryResult {
     QString queueId;
+    int jobId = 0;                       // DeliveryJob::jobId
     QString host;
     quint16 port = 0;
     QString peerAddress;                 // IP actually connected to, empty if none
@@ -42,12 +44,37 @@ struct DeliveryResult {
     QString error;                       // connection-level error text, empty if none
     qint64 bytes = 0;                    // content octets read from the spool and sent
     qint64 durationMs = 0;               // from deliver() to jobFinished
+    QString tlsVersion;                  // "TLSv1.3"; empty: not encrypted
+    QString tlsCipher;
+    bool authenticated = false;          // AUTH succeeded on this connection
 };
 
 struct Timeouts {
     int connectMs = 30000;  // TCP connect (including name lookup)
     int commandMs = 300000; // each reply; also each write progress during content
     int dataMs = 600000;    // the reply to the final "."
+};
+
+enum class TlsMode {
+    None,          // never STARTTLS
+    Opportunistic, // STARTTLS when offered; certificate not checked
+    Required,      // STARTTLS (or implicit TLS) must succeed; certificate not checked
+    Verify,        // Required, and the certificate must chain to a trusted CA and match tlsName
+};
+
+// Where and how one outbound connection goes.
+struct ConnectionOptions {
+    QString host;            // a name (resolved by the system) or an IP literal
+    quint16 port = 25;
+    QString tlsName;         // the name the certificate must match (Verify) and SNI; default: host
+    TlsMode tls = TlsMode::None;
+    QString caFile;          // PEM CA bundle for Verify; empty: the system store
+    bool implicitTls = false;
+    QByteArray authUser;     // empty: no AUTH
+    QByteArray authPassword; // never logged
+    bool allowPlaintextAuth = false;
+    QString heloName;
+    Timeouts timeouts;
 };
 
 } // namespace rd::delivery

@@ -1,7 +1,9 @@
 #include "delivery/outboundconnection.h"
 
+#include <QFile>
 #include <QHostAddress>
 #include <QLoggingCategory>
+#include <QSslCipher>
 #include <QSslSocket>
 #include <QUrl>
 
@@ -41,19 +43,56 @@ RcptStatus statusFor(const smtp::ServerReply &r)
     return r.permanent() ? RcptStatus::Failed : RcptStatus::Deferred;
 }
 
+ConnectionOptions plainOptions(QString host, quint16 port, QString heloName, Timeouts timeouts)
+{
+    ConnectionOptions o;
+    o.host = std::move(host);
+    o.port = port;
+    o.heloName = std::move(heloName);
+    o.timeouts = timeouts;
+    return o;
+}
+
+smtp::ClientOptions sessionOptions(const ConnectionOptions &o)
+{
+    smtp::ClientOptions c;
+    c.heloName = heloArgument(o.heloName);
+    switch (o.tls) {
+    case TlsMode::None: c.tls = smtp::TlsPolicy::None; break;
+    case TlsMode::Opportunistic: c.tls = smtp::TlsPolicy::Opportunistic; break;
+    case TlsMode::Required:
+    case TlsMode::Verify: c.tls = smtp::TlsPolicy::Required; break;
+    }
+    c.tlsActive = o.implicitTls;
+    c.authUser = o.authUser;
+    c.authPassword = o.authPassword;
+    c.allowPlaintextAuth = o.allowPlaintextAuth;
+    return c;
+}
+
 } // namespace
 
 OutboundConnection::OutboundConnection(QString host, quint16 port, QString heloName, Timeouts timeouts,
                                        QObject *parent)
+    : OutboundConnection(plainOptions(std::move(host), port, std::move(heloName), timeouts), parent)
+{
+}
+
+OutboundConnection::OutboundConnection(ConnectionOptions options, QObject *parent)
     : QObject(parent)
-    , m_host(std::move(host))
-    , m_port(port)
-    , m_timeouts(timeouts)
+    , m_opt(std::move(options))
+    , m_host(m_opt.host)
+    , m_port(m_opt.port)
+    , m_timeouts(m_opt.timeouts)
     , m_connId(newConnectionId())
-    , m_session(heloArgument(heloName))
+    , m_session(sessionOptions(m_opt))
     , m_socket(new QSslSocket(this))
 {
+    if (m_opt.tlsName.isEmpty())
+        m_opt.tlsName = m_opt.host;
     m_timer.setSingleShot(true);
+    connect(m_socket, &QSslSocket::encrypted, this, &OutboundConnection::onEncrypted);
+    connect(m_socket, &QSslSocket::sslErrors, this, &OutboundConnection::onSslErrors);
     connect(m_socket, &QAbstractSocket::connected, this, &OutboundConnection::onConnected);
     connect(m_socket, &QIODevice::readyRead, this, &OutboundConnection::onReadyRead);
     connect(m_socket, &QIODevice::bytesWritten, this, &OutboundConnection::onBytesWritten);
@@ -158,7 +197,66 @@ void OutboundConnection::startConnect()
     qCDebug(lcOut).noquote()
         << QStringLiteral("event=connecting conn=%1 host=%2 port=%3").arg(m_connId, m_host, QString::number(m_port));
     m_timer.start(m_timeouts.connectMs);
-    m_socket->connectToHost(m_host, m_port);
+    if (m_opt.implicitTls) {
+        m_socket->setSslConfiguration(tlsConfiguration());
+        m_socket->connectToHostEncrypted(m_host, m_port, m_opt.tlsName);
+    } else {
+        m_socket->connectToHost(m_host, m_port);
+    }
+}
+
+void OutboundConnection::probe()
+{
+    m_probing = true;
+    if (m_conn == Conn::Unconnected)
+        startConnect();
+}
+
+QSslCertificate OutboundConnection::peerCertificate() const
+{
+    return m_socket->peerCertificate();
+}
+
+QSslConfiguration OutboundConnection::tlsConfiguration() const
+{
+    QSslConfiguration c = QSslConfiguration::defaultConfiguration();
+    c.setProtocol(QSsl::TlsV1_2OrLater);
+    if (m_opt.tls == TlsMode::Verify) {
+        c.setPeerVerifyMode(QSslSocket::VerifyPeer);
+        if (!m_opt.caFile.isEmpty())
+            c.setCaCertificates(QSslCertificate::fromPath(m_opt.caFile, QSsl::Pem));
+    } else {
+        // Opportunistic and "required" TLS encrypt against passive listening;
+        // only Verify authenticates the server (RFC 7435).
+        c.setPeerVerifyMode(QSslSocket::VerifyNone);
+    }
+    return c;
+}
+
+void OutboundConnection::onEncrypted()
+{
+    m_tlsVersion = [](QSsl::SslProtocol p) {
+        switch (p) {
+        case QSsl::TlsV1_2: return QStringLiteral("TLSv1.2");
+        case QSsl::TlsV1_3: return QStringLiteral("TLSv1.3");
+        default: return QStringLiteral("TLS");
+        }
+    }(m_socket->sessionProtocol());
+    m_tlsCipher = m_socket->sessionCipher().name();
+    qCDebug(lcOut).noquote() << QStringLiteral("event=tls conn=%1 peer=%2 version=%3 cipher=%4")
+                                    .arg(m_connId, m_peerAddress, m_tlsVersion, m_tlsCipher);
+    if (m_opt.implicitTls)
+        return; // the greeting follows
+    smtp::ClientOutput out;
+    m_session.tlsEstablished(out);
+    handleOutput(out);
+}
+
+void OutboundConnection::onSslErrors(const QList<QSslError> &errors)
+{
+    for (const QSslError &e : errors)
+        m_tlsErrors << e.errorString();
+    // Not ignored: with Verify the handshake fails and onSocketError reports it.
 }
 
 void OutboundConnection::onConnected()
@@ -229,6 +327,16 @@ void OutboundConnection::onSocketError()
         failConnection(QStringLiteral("connect to %1:%2: %3").arg(m_host).arg(m_port).arg(m_socket->errorString()));
         return;
     }
+    if (!m_tlsErrors.isEmpty()) {
+        failConnection(QStringLiteral("TLS certificate of %1 not trusted (%2)")
+                           .arg(peerText(), m_tlsErrors.join(QStringLiteral("; "))));
+        return;
+    }
+    if (m_socket->error() == QAbstractSocket::SslHandshakeFailedError ||
+        m_socket->error() == QAbstractSocket::SslInternalError) {
+        failConnection(QStringLiteral("TLS handshake with %1 failed: %2").arg(peerText(), m_socket->errorString()));
+        return;
+    }
     onReadyRead(); // replies that came with the close (e.g. 421) come first
     if (m_conn == Conn::Closed)
         return;
@@ -265,12 +373,21 @@ void OutboundConnection::handleOutput(smtp::ClientOutput &out)
                 << QStringLiteral("event=ready conn=%1 peer=%2 esmtp=%3 pipelining=%4 size_limit=%5")
                        .arg(m_connId, m_peerAddress, QString::number(caps.esmtp), QString::number(caps.pipelining),
                             QString::number(caps.sizeLimit));
+            if (m_probing) {
+                m_probing = false;
+                emit probeFinished(true, QString());
+            }
             if (m_job && !m_jobStarted)
                 startJob();
             else if (isIdle())
                 emit idle();
             break;
         }
+        case smtp::ClientEventKind::StartTls:
+            m_socket->setSslConfiguration(tlsConfiguration());
+            m_socket->setPeerVerifyName(m_opt.tlsName);
+            m_socket->startClientEncryption();
+            break;
         case smtp::ClientEventKind::SendContent:
             m_stuff = smtp::DotStuffState();
             m_streaming = true;
@@ -292,10 +409,18 @@ void OutboundConnection::handleOutput(smtp::ClientOutput &out)
                 << QStringLiteral("event=connection_failed conn=%1 host=%2 port=%3 peer=%4 code=%5 error=\"%6\"")
                        .arg(m_connId, m_host, QString::number(m_port), m_peerAddress, QString::number(m_errorCode),
                             m_error);
+            if (m_probing) {
+                m_probing = false;
+                emit probeFinished(false, m_error);
+            }
             if (m_job && !m_jobStarted)
                 finishJob(connectionErrorResult(*m_job, m_error, m_errorCode, m_errorPermanent));
             break;
         case smtp::ClientEventKind::Closed:
+            if (m_probing) {
+                m_probing = false;
+                emit probeFinished(false, m_error.isEmpty() ? QStringLiteral("connection closed") : m_error);
+            }
             closeSocket();
             if (m_job) {
                 finishJob(connectionErrorResult(*m_job,
@@ -409,6 +534,10 @@ DeliveryResult OutboundConnection::resultFor(const DeliveryJob &job) const
 {
     DeliveryResult r;
     r.queueId = job.queueId;
+    r.jobId = job.jobId;
+    r.tlsVersion = m_tlsVersion;
+    r.tlsCipher = m_tlsCipher;
+    r.authenticated = m_session.authenticated();
     r.host = m_host;
     r.port = m_port;
     r.peerAddress = m_peerAddress;
@@ -462,6 +591,8 @@ QString OutboundConnection::whileText() const
     case smtp::ClientPhase::Greeting: return QStringLiteral("receiving the initial server greeting");
     case smtp::ClientPhase::Ehlo:
     case smtp::ClientPhase::Helo: return QStringLiteral("performing the HELO handshake");
+    case smtp::ClientPhase::StartTls: return QStringLiteral("performing the STARTTLS handshake");
+    case smtp::ClientPhase::Auth: return QStringLiteral("authenticating");
     case smtp::ClientPhase::Idle: return QStringLiteral("idle");
     case smtp::ClientPhase::Mail: return QStringLiteral("sending MAIL FROM");
     case smtp::ClientPhase::Rcpt: return QStringLiteral("sending RCPT TO");

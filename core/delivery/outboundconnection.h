@@ -6,8 +6,9 @@
 // Thread: lives in one thread; everything is asynchronous (no waitFor*()).
 // Signals are emitted synchronously from socket callbacks: slots may call
 // deliver() or quit(), but must delete the object only with deleteLater().
-// Plain TCP for now; the socket is a QSslSocket so STARTTLS can be added by
-// calling startClientEncryption() after the 220 reply to STARTTLS.
+// TLS: STARTTLS or implicit TLS per ConnectionOptions::tls; with Verify the
+// certificate must chain to the system store (or the given CA file) and match
+// tlsName, otherwise the connection fails temporarily (mail stays queued).
 
 #include "delivery/deliverytypes.h"
 #include "smtp/clientsession.h"
@@ -15,6 +16,9 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QObject>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslError>
 #include <QString>
 #include <QTimer>
 
@@ -31,6 +35,7 @@ public:
     // EHLO name (an IP address is sent as an address literal). No I/O yet.
     OutboundConnection(QString host, quint16 port, QString heloName, Timeouts timeouts,
                        QObject *parent = nullptr);
+    explicit OutboundConnection(ConnectionOptions options, QObject *parent = nullptr);
     // Aborts the socket silently: a job still running gets no jobFinished.
     ~OutboundConnection() override;
 
@@ -54,7 +59,16 @@ public:
     QString peerAddress() const { return m_peerAddress; }
     // Valid after the first idle()/jobFinished on a live connection.
     const smtp::ServerCapabilities &capabilities() const { return m_session.capabilities(); }
-
+    const smtp::ClientSession &session() const { return m_session; }
+    // After a handshake: "TLSv1.3" / cipher name; the certificate the server showed
+    // and the verification errors seen (empty when none or not checked).
+    QString tlsVersion() const { return m_tlsVersion; }
+    QString tlsCipher() const { return m_tlsCipher; }
+    QSslCertificate peerCertificate() const;
+    QStringList tlsErrors() const { return m_tlsErrors; }
+    // Connects and performs greeting, EHLO, STARTTLS and AUTH without a job;
+    // probeFinished() follows (for "test connection"). Then quit().
+    void probe();
 signals:
     // One per deliver() call, whatever happened.
     void jobFinished(const rd::delivery::DeliveryResult &result);
@@ -62,6 +76,8 @@ signals:
     void idle();
     // The connection is gone; the object may now be deleted with deleteLater().
     void closed();
+    // probe(): the session is ready (ok) or failed (error says why).
+    void probeFinished(bool ok, const QString &error);
 
 private:
     enum class Conn { Unconnected, Connecting, Connected, Closed };
@@ -74,6 +90,9 @@ private:
     void onBytesWritten();
     void onSocketError();
     void onTimeout();
+    void onEncrypted();
+    void onSslErrors(const QList<QSslError> &errors);
+    QSslConfiguration tlsConfiguration() const;
 
     void handleOutput(smtp::ClientOutput &out);
     void pumpContent();
@@ -90,9 +109,14 @@ private:
     QString peerText() const;
     QString whileText() const;
 
+    ConnectionOptions m_opt;
     QString m_host;
     quint16 m_port = 0;
     Timeouts m_timeouts;
+    QString m_tlsVersion;
+    QString m_tlsCipher;
+    QStringList m_tlsErrors;
+    bool m_probing = false;
     QString m_connId;
     smtp::ClientSession m_session;
     QSslSocket *m_socket = nullptr; // child

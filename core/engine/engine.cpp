@@ -2,6 +2,8 @@
 
 #include "auth/authenticator.h"
 #include "delivery/deliveryagent.h"
+#include "delivery/mxresolve.h"
+#include "dns/caresresolver.h"
 #include "tls/certificatestore.h"
 #include "log/logstore.h"
 #include "net/listener.h"
@@ -154,8 +156,16 @@ void Engine::start()
                   .arg(QStringLiteral(RELAYDESK_VERSION), m_dataDir)
                   .arg(entries.size()));
 
+    startResolver();
     m_delivery = new delivery::DeliveryAgent(m_queue, [this](log::LogEvent e) { log(std::move(e)); }, this);
     connect(m_delivery, &delivery::DeliveryAgent::changed, this, &Engine::scheduleStatus);
+    m_delivery->setMxLookup([this](const QString &domain, std::function<void(delivery::MxAnswer)> done) {
+        delivery::resolveMx(m_resolver, this, domain, std::move(done));
+    });
+    m_delivery->setBounce([this](const queue::QueueEntry &e, const QList<delivery::BounceRecipient> &rcpts,
+                                 bool delay, std::function<void(bool)> done) {
+        queueBounce(e, rcpts, delay, std::move(done));
+    });
     m_delivery->configure(deliverySettings());
     m_delivery->load(entries);
     m_status.smartHost = m_config.stringValue(kSmartHost);
@@ -241,21 +251,6 @@ bool Engine::startListeners()
     return all;
 }
 
-delivery::DeliverySettings Engine::deliverySettings() const
-{
-    delivery::DeliverySettings ds;
-    ds.smartHost = m_config.stringValue(kSmartHost);
-    ds.heloName = hostname();
-    QString why;
-    ds.retrySchedule = config::parseSchedule(m_config.stringValue(kRetrySchedule), &why);
-    ds.maxAgeSeconds = m_config.intValue(kMaxAge);
-    ds.maxConnections = int(m_config.intValue(kMaxConnections));
-    ds.timeouts.connectMs = int(m_config.intValue(kConnectTimeout) * 1000);
-    ds.timeouts.commandMs = int(m_config.intValue(kCommandTimeout) * 1000);
-    ds.timeouts.dataMs = ds.timeouts.commandMs * 2;
-    return ds;
-}
-
 void Engine::applyConfig(const rd::config::ConfigSnapshot &config)
 {
     QStringList errors = config.validate();
@@ -270,8 +265,12 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &config)
             return;
         }
     }
+    const bool dnsChanged = m_config.stringValue(kDnsServers) != config.stringValue(kDnsServers) ||
+                            m_config.intValue(kDnsTimeout) != config.intValue(kDnsTimeout);
     m_config = config;
     systemLog(QStringLiteral("config_applied"), QStringLiteral("configuration changed by the administrator"));
+    if (dnsChanged && m_resolver)
+        startResolver();
     if (m_delivery)
         m_delivery->configure(deliverySettings());
     m_status.smartHost = m_config.stringValue(kSmartHost);
@@ -305,6 +304,8 @@ void Engine::stop()
         delete m_delivery;
         m_delivery = nullptr;
     }
+    delete m_resolver; // outstanding lookups are dropped without callbacks
+    m_resolver = nullptr;
     if (m_auth) {
         m_auth->waitForIdle();
         delete m_auth;
@@ -380,32 +381,51 @@ void Engine::publishStatus()
     emit statusChanged(m_status);
 }
 
+void Engine::adminAction(const QString &action, const QString &message, const QStringList &ids)
+{
+    // Who: the operating-system account running the GUI or the service.
+    QString who = qEnvironmentVariable("USER");
+    if (who.isEmpty())
+        who = qEnvironmentVariable("USERNAME");
+    systemLog(QStringLiteral("admin_") + action,
+              QStringLiteral("%1 by %2: %3").arg(message, who.isEmpty() ? QStringLiteral("unknown") : who,
+                                                  ids.join(QLatin1Char(','))));
+    emit actionFinished(action, m_delivery != nullptr, message);
+}
+
 void Engine::retryNow(const QStringList &ids)
 {
-    const QString msg = m_delivery ? m_delivery->retryNow(ids) : QStringLiteral("engine not running");
-    systemLog(QStringLiteral("admin_retry"), QStringLiteral("%1: %2").arg(msg, ids.join(QLatin1Char(','))));
-    emit actionFinished(QStringLiteral("retry"), m_delivery != nullptr, msg);
+    adminAction(QStringLiteral("retry"), m_delivery ? m_delivery->retryNow(ids) : QStringLiteral("engine not running"),
+                ids);
 }
 
 void Engine::hold(const QStringList &ids)
 {
-    const QString msg = m_delivery ? m_delivery->hold(ids) : QStringLiteral("engine not running");
-    systemLog(QStringLiteral("admin_hold"), QStringLiteral("%1: %2").arg(msg, ids.join(QLatin1Char(','))));
-    emit actionFinished(QStringLiteral("hold"), m_delivery != nullptr, msg);
+    adminAction(QStringLiteral("hold"), m_delivery ? m_delivery->hold(ids) : QStringLiteral("engine not running"), ids);
 }
 
 void Engine::release(const QStringList &ids)
 {
-    const QString msg = m_delivery ? m_delivery->release(ids) : QStringLiteral("engine not running");
-    systemLog(QStringLiteral("admin_release"), QStringLiteral("%1: %2").arg(msg, ids.join(QLatin1Char(','))));
-    emit actionFinished(QStringLiteral("release"), m_delivery != nullptr, msg);
+    adminAction(QStringLiteral("release"), m_delivery ? m_delivery->release(ids) : QStringLiteral("engine not running"),
+                ids);
 }
 
 void Engine::remove(const QStringList &ids)
 {
-    const QString msg = m_delivery ? m_delivery->remove(ids) : QStringLiteral("engine not running");
-    systemLog(QStringLiteral("admin_delete"), QStringLiteral("%1: %2").arg(msg, ids.join(QLatin1Char(','))));
-    emit actionFinished(QStringLiteral("delete"), m_delivery != nullptr, msg);
+    adminAction(QStringLiteral("delete"), m_delivery ? m_delivery->remove(ids) : QStringLiteral("engine not running"),
+                ids);
+}
+
+void Engine::removeWithBounce(const QStringList &ids)
+{
+    adminAction(QStringLiteral("delete_bounce"),
+                m_delivery ? m_delivery->remove(ids, true) : QStringLiteral("engine not running"), ids);
+}
+
+void Engine::bounce(const QStringList &ids)
+{
+    adminAction(QStringLiteral("bounce"), m_delivery ? m_delivery->bounce(ids) : QStringLiteral("engine not running"),
+                ids);
 }
 
 QString EngineStatus::stateName(State s)

@@ -13,11 +13,17 @@
 #include <QTimer>
 #include <QVector>
 
+#include <functional>
+
 namespace rd::log {
 class LogStore;
 }
 namespace rd::queue {
 class QueueStore;
+struct QueueEntry;
+}
+namespace rd::dns {
+class CaresResolver;
 }
 namespace rd::net {
 class Listener;
@@ -25,6 +31,7 @@ class Listener;
 namespace rd::delivery {
 class DeliveryAgent;
 struct DeliverySettings;
+struct BounceRecipient;
 }
 namespace rd::auth {
 class Authenticator;
@@ -79,6 +86,10 @@ public slots:
     void hold(const QStringList &ids);
     void release(const QStringList &ids);
     void remove(const QStringList &ids);
+    // Deletes and sends the sender a bounce for the undelivered recipients.
+    void removeWithBounce(const QStringList &ids);
+    // Returns the messages to their senders now (a bounce), then deletes them.
+    void bounce(const QStringList &ids);
 
 signals:
     void statusChanged(const rd::engine::EngineStatus &status);
@@ -96,6 +107,11 @@ private:
     void publishStatus();
     bool startListeners();
     delivery::DeliverySettings deliverySettings() const;
+    void startResolver();
+    // BounceFn for the DeliveryAgent: composes the DSN and queues it durably.
+    void queueBounce(const queue::QueueEntry &entry, const QList<delivery::BounceRecipient> &rcpts, bool delay,
+                     std::function<void(bool)> done);
+    void adminAction(const QString &action, const QString &message, const QStringList &ids);
     void scheduleStatus();
     void systemLog(const QString &event, const QString &message, const QString &level = QStringLiteral("info"));
 
@@ -106,6 +122,7 @@ private:
     queue::QueueStore *m_queue = nullptr;
     delivery::DeliveryAgent *m_delivery = nullptr;
     auth::Authenticator *m_auth = nullptr;
+    dns::CaresResolver *m_resolver = nullptr;
     std::unique_ptr<tls::CertificateStore> m_certs;
     QVector<net::Listener *> m_listeners;
     QTimer *m_statusTimer = nullptr;

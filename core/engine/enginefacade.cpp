@@ -71,9 +71,17 @@ void EngineFacade::release(const QStringList &queueIds)
     invokeAction("release", QStringLiteral("release"), queueIds);
 }
 
-void EngineFacade::remove(const QStringList &queueIds)
+void EngineFacade::remove(const QStringList &queueIds, bool withBounce)
 {
-    invokeAction("remove", QStringLiteral("delete"), queueIds);
+    if (withBounce)
+        invokeAction("removeWithBounce", QStringLiteral("delete_bounce"), queueIds);
+    else
+        invokeAction("remove", QStringLiteral("delete"), queueIds);
+}
+
+void EngineFacade::bounce(const QStringList &queueIds)
+{
+    invokeAction("bounce", QStringLiteral("bounce"), queueIds);
 }
 
 } // namespace rd::engine

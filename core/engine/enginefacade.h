@@ -37,7 +37,10 @@ public slots:
     void retryNow(const QStringList &queueIds);
     void hold(const QStringList &queueIds);
     void release(const QStringList &queueIds);
-    void remove(const QStringList &queueIds);
+    // Deletes; with withBounce the senders get a bounce for what was not delivered.
+    void remove(const QStringList &queueIds, bool withBounce = false);
+    // Returns the messages to their senders (a bounce) and deletes them.
+    void bounce(const QStringList &queueIds);
 
     // Configuration: configLoaded() answers requestConfig(); applyConfig()
     // validates, saves and applies without a restart, then configApplied().

@@ -386,13 +386,15 @@ void QueueWorker::flush()
             break;
         case Op::Attempt: {
             const AttemptUpdate &u = op.update;
-            q.prepare(QStringLiteral("INSERT INTO attempts (queue_id, ts, host, result, reply) VALUES (?,?,?,?,?)"));
-            q.addBindValue(u.queueId);
-            q.addBindValue(QDateTime::currentMSecsSinceEpoch());
-            q.addBindValue(storage::nn(u.host));
-            q.addBindValue(storage::nn(u.result));
-            q.addBindValue(storage::nn(u.lastError));
-            q.exec();
+            if (!u.result.isEmpty()) { // empty: a state update (e.g. bounce queued), not an attempt
+                q.prepare(QStringLiteral("INSERT INTO attempts (queue_id, ts, host, result, reply) VALUES (?,?,?,?,?)"));
+                q.addBindValue(u.queueId);
+                q.addBindValue(QDateTime::currentMSecsSinceEpoch());
+                q.addBindValue(storage::nn(u.host));
+                q.addBindValue(storage::nn(u.result));
+                q.addBindValue(storage::nn(u.lastError));
+                q.exec();
+            }
             if (u.remove) {
                 q.prepare(QStringLiteral("DELETE FROM messages WHERE queue_id = ?"));
                 q.addBindValue(u.queueId);

@@ -26,6 +26,7 @@ struct QueueEntry {
     qint64 bodyOffset = 0;
     bool eightBit = false;
     bool smtpUtf8 = false;   // received with SMTPUTF8
+    bool delayWarned = false; // a delay DSN was sent (in memory: sent again after a restart)
 };
 
 // What one delivery attempt changed.

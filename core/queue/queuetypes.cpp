@@ -28,6 +28,8 @@ QString recipientStateName(RecipientState s)
         return QStringLiteral("delivered");
     case RecipientState::Failed:
         return QStringLiteral("failed");
+    case RecipientState::Bounced:
+        return QStringLiteral("bounced");
     }
     return QStringLiteral("unknown");
 }

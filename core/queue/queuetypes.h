@@ -14,6 +14,7 @@ enum class RecipientState {
     Pending = 0,   // not yet delivered; retried on schedule
     Delivered = 1, // remote 2xx
     Failed = 2,    // remote 5xx or given up (expired); a bounce is due
+    Bounced = 3,   // failed, and the sender's DSN is queued (or none was due)
 };
 
 enum class MessageState {
@@ -52,10 +53,15 @@ struct MessageInfo {
     QString subject;
 };
 
-// Filter for the queue viewer; empty fields do not filter.
+// Filter for the queue viewer; empty fields do not filter, the given ones
+// must all match (exact semantics: core/queue/queuereader.h).
 struct QueueFilter {
     int state = -1;               // MessageState as int, or -1 for all
-    QString text;                 // substring of sender, recipients, queue id, subject
+    QString domain;               // a recipient's domain, exact, case-insensitive
+    QString sender;               // substring of the envelope sender; "<>" = null sender
+    QString text;                 // substring of sender, recipients, queue id, subject, last error
+
+    friend bool operator==(const QueueFilter &, const QueueFilter &) = default;
 };
 
 } // namespace rd::queue

@@ -44,6 +44,22 @@ struct ServerCapabilities {
     QByteArray serverName;            // first word of the EHLO/HELO reply
 };
 
+// How the client handles TLS and AUTH before the first message.
+enum class TlsPolicy {
+    None,          // never STARTTLS
+    Opportunistic, // STARTTLS when offered; plain text when not offered or refused
+    Required,      // STARTTLS must succeed, or the session fails (temporarily)
+};
+
+struct ClientOptions {
+    QByteArray heloName;             // a domain, or an address literal "[192.0.2.1]"
+    TlsPolicy tls = TlsPolicy::None;
+    bool tlsActive = false;          // implicit TLS: encrypted from the first byte
+    QByteArray authUser;             // empty: no AUTH
+    QByteArray authPassword;
+    bool allowPlaintextAuth = false; // send credentials without TLS (tests on loopback only)
+};
+
 // One message to send. Addresses are without <>; an empty mailFrom is <>.
 struct ClientMessage {
     QByteArray mailFrom;
@@ -81,10 +97,11 @@ struct MessageResult {
 };
 
 // Where the session is, for timeouts and log text.
-enum class ClientPhase { Greeting, Ehlo, Helo, Idle, Mail, Rcpt, Data, Content, EndOfData, Rset, Quit, Closed };
+enum class ClientPhase { Greeting, Ehlo, Helo, StartTls, Auth, Idle, Mail, Rcpt, Data, Content, EndOfData, Rset, Quit, Closed };
 
 enum class ClientEventKind {
-    Ready,       // EHLO/HELO done; capabilities() valid; sendMessage() allowed
+    Ready,       // EHLO/HELO (and STARTTLS, AUTH) done; capabilities() valid; sendMessage() allowed
+    StartTls,    // 220 to STARTTLS: start the TLS handshake, then call tlsEstablished()
     SendContent, // 354 received: stream the content, then call contentDone()
     MessageDone, // `result` is final; readyForMessage() tells if another may follow
     Failed,      // the session cannot go on; `reply` says why (temporary or not)
@@ -114,6 +131,7 @@ class ClientSession {
 public:
     // heloName: our name for EHLO/HELO (a domain, or an address literal "[192.0.2.1]").
     explicit ClientSession(QByteArray heloName);
+    explicit ClientSession(ClientOptions options);
 
     // Consumes server bytes (the greeting first). Complete replies are handled
     // in order; a partial reply is buffered. While content is being sent the
@@ -137,6 +155,10 @@ public:
     // message with a temporary local reply `reason`, then Failed and Closed.
     void abort(QByteArrayView reason, ClientOutput &out);
 
+    // The TLS handshake after StartTls succeeded: the session forgets what it
+    // knew (RFC 3207 4.2) and sends EHLO again.
+    void tlsEstablished(ClientOutput &out);
+
     bool readyForMessage() const;
     bool closed() const;
     // True while a server reply is due (the caller runs its reply timer).
@@ -145,6 +167,14 @@ public:
     // "RCPT", "end of data", ...: for log and error texts.
     static const char *phaseName(ClientPhase phase);
     const ServerCapabilities &capabilities() const { return m_caps; }
+    bool tlsActive() const { return m_tlsActive; }
+    bool authenticated() const { return m_authenticated; }
+    QByteArray authMechanism() const { return m_authMechanism; }
+    // For "test connection": the greeting, and the replies to STARTTLS and AUTH
+    // (code 0 when the command was not sent).
+    const ServerReply &greeting() const { return m_greeting; }
+    const ServerReply &startTlsReply() const { return m_startTlsReply; }
+    const ServerReply &authReply() const { return m_authReply; }
 
     // Appends `chunk` to `out` dot-stuffed (RFC 5321 4.5.2): a "." starting a
     // line gets a second "."; bare LF becomes CRLF. Works across chunk
@@ -154,7 +184,8 @@ public:
     static void appendEndOfData(const DotStuffState &state, QByteArray &out);
 
 private:
-    enum class State { Greeting, Ehlo, Helo, Idle, Transaction, Content, Quit, Closed };
+    enum class State { Greeting, Ehlo, Helo, StartTls, TlsHandshake, Auth, Idle, Transaction, Content, Quit, Closed };
+    enum class AuthStep { None, Plain, LoginStart, LoginUser, LoginPassword };
     enum class Cmd : quint8 { Mail, Rcpt, Data, Dot, Rset };
     struct Expect {
         Cmd cmd;
@@ -162,6 +193,12 @@ private:
     };
 
     void processInput(ClientOutput &out);
+    // clientsetup.cpp: what follows a successful EHLO/HELO (STARTTLS, AUTH, Ready).
+    void afterHello(ClientOutput &out);
+    void handleStartTlsReply(const ServerReply &reply, ClientOutput &out);
+    void startAuth(ClientOutput &out);
+    void handleAuthReply(const ServerReply &reply, ClientOutput &out);
+    void becomeReady(ClientOutput &out);
     void handleReply(const ServerReply &reply, ClientOutput &out);
     void handleTransactionReply(const ServerReply &reply, ClientOutput &out);
     void sendNextRcptOrData(ClientOutput &out);
@@ -172,9 +209,17 @@ private:
     void connectionFailed(const ServerReply &reply, bool reportFailed, ClientOutput &out);
     void expect(Cmd cmd, int rcpt = -1);
 
+    ClientOptions m_opt;
     QByteArray m_heloName;
     State m_state = State::Greeting;
     ServerCapabilities m_caps;
+    bool m_tlsActive = false;
+    bool m_authenticated = false;
+    QByteArray m_authMechanism;
+    AuthStep m_authStep = AuthStep::None;
+    ServerReply m_greeting;
+    ServerReply m_startTlsReply;
+    ServerReply m_authReply;
     bool m_failedReported = false;
 
     // Input: [0, m_replyStart) handled; [m_replyStart, m_scan) lines of the

@@ -32,6 +32,18 @@ const QVector<Migration> kConfig = {
          QStringLiteral("ALTER TABLE listeners ADD COLUMN certificate TEXT NOT NULL DEFAULT ''"),
          QStringLiteral("ALTER TABLE listeners ADD COLUMN allow_plaintext_auth INTEGER NOT NULL DEFAULT 0"),
      }},
+    // Send connectors (core/config/sendconnector.cpp): outbound routes in order.
+    // List-valued columns hold one entry per line. auth_password is a secret:
+    // config.db is created owner-only and the value is never exported or logged.
+    {4,
+     {
+         QStringLiteral("CREATE TABLE send_connectors (position INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                        " domains TEXT NOT NULL, route TEXT NOT NULL, smart_hosts TEXT NOT NULL,"
+                        " tls TEXT NOT NULL, ca_file TEXT NOT NULL, implicit_tls INTEGER NOT NULL,"
+                        " auth_user TEXT NOT NULL, auth_password TEXT NOT NULL,"
+                        " connect_timeout_s INTEGER NOT NULL, command_timeout_s INTEGER NOT NULL,"
+                        " max_connections INTEGER NOT NULL, max_messages_per_connection INTEGER NOT NULL)"),
+     }},
 };
 
 // Queue index. The spool file is the durable truth for an accepted message;

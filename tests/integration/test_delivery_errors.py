@@ -107,11 +107,15 @@ class DeliveryErrors(harness.RelayTestCase):
         # schedule "1" would retry every second; watch for a while
         time.sleep(6)
         attempts = self.delivery_rows(relay, qid)
-        self.assertEqual([r["result"] for r in attempts], ["failed"],
-                         "a 5xx must end delivery after one attempt: %r" % attempts)
-        q = self.queue_row(relay, qid)
-        self.assertTrue(q is None or q["state_name"] == "failed",
-                        "after 5xx the message is neither gone nor failed: %r" % q)
+        self.assertEqual([r["result"] for r in attempts], ["failed", "bounce_queued"],
+                         "a 5xx must end delivery after one attempt and queue a bounce: %r" % attempts)
+        bounce_qid = attempts[1]["message"].split()[-1]
+        # The bounce goes to the sender through the same smart host, which
+        # refuses every RCPT: a bounce of a bounce is never sent (null sender).
+        bounce_rows = self.delivery_rows(relay, bounce_qid)
+        self.assertEqual([r["result"] for r in bounce_rows], ["failed", "dropped"], bounce_rows)
+        self.assertIsNone(self.queue_row(relay, qid), "the bounced message left the queue")
+        self.assertIsNone(self.queue_row(relay, bounce_qid), "the undeliverable bounce left the queue")
         self.assertEqual([m for m in hard.messages() if m.message_id == _mid], [])
 
 

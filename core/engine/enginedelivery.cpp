@@ -1,0 +1,109 @@
+// Engine, the delivery side: delivery settings from the configuration, the
+// DNS resolver, and queuing bounces (DSNs) for the DeliveryAgent.
+
+#include "engine/engine.h"
+
+#include "config/settings.h"
+#include "delivery/bounces.h"
+#include "delivery/deliveryagent.h"
+#include "dns/caresresolver.h"
+#include "log/logstore.h"
+#include "queue/localmessage.h"
+#include "queue/queuestore.h"
+
+namespace rd::engine {
+
+using namespace rd::config::keys;
+
+delivery::DeliverySettings Engine::deliverySettings() const
+{
+    delivery::DeliverySettings ds;
+    ds.connectors = m_config.sendConnectors;
+    const QString smartHost = m_config.stringValue(kSmartHost);
+    if (ds.connectors.isEmpty() && !smartHost.isEmpty()) {
+        // The single-smart-host setup of earlier versions: one "*" route.
+        config::SendConnectorConfig c;
+        c.name = QStringLiteral("smarthost");
+        c.domains = {QStringLiteral("*")};
+        c.route = QStringLiteral("smarthost");
+        c.smartHosts = {smartHost};
+        c.tls = QStringLiteral("opportunistic");
+        c.connectTimeoutS = int(m_config.intValue(kConnectTimeout));
+        c.commandTimeoutS = int(m_config.intValue(kCommandTimeout));
+        c.maxConnections = int(m_config.intValue(kMaxConnections));
+        ds.connectors << c;
+    }
+    ds.heloName = hostname();
+    QString why;
+    ds.retrySchedule = config::parseSchedule(m_config.stringValue(kRetrySchedule), &why);
+    ds.maxAgeSeconds = m_config.intValue(kMaxAge);
+    ds.maxConnections = int(m_config.intValue(kMaxConnections));
+    ds.mxPort = quint16(m_config.intValue(kMxPort));
+    ds.delayWarningSeconds = m_config.intValue(kDelayWarning);
+    return ds;
+}
+
+void Engine::startResolver()
+{
+    dns::ResolverConfig rc;
+    for (const QString &s : m_config.stringValue(kDnsServers).split(QLatin1Char(','), Qt::SkipEmptyParts))
+        rc.servers << s.trimmed();
+    rc.timeoutMs = int(m_config.intValue(kDnsTimeout));
+    delete m_resolver;
+    m_resolver = new dns::CaresResolver(rc, this);
+    if (!m_resolver->isValid())
+        systemLog(QStringLiteral("dns"), m_resolver->errorString(), QStringLiteral("error"));
+}
+
+void Engine::queueBounce(const queue::QueueEntry &entry, const QList<delivery::BounceRecipient> &rcpts, bool delay,
+                         std::function<void(bool)> done)
+{
+    if (!m_queue) {
+        done(false);
+        return;
+    }
+    QString error;
+    const QDateTime until = entry.info.received.addSecs(m_config.intValue(kMaxAge));
+    const std::optional<queue::LocalMessage> msg =
+        delivery::composeBounce(entry, rcpts, delay, hostname(), until, &error);
+    if (!msg) {
+        if (!error.isEmpty()) {
+            systemLog(QStringLiteral("bounce_failed"), QStringLiteral("%1: %2").arg(entry.info.queueId, error),
+                      QStringLiteral("error"));
+            done(false);
+            return;
+        }
+        done(true); // no DSN wanted (NOTIFY)
+        return;
+    }
+    queue::QueueEntry bounceEntry;
+    QString tmp;
+    if (!queue::writeLocalMessage(m_queue->spoolDir(), *msg, &bounceEntry, &tmp, &error)) {
+        systemLog(QStringLiteral("bounce_failed"), QStringLiteral("%1: %2").arg(entry.info.queueId, error),
+                  QStringLiteral("error"));
+        done(false);
+        return;
+    }
+    const QString original = entry.info.queueId;
+    m_queue->commit(bounceEntry, tmp, [this, bounceEntry, original, delay, done](bool ok, QString err) {
+        log::LogEvent e;
+        e.kind = log::LogKind::Delivery;
+        e.direction = QStringLiteral("out");
+        e.queueId = original;
+        e.sender = QString();
+        e.recipients = QString::fromUtf8(bounceEntry.info.recipients.value(0).address);
+        e.result = ok ? (delay ? QStringLiteral("delay_warning") : QStringLiteral("bounce_queued"))
+                      : QStringLiteral("error");
+        e.level = ok ? QStringLiteral("info") : QStringLiteral("error");
+        e.message = ok ? QStringLiteral("%1 queued as %2")
+                             .arg(delay ? QStringLiteral("delay warning") : QStringLiteral("bounce"),
+                                  bounceEntry.info.queueId)
+                       : err;
+        log(e);
+        if (ok && m_delivery)
+            m_delivery->enqueue(bounceEntry);
+        done(ok);
+    });
+}
+
+} // namespace rd::engine
