@@ -27,6 +27,7 @@ const char *kindName(ClientEventKind k)
 {
     switch (k) {
     case ClientEventKind::Ready: return "Ready";
+    case ClientEventKind::StartTls: return "StartTls";
     case ClientEventKind::SendContent: return "SendContent";
     case ClientEventKind::MessageDone: return "MessageDone";
     case ClientEventKind::Failed: return "Failed";
