@@ -83,7 +83,9 @@ void DeliveryAgent::configure(const DeliverySettings &settings)
 void DeliveryAgent::load(const QVector<queue::QueueEntry> &entries)
 {
     QStringList unbounced;
-    for (const queue::QueueEntry &e : entries) {
+    for (queue::QueueEntry e : entries) {
+        if (e.info.state == MessageState::InDelivery)
+            e.info.state = MessageState::Queued; // the attempt died with the previous run
         m_entries.insert(e.info.queueId, e);
         bool failed = false;
         for (const queue::RecipientInfo &r : e.info.recipients)
@@ -202,6 +204,7 @@ void DeliveryAgent::dispatch(const QString &qid)
         return; // nothing pending
     m_rounds.insert(qid, round);
     e.info.state = MessageState::InDelivery;
+    m_store->setState(qid, MessageState::InDelivery, e.info.nextAttempt); // for the queue viewer
     for (const QString &key : std::as_const(order))
         m_destinations.value(key)->pending.push_back(jobs.value(key));
     if (!unrouted.recipients.isEmpty())
