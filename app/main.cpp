@@ -28,6 +28,9 @@
 #endif
 
 #include <cstdio>
+#ifdef Q_OS_UNIX
+#include <sys/resource.h>
+#endif
 #include <memory>
 
 namespace {
@@ -63,6 +66,19 @@ bool readConfigFile(const QString &path, rd::config::ConfigSnapshot *out)
     return true;
 }
 
+// A relay holds one descriptor per session and connection: lift the soft
+// limit on open files to the hard limit (Linux often starts at 1024).
+void raiseFileLimit()
+{
+#ifdef Q_OS_UNIX
+    struct rlimit rl;
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+#endif
+}
+
 bool displayAvailable()
 {
 #if defined(Q_OS_UNIX) && !defined(Q_OS_MACOS)
@@ -81,6 +97,7 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("RelayDesk"));
     QCoreApplication::setApplicationVersion(QStringLiteral(RELAYDESK_VERSION));
 
+    raiseFileLimit();
     bool headless = hasArg(argc, argv, "--headless");
     bool utility = hasArg(argc, argv, "--version") || hasArg(argc, argv, "--help") || hasArg(argc, argv, "-h") ||
                    hasArg(argc, argv, "--check-config") || hasArg(argc, argv, "--export-config");
