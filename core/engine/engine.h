@@ -63,6 +63,7 @@ public:
     void messageRejected() override;
     void authenticate(const QByteArray &user, const QByteArray &password, const QString &clientIp,
                       const QString &sessionId, std::function<void(smtp::AuthOutcome, int)> done) override;
+    void lookupClientName(const QString &clientIp, QObject *context, std::function<void(QString)> done) override;
 
 public slots:
     // Opens the queue (recovering after a crash), starts delivery and binds

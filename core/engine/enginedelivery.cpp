@@ -11,6 +11,9 @@
 #include "queue/localmessage.h"
 #include "queue/queuestore.h"
 
+#include <QHostAddress>
+#include <QPointer>
+
 namespace rd::engine {
 
 using namespace rd::config::keys;
@@ -53,6 +56,34 @@ void Engine::startResolver()
     m_resolver = new dns::CaresResolver(rc, this);
     if (!m_resolver->isValid())
         systemLog(QStringLiteral("dns"), m_resolver->errorString(), QStringLiteral("error"));
+}
+
+void Engine::lookupClientName(const QString &clientIp, QObject *context, std::function<void(QString)> done)
+{
+    const QHostAddress addr(clientIp);
+    if (addr.isLoopback() && m_config.stringValue(kDnsServers).isEmpty()) {
+        // No DNS for the local machine unless the admin named DNS servers.
+        QMetaObject::invokeMethod(context, [done] { done(QStringLiteral("localhost")); }, Qt::QueuedConnection);
+        return;
+    }
+    if (!m_resolver || addr.isNull())
+        return;
+    // Forward-confirmed reverse DNS: the PTR name must resolve back to the address.
+    QPointer<dns::CaresResolver> res(m_resolver);
+    QPointer<QObject> ctx(context);
+    m_resolver->lookupPtr(addr, context, [res, ctx, addr, done](const dns::Answer &ptr) {
+        if (!res || !ctx || !ptr.ok() || ptr.names.isEmpty())
+            return;
+        const QString name = ptr.names.first().name;
+        res->lookupAddresses(name, ctx.data(), [addr, name, done](const dns::AddressAnswer &fwd) {
+            for (const dns::AddressRecord &r : fwd.addresses) {
+                if (r.address.isEqual(addr, QHostAddress::TolerantConversion)) {
+                    done(name);
+                    return;
+                }
+            }
+        });
+    });
 }
 
 void Engine::queueBounce(const queue::QueueEntry &entry, const QList<delivery::BounceRecipient> &rcpts, bool delay,

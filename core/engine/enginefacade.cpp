@@ -10,6 +10,7 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
 {
     qRegisterMetaType<rd::engine::EngineStatus>();
     qRegisterMetaType<rd::config::ConfigSnapshot>();
+    qRegisterMetaType<rd::delivery::ProbeReport>();
     if (!m_engine)
         return;
     // Engine lives in another thread: these connections are queued, so every
@@ -39,6 +40,30 @@ void EngineFacade::applyConfig(const rd::config::ConfigSnapshot &config)
     }
     QMetaObject::invokeMethod(m_engine, [engine = m_engine, config] { engine->applyConfig(config); },
                               Qt::QueuedConnection);
+}
+
+void EngineFacade::testConnector(const rd::config::SendConnectorConfig &c)
+{
+    if (!m_engine) {
+        rd::delivery::ProbeReport report;
+        report.connector = c.name;
+        report.error = QStringLiteral("no engine");
+        emit connectorTested(c.name, report);
+        return;
+    }
+    QMetaObject::invokeMethod(
+        m_engine,
+        [engine = m_engine, facade = this, c] {
+            // Engine thread. The probe deletes itself once done; the engine owns it until then.
+            auto *probe = new rd::delivery::ConnectorProbe(c, engine->hostname(), QString(), engine);
+            // Queued to the facade's (GUI) thread; dropped if the facade is gone.
+            connect(
+                probe, &rd::delivery::ConnectorProbe::finished, facade,
+                [facade, name = c.name](const rd::delivery::ProbeReport &r) { emit facade->connectorTested(name, r); },
+                Qt::QueuedConnection);
+            probe->start();
+        },
+        Qt::QueuedConnection);
 }
 
 void EngineFacade::onStatus(const EngineStatus &status)

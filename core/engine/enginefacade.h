@@ -5,6 +5,7 @@
 // GUI thread). The GUI never touches Engine directly.
 
 #include "config/configsnapshot.h"
+#include "delivery/connectorprobe.h"
 #include "engine/enginestatus.h"
 
 #include <QObject>
@@ -47,6 +48,13 @@ public slots:
     void requestConfig();
     void applyConfig(const rd::config::ConfigSnapshot &config);
 
+    // "Test connection": connects to the connector's first smart host (for an
+    // MX route, pass a copy whose smartHosts holds the server to test), does
+    // EHLO, STARTTLS and AUTH as configured, sends no mail, and answers with
+    // connectorTested(c.name, report). Runs in the engine thread; bounded by
+    // the connector's timeouts. The password is used, never reported or logged.
+    void testConnector(const rd::config::SendConnectorConfig &c);
+
 signals:
     void statusChanged(const rd::engine::EngineStatus &status);
     // The queue index changed (coalesced, at most a few times a second).
@@ -57,6 +65,8 @@ signals:
     void actionFinished(const QString &action, bool ok, const QString &message);
     void configLoaded(const rd::config::ConfigSnapshot &config);
     void configApplied(bool ok, const QStringList &errors);
+    // Answer to testConnector(); name is the tested connector's name.
+    void connectorTested(const QString &name, const rd::delivery::ProbeReport &report);
 
 private:
     void onStatus(const rd::engine::EngineStatus &status);

@@ -7,6 +7,7 @@
 #include <QLocale>
 #include <QSslCipher>
 #include <QTimeZone>
+#include <QUrl>
 
 namespace rd::net {
 
@@ -70,6 +71,7 @@ void InboundConnection::setSessionTimeLimit(int ms)
 void InboundConnection::start()
 {
     m_elapsed.start();
+    m_host->lookupClientName(m_session.config().clientIp, this, [this](QString name) { m_clientName = name; });
     if (m_lifetime.interval() > 0)
         m_lifetime.start();
     m_idle.start(m_idleMs);
@@ -269,7 +271,8 @@ void InboundConnection::beginMessage()
     if (!m_session.authenticatedUser().isEmpty())
         with += "A";
     QByteArray received = "Received: from " + (env.helo.isEmpty() ? QByteArray("unknown") : env.helo) +
-                          " (unknown [" + cfg.clientIp.toLatin1() + "])\r\n";
+                          " (" + (m_clientName.isEmpty() ? QByteArray("unknown") : QUrl::toAce(m_clientName)) + " [" +
+                          cfg.clientIp.toLatin1() + "])\r\n";
     if (m_session.tlsActive())
         received += "\t(using " + m_session.tlsProtocol().toLatin1() + " with cipher " +
                     m_session.tlsCipher().toLatin1() + ")\r\n";
@@ -350,6 +353,7 @@ void InboundConnection::endMessage()
     e.direction = QStringLiteral("in");
     e.sessionId = cfg.sessionId;
     e.clientIp = cfg.clientIp;
+    e.clientName = m_clientName;
     e.helo = QString::fromUtf8(env.helo);
     e.sender = QString::fromUtf8(env.mailFrom);
     e.recipients = rcpts.join(QLatin1Char(','));
@@ -406,6 +410,7 @@ void InboundConnection::logRejections(const std::vector<smtp::Rejection> &reject
         e.direction = QStringLiteral("in");
         e.sessionId = cfg.sessionId;
         e.clientIp = cfg.clientIp;
+    e.clientName = m_clientName;
         e.helo = QString::fromUtf8(env.helo);
         e.sender = QString::fromUtf8(env.mailFrom);
         e.user = QString::fromUtf8(m_session.authenticatedUser());
@@ -456,6 +461,7 @@ void InboundConnection::finish()
     e.direction = QStringLiteral("in");
     e.sessionId = cfg.sessionId;
     e.clientIp = cfg.clientIp;
+    e.clientName = m_clientName;
     e.helo = QString::fromUtf8(m_session.envelope().helo);
     e.replyCode = m_session.lastReplyCode();
     e.user = QString::fromUtf8(m_session.authenticatedUser());

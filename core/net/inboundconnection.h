@@ -71,6 +71,7 @@ private:
     bool m_eightBit = false;
     qint64 m_receivedMs = 0;
     QString m_queueId;
+    QString m_clientName; // verified reverse name, empty until known (or none)
     qint64 m_bytes = 0;
     bool m_closing = false;
     bool m_finished = false;

@@ -32,6 +32,10 @@ public:
     virtual void authenticate(const QByteArray &user, const QByteArray &password, const QString &clientIp,
                               const QString &sessionId,
                               std::function<void(smtp::AuthOutcome, int)> done) = 0;
+    // The client's verified host name (PTR whose name resolves back to the
+    // address, as Postfix does), or "" when there is none; `done` runs later
+    // in the engine thread unless `context` was destroyed first.
+    virtual void lookupClientName(const QString &clientIp, QObject *context, std::function<void(QString)> done) = 0;
 };
 
 } // namespace rd::net

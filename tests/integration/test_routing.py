@@ -14,6 +14,7 @@ import email.policy
 import json
 import os
 import shutil
+import smtplib
 import socket
 import subprocess
 import sys
@@ -202,6 +203,9 @@ class MxRouting(RoutingCase):
             "nullmx.example": ["@ MX 0 ."],
             "nx.example": ["@ A 127.0.0.9"],  # nope.nx.example: authoritative NXDOMAIN
             SENDER_DOMAIN: ["@ MX 10 mx", "mx A 127.0.0.5"],
+            # client names: .20 is forward-confirmed, .21's PTR name points elsewhere
+            "fcrdns.example": ["client A 127.0.0.20", "liar A 127.0.0.99"],
+            "0.0.127.in-addr.arpa": ["20 PTR client.fcrdns.example.", "21 PTR liar.fcrdns.example."],
         }).start()
         self.addCleanup(self.dns.stop)
         port = self.mx_port()
@@ -209,7 +213,29 @@ class MxRouting(RoutingCase):
         self.relay_ = self.routed_relay(
             [self.connector("by-mx", ["*"], route="mx")],
             settings={"dns.servers": self.dns.server_spec(), "dns.timeout_ms": 1000,
-                      "delivery.mx_port": port, "delivery.max_age_s": 600})
+                      "delivery.mx_port": port, "delivery.max_age_s": 600},
+            relay_allow=("127.0.0.0/8",))
+
+    def received_from(self, source_ip, tag):
+        """Sends from source_ip (after the reverse lookup had time); our Received line."""
+        sender = "%s-%s@%s" % (tag, uuid.uuid4().hex[:8], SENDER_DOMAIN)
+        msg, mid = harness.make_message(tag, "client name\n", sender=sender, to=["user@implicit.example"])
+        conn = smtplib.SMTP("127.0.0.1", self.relay_.port, timeout=30, source_address=(source_ip, 0))
+        try:
+            time.sleep(0.5)  # the PTR and forward lookups run while the client is connected
+            conn.ehlo("client-helo.example")
+            conn.sendmail(sender, ["user@implicit.example"], msg)
+        finally:
+            conn.quit()
+        m = self.wait_mid(self.implicit, mid)[0]
+        return m.raw.split(b"\r\n\t", 1)[0].decode() if b"\r\n" in m.raw else m.raw.split(b"\n", 1)[0].decode()
+
+    def test_client_name_is_forward_confirmed(self):
+        """Received names the client by its PTR only when that name resolves back to it."""
+        line = self.received_from("127.0.0.20", "fcrdns")
+        self.assertIn("from client-helo.example (client.fcrdns.example [127.0.0.20])", line)
+        line = self.received_from("127.0.0.21", "liar")
+        self.assertIn("from client-helo.example (unknown [127.0.0.21])", line)
 
     def test_mx_preference_with_failover_to_second_mx(self):
         mid, qid, _ = self.submit(self.relay_, ["user@mx.example"], "mx")
