@@ -56,7 +56,9 @@ void EngineFacade::testConnector(const rd::config::SendConnectorConfig &c)
         [engine = m_engine, facade = this, c] {
             // Engine thread. The probe deletes itself once done; the engine owns it until then.
             auto *probe = new rd::delivery::ConnectorProbe(c, engine->hostname(), QString(), engine);
-            // Queued to the facade's (GUI) thread; dropped if the facade is gone.
+            // Queued to the facade's (GUI) thread; dropped if the facade is gone by
+            // then. (The composition root stops the engine thread before it deletes
+            // the facade, so `facade` is valid while this runs.)
             connect(
                 probe, &rd::delivery::ConnectorProbe::finished, facade,
                 [facade, name = c.name](const rd::delivery::ProbeReport &r) { emit facade->connectorTested(name, r); },

@@ -128,7 +128,7 @@ private:
         return m_panel->findChild<T *>(QLatin1String(name));
     }
     QString statusText() const { return child<QLabel>("connectorsStatus")->text(); }
-    bool applyEnabled() const { return child<QPushButton>("applyListeners")->isEnabled(); }
+    bool applyEnabled() const { return child<QPushButton>("applyConnectors")->isEnabled(); }
     QModelIndex cell(int row, int column) const { return m_panel->model()->index(row, column); }
 
     QTemporaryDir m_dir;
@@ -208,14 +208,14 @@ void TestConnectorsPanel::panelLoadsConfiguration()
              QStringLiteral("Plaintext AUTH"));
 
     QVERIFY(!applyEnabled());
-    QVERIFY(!child<QPushButton>("revertListeners")->isEnabled());
+    QVERIFY(!child<QPushButton>("revertConnectors")->isEnabled());
     QVERIFY(child<QPushButton>("addListener")->isEnabled());
     QCOMPARE(statusText(), QString());
 
-    QCOMPARE(child<QLabel>("smartHost")->text(), QStringLiteral("smtp.example.net:587"));
-    QVERIFY(child<QLabel>("sendConnectorNote")->text().contains(QStringLiteral("arrive with the delivery issue")));
+    // No send connectors: the legacy smart host setting is named (tst_sendconnectors covers the rest).
+    QVERIFY(child<QLabel>("legacySmartHostHint")->text().contains(QStringLiteral("smtp.example.net:587")));
     QCOMPARE(child<QGroupBox>("receiveConnectors")->title(), QStringLiteral("Receive connectors"));
-    QCOMPARE(child<QGroupBox>("sendConnector")->title(), QStringLiteral("Send connector"));
+    QCOMPARE(child<QGroupBox>("sendConnectors")->title(), QStringLiteral("Send connectors"));
 }
 
 void TestConnectorsPanel::duplicatePortMarksBothRows()
@@ -390,9 +390,9 @@ void TestConnectorsPanel::revertRestoresLoadedValues()
     QVERIFY(cell(0, ListenerModel::Port).data(Qt::FontRole).value<QFont>().bold());
     QVERIFY(cell(0, ListenerModel::Name).data(Qt::FontRole).value<QFont>().italic());
     QCOMPARE(model->headerData(0, Qt::Vertical).toString(), QStringLiteral("*"));
-    QVERIFY(child<QPushButton>("revertListeners")->isEnabled());
+    QVERIFY(child<QPushButton>("revertConnectors")->isEnabled());
 
-    child<QPushButton>("revertListeners")->click();
+    child<QPushButton>("revertConnectors")->click();
 
     QCOMPARE(model->listeners(), sampleConfig().listeners);
     QVERIFY(!model->isDirty());
@@ -402,7 +402,7 @@ void TestConnectorsPanel::revertRestoresLoadedValues()
         QVERIFY(!cell(r, 0).data(Qt::FontRole).isValid());
     }
     QVERIFY(!applyEnabled());
-    QVERIFY(!child<QPushButton>("revertListeners")->isEnabled());
+    QVERIFY(!child<QPushButton>("revertConnectors")->isEnabled());
     QCOMPARE(m_panel->pendingConfig(), sampleConfig());
 }
 
@@ -519,7 +519,7 @@ void TestConnectorsPanel::applyWithoutEngineReportsError()
 {
     QVERIFY(m_panel->model()->setData(cell(0, ListenerModel::Port), 2526));
     QSignalSpy applied(m_facade, &EngineFacade::configApplied);
-    child<QPushButton>("applyListeners")->click();
+    child<QPushButton>("applyConnectors")->click();
     QVERIFY(applied.count() >= 1);
     QCOMPARE(applied.first().at(0).toBool(), false);
     QVERIFY2(statusText().contains(QStringLiteral("Apply failed: no engine")), qPrintable(statusText()));
@@ -561,7 +561,7 @@ void TestConnectorsPanel::applyAgainstRealEngine()
         delete engine;
     });
     auto *status = panel->findChild<QLabel *>(QStringLiteral("connectorsStatus"));
-    auto *apply = panel->findChild<QPushButton *>(QStringLiteral("applyListeners"));
+    auto *apply = panel->findChild<QPushButton *>(QStringLiteral("applyConnectors"));
     ListenerModel *model = panel->model();
 
     QTRY_VERIFY_WITH_TIMEOUT(panel->hasConfig(), 10000);

@@ -77,7 +77,18 @@ class Screenshot(harness.RelayTestCase):
         for tool in ("xvfb-run", "import", "xwininfo", "identify"):
             self.assertIsNotNone(shutil.which(tool), "%s is missing (scripts/deps.sh installs it)" % tool)
         dead = "127.0.0.1:%d" % harness.free_port()
-        relay = self.relay(dead)
+        config = harness.default_config(harness.free_port(), dead)
+        config["send_connectors"] = [
+            {"name": "contoso-partner", "domains": ["contoso.com", "*.contoso.com"], "route": "smarthost",
+             "smart_hosts": ["mail.contoso.com:25", "mail2.contoso.com:25"], "tls": "verify"},
+            {"name": "internal", "domains": ["example.org", "example.net"], "route": "smarthost",
+             "smart_hosts": [dead], "tls": "opportunistic", "max_connections": 5},
+            # No "*" route: nothing in this test may leave the machine.
+            {"name": "microsoft365", "domains": ["fabrikam.com", "*.fabrikam.com"], "route": "smarthost",
+             "smart_hosts": ["smtp.office365.com:587"], "tls": "verify",
+             "auth_user": "scanner@example.com", "auth_password": "not-a-real-password"},
+        ]
+        relay = self.relay(dead, config=config)
         for i in range(12):
             msg, _ = harness.make_message(subject="Monthly report %d" % i)
             res = harness.send_smtp(relay.port, "scanner%d@example.test" % (i % 3),

@@ -1,13 +1,12 @@
 #include "connectors/connectorspanel.h"
 
-#include "config/settings.h"
+#include "connectors/sendconnectorsbox.h"
 #include "engine/adminservice.h"
 #include "engine/enginefacade.h"
 
 #include <QColor>
 #include <QComboBox>
 #include <QDateTime>
-#include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -129,6 +128,7 @@ ConnectorsPanel::ConnectorsPanel(rd::engine::EngineFacade *facade, QWidget *pare
     buildUi();
 
     connect(m_model, &ListenerModel::stateChanged, this, &ConnectorsPanel::updateState);
+    connect(m_send->model(), &SendConnectorModel::stateChanged, this, &ConnectorsPanel::updateState);
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &ConnectorsPanel::updateState);
     connect(m_facade, &rd::engine::EngineFacade::configLoaded, this, &ConnectorsPanel::setConfig);
     connect(m_facade, &rd::engine::EngineFacade::configApplied, this, &ConnectorsPanel::onConfigApplied);
@@ -142,6 +142,11 @@ ConnectorsPanel::ConnectorsPanel(rd::engine::EngineFacade *facade, QWidget *pare
 }
 
 ConnectorsPanel::~ConnectorsPanel() = default;
+
+SendConnectorModel *ConnectorsPanel::sendModel() const
+{
+    return m_send->model();
+}
 
 void ConnectorsPanel::buildUi()
 {
@@ -178,7 +183,7 @@ void ConnectorsPanel::buildUi()
     header->setStretchLastSection(true);
     header->setHighlightSections(false);
     header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-    const int widths[ListenerModel::ColumnCount] = {120, 130, 60, 170, 140, 200, 110};
+    const int widths[ListenerModel::ColumnCount] = {110, 110, 60, 140, 120, 150, 110};
     for (int c = 0; c < ListenerModel::ColumnCount; ++c)
         m_table->setColumnWidth(c, widths[c]);
 
@@ -199,17 +204,17 @@ void ConnectorsPanel::buildUi()
     m_removeButton->setToolTip(tr("Remove the selected listeners (after Apply)"));
     connect(m_removeButton, &QPushButton::clicked, this, &ConnectorsPanel::removeSelected);
 
-    m_revertButton = new QPushButton(style()->standardIcon(QStyle::SP_DialogResetButton), tr("Revert"), receive);
-    m_revertButton->setObjectName(QStringLiteral("revertListeners"));
-    m_revertButton->setToolTip(tr("Discard the changes and show the listeners in force"));
+    m_revertButton = new QPushButton(style()->standardIcon(QStyle::SP_DialogResetButton), tr("Revert"), this);
+    m_revertButton->setObjectName(QStringLiteral("revertConnectors"));
+    m_revertButton->setToolTip(tr("Discard the changes to receive and send connectors and show those in force"));
     connect(m_revertButton, &QPushButton::clicked, this, &ConnectorsPanel::revert);
 
-    m_applyButton = new QPushButton(style()->standardIcon(QStyle::SP_DialogApplyButton), tr("Apply"), receive);
-    m_applyButton->setObjectName(QStringLiteral("applyListeners"));
-    m_applyButton->setToolTip(tr("Save the listeners and rebind them now, without a restart"));
+    m_applyButton = new QPushButton(style()->standardIcon(QStyle::SP_DialogApplyButton), tr("Apply"), this);
+    m_applyButton->setObjectName(QStringLiteral("applyConnectors"));
+    m_applyButton->setToolTip(tr("Save the receive and send connectors and use them now, without a restart"));
     connect(m_applyButton, &QPushButton::clicked, this, &ConnectorsPanel::apply);
 
-    m_status = new QLabel(receive);
+    m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("connectorsStatus"));
     m_status->setWordWrap(true);
     m_status->setTextFormat(Qt::PlainText);
@@ -219,54 +224,47 @@ void ConnectorsPanel::buildUi()
     buttons->addWidget(m_addButton);
     buttons->addWidget(m_removeButton);
     buttons->addStretch(1);
-    buttons->addWidget(m_revertButton);
-    buttons->addWidget(m_applyButton);
 
     auto *receiveLayout = new QVBoxLayout(receive);
     receiveLayout->addWidget(intro);
     receiveLayout->addWidget(m_table, 1);
     receiveLayout->addLayout(buttons);
-    receiveLayout->addWidget(m_status);
 
-    // Send connector (read-only for now).
-    auto *send = new QGroupBox(tr("Send connector"), this);
-    send->setObjectName(QStringLiteral("sendConnector"));
-    m_smartHost = new QLabel(send);
-    m_smartHost->setObjectName(QStringLiteral("smartHost"));
-    m_smartHost->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    auto *note = new QLabel(tr("Send connectors (routes, MX delivery, TLS policy) arrive with the delivery issue."),
-                            send);
-    note->setObjectName(QStringLiteral("sendConnectorNote"));
-    note->setWordWrap(true);
-    note->setStyleSheet(QStringLiteral("color: %1;").arg(kGray));
-    auto *sendLayout = new QFormLayout(send);
-    sendLayout->addRow(tr("Smart host:"), m_smartHost);
-    sendLayout->addRow(note);
+    m_send = new SendConnectorsBox(m_facade, this);
+
+    // Shared by both sides.
+    auto *applyRow = new QHBoxLayout;
+    applyRow->addWidget(m_status, 1);
+    applyRow->addWidget(m_revertButton, 0, Qt::AlignTop);
+    applyRow->addWidget(m_applyButton, 0, Qt::AlignTop);
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(title);
-    layout->addWidget(receive, 1);
-    layout->addWidget(send);
+    layout->addWidget(receive, 2);
+    layout->addWidget(m_send, 3);
+    layout->addLayout(applyRow);
 }
 
 ConfigSnapshot ConnectorsPanel::pendingConfig() const
 {
     ConfigSnapshot c = m_config;
     c.listeners = m_model->listeners();
+    c.sendConnectors = m_send->model()->connectors();
     return c;
 }
 
 bool ConnectorsPanel::canApply() const
 {
-    return m_hasConfig && !m_applying && !m_model->hasErrors() && (m_model->isDirty() || m_lastApplyFailed);
+    const SendConnectorModel *send = m_send->model();
+    return m_hasConfig && !m_applying && !m_model->hasErrors() && !send->hasErrors()
+        && (m_model->isDirty() || send->isDirty() || m_lastApplyFailed);
 }
 
 void ConnectorsPanel::setConfig(const ConfigSnapshot &config)
 {
     m_config = config;
     m_hasConfig = true;
-    const QString smartHost = config.stringValue(rd::config::keys::kSmartHost);
-    m_smartHost->setText(smartHost.isEmpty() ? tr("(none: mail cannot be delivered until one is set)") : smartHost);
+    m_send->setConfig(config);
     if (!m_model->isDirty() || m_model->listeners() == config.listeners)
         m_model->load(config.listeners);
     else
@@ -326,6 +324,7 @@ void ConnectorsPanel::apply()
 void ConnectorsPanel::revert()
 {
     m_model->revertAll();
+    m_send->model()->revertAll();
     m_resultText.clear();
     updateState();
 }
@@ -344,6 +343,9 @@ void ConnectorsPanel::onConfigApplied(bool ok, const QStringList &errors)
         }
         m_resultText = listening.isEmpty() ? tr("Applied: no listeners, no mail is accepted")
                                            : tr("Applied: listening on %1").arg(listening.join(QStringLiteral(", ")));
+        const int sends = m_send->model()->rowCount();
+        m_resultText += sends == 0 ? tr("; outbound mail uses the smart host setting")
+                                   : tr("; %n send connector(s)", nullptr, sends);
         m_resultColor = kGreen;
     } else {
         m_resultText = tr("Apply failed: %1").arg(errors.isEmpty() ? tr("unknown error")
@@ -370,19 +372,21 @@ void ConnectorsPanel::setStatus(const QString &text, const QString &color)
 
 void ConnectorsPanel::updateState()
 {
-    const bool dirty = m_model->isDirty();
+    const SendConnectorModel *send = m_send->model();
+    const bool dirty = m_model->isDirty() || send->isDirty();
     const bool anySelected = m_table->selectionModel()->hasSelection();
     m_addButton->setEnabled(m_hasConfig);
     m_removeButton->setEnabled(m_hasConfig && anySelected);
     m_revertButton->setEnabled(m_hasConfig && dirty && !m_applying);
     m_applyButton->setEnabled(canApply());
+    m_send->setEditable(m_hasConfig && !m_applying);
 
     if (!m_hasConfig) {
         setStatus(tr("Waiting for the configuration from the engine\u2026"), kGray);
     } else if (m_applying) {
         setStatus(tr("Applying\u2026"), kGray);
-    } else if (m_model->hasErrors()) {
-        const QStringList errors = m_model->errors();
+    } else if (m_model->hasErrors() || send->hasErrors()) {
+        const QStringList errors = m_model->errors() + send->errors();
         QString text = errors.first();
         if (errors.size() > 1)
             text += QLatin1Char('\n') + tr("(%n more problem(s); point at a red cell to see it)", nullptr,

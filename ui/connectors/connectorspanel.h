@@ -1,14 +1,16 @@
 #pragma once
 // The Connectors panel. "Receive connectors": the listeners as an editable,
-// transactional table (ListenerModel) with presets, Apply and Revert; Apply
-// sends the last loaded configuration with the edited listeners through the
-// facade and shows the engine's answer. "Send connector": the smart host,
-// read-only until the delivery issue brings send connectors.
+// transactional table (ListenerModel) with presets. "Send connectors": the
+// ordered outbound routes (SendConnectorsBox) with an editor and "Test
+// connection". Apply and Revert are shared: Apply sends the last loaded
+// configuration with the edited listeners and send connectors through the
+// facade and shows the engine's answer; Revert restores both.
 // Thread: GUI thread. Never blocks: the configuration arrives with
 // configLoaded(), the result of Apply with configApplied().
 
 #include "config/configsnapshot.h"
 #include "connectors/listenermodel.h"
+#include "connectors/sendconnectormodel.h"
 
 #include <QStringList>
 #include <QWidget>
@@ -24,6 +26,8 @@ struct CertificateList;
 
 namespace rd::ui {
 
+class SendConnectorsBox;
+
 class ConnectorsPanel : public QWidget {
     Q_OBJECT
 public:
@@ -34,12 +38,15 @@ public:
     ~ConnectorsPanel() override;
 
     ListenerModel *model() const { return m_model; }
+    SendConnectorModel *sendModel() const;
+    SendConnectorsBox *sendBox() const { return m_send; }
     // True once a configuration was loaded (setConfig()); until then nothing can be edited.
     bool hasConfig() const { return m_hasConfig; }
-    // The configuration Apply would send: the last loaded one with the edited listeners.
+    // The configuration Apply would send: the last loaded one with the edited
+    // listeners and send connectors.
     rd::config::ConfigSnapshot pendingConfig() const;
-    // Whether Apply is possible now (loaded, no invalid cell, not waiting for an answer,
-    // and something to apply).
+    // Whether Apply is possible now (loaded, no invalid cell or connector, not
+    // waiting for an answer, and something to apply).
     bool canApply() const;
 
 public slots:
@@ -52,7 +59,7 @@ public slots:
     void removeSelected();
     // Sends pendingConfig() to the engine; no-op unless canApply().
     void apply();
-    // Restores the loaded listeners.
+    // Restores the loaded listeners and send connectors.
     void revert();
 
 private:
@@ -78,7 +85,7 @@ private:
     QPushButton *m_applyButton = nullptr;
     QPushButton *m_revertButton = nullptr;
     QLabel *m_status = nullptr;
-    QLabel *m_smartHost = nullptr;
+    SendConnectorsBox *m_send = nullptr;
 };
 
 } // namespace rd::ui

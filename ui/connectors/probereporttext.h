@@ -1,0 +1,14 @@
+#pragma once
+// The text the Connectors panel shows for a "Test connection" result: what the
+// server said and did (banner, EHLO keywords, STARTTLS and the certificate
+// seen, AUTH). Pure; the report carries no password.
+
+#include "delivery/connectorprobe.h"
+
+#include <QString>
+
+namespace rd::ui {
+
+QString probeReportText(const rd::delivery::ProbeReport &report);
+
+} // namespace rd::ui
