@@ -21,6 +21,17 @@
 namespace rd::queue {
 namespace {
 
+// A message leaves the index: its row, its recipients and its attempt history.
+void deleteMessageRows(QSqlQuery &q, const QString &queueId)
+{
+    for (const char *table : {"messages", "recipients", "attempts"}) {
+        q.prepare(QStringLiteral("DELETE FROM %1 WHERE queue_id = ?").arg(QLatin1String(table)));
+        q.addBindValue(queueId);
+        q.exec();
+    }
+}
+
+
 QString recipientSummary(const QList<RecipientInfo> &rcpts)
 {
     QStringList parts;
@@ -297,12 +308,7 @@ bool QueueWorker::open(QVector<QueueEntry> *entries, QStringList *notes, QString
             continue;
         }
         *notes << QStringLiteral("index row %1 has no spool file; dropped").arg(it.key());
-        del.prepare(QStringLiteral("DELETE FROM messages WHERE queue_id = ?"));
-        del.addBindValue(it.key());
-        del.exec();
-        del.prepare(QStringLiteral("DELETE FROM recipients WHERE queue_id = ?"));
-        del.addBindValue(it.key());
-        del.exec();
+        deleteMessageRows(del, it.key());
         it = byId.erase(it);
     }
     m_db.commit();
@@ -396,12 +402,7 @@ void QueueWorker::flush()
                 q.exec();
             }
             if (u.remove) {
-                q.prepare(QStringLiteral("DELETE FROM messages WHERE queue_id = ?"));
-                q.addBindValue(u.queueId);
-                q.exec();
-                q.prepare(QStringLiteral("DELETE FROM recipients WHERE queue_id = ?"));
-                q.addBindValue(u.queueId);
-                q.exec();
+                deleteMessageRows(q, u.queueId);
                 break;
             }
             q.prepare(QStringLiteral("UPDATE messages SET state = ?, attempts = ?, next_attempt = ?, last_error = ?,"
@@ -435,12 +436,7 @@ void QueueWorker::flush()
             q.exec();
             break;
         case Op::Remove:
-            q.prepare(QStringLiteral("DELETE FROM messages WHERE queue_id = ?"));
-            q.addBindValue(op.queueId);
-            q.exec();
-            q.prepare(QStringLiteral("DELETE FROM recipients WHERE queue_id = ?"));
-            q.addBindValue(op.queueId);
-            q.exec();
+            deleteMessageRows(q, op.queueId);
             break;
         }
     }

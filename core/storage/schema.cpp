@@ -75,6 +75,15 @@ const QVector<Migration> kQueue = {
      {
          QStringLiteral("ALTER TABLE messages ADD COLUMN smtputf8 INTEGER NOT NULL DEFAULT 0"),
      }},
+    // The queue viewer at 100k messages: filter by recipient domain (the
+    // expression must match QueueReader's query exactly) and by state in list order.
+    {3,
+     {
+         QStringLiteral("CREATE INDEX recipients_domain ON recipients"
+                        " (lower(substr(address, instr(address, '@') + 1)), queue_id)"),
+         QStringLiteral("CREATE INDEX messages_state_order ON messages (state, received, queue_id)"),
+         QStringLiteral("DROP INDEX messages_state"),
+     }},
 };
 
 // Log rows: one table of structured events (the log browser's source).

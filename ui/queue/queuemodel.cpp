@@ -5,6 +5,8 @@
 #include <QColor>
 #include <QDateTime>
 #include <QLocale>
+#include <QMap>
+#include <QSet>
 #include <QStringList>
 
 #include <algorithm>
@@ -72,6 +74,7 @@ QueueModel::QueueModel(const QString &dataDir, QObject *parent)
 {
     if (m_reader->isOpen())
         m_count = std::max(0, m_reader->count(m_filter));
+    m_pageTotal = m_count;
 
     m_refreshTimer.setSingleShot(true);
     m_refreshTimer.setInterval(RefreshDelayMs);
@@ -271,40 +274,109 @@ const QueueModel::Page &QueueModel::loadPage(int page) const
         it->stamp = ++m_tick;
         return *it;
     }
+    Page p;
+    if (m_reader->isOpen()) {
+        // Next to a cached page: read by key (no offset walk, no gap or
+        // overlap with the neighbour even if the queue moved meanwhile).
+        const auto before = m_pages.constFind(page - 1);
+        const auto after = m_pages.constFind(page + 1);
+        if (before != m_pages.constEnd() && before->rows.size() == PageSize)
+            p.rows = m_reader->pageAfter(m_filter, rd::queue::QueueKey::of(before->rows.last()), PageSize);
+        else if (after != m_pages.constEnd() && !after->rows.isEmpty())
+            p.rows = m_reader->pageBefore(m_filter, rd::queue::QueueKey::of(after->rows.first()), PageSize);
+        else
+            p.rows = m_reader->page(m_filter, page * PageSize, PageSize, m_pageTotal);
+    }
     if (m_pages.size() >= MaxCachedPages) {
         auto oldest = m_pages.begin();
         for (auto i = m_pages.begin(); i != m_pages.end(); ++i) {
             if (i->stamp < oldest->stamp)
                 oldest = i;
         }
+        rememberKeys(oldest.key(), oldest->rows);
         m_pages.erase(oldest);
     }
-    Page p;
-    if (m_reader->isOpen())
-        p.rows = m_reader->page(m_filter, page * PageSize, PageSize);
     p.stamp = ++m_tick;
     return *m_pages.insert(page, std::move(p));
 }
 
-int QueueModel::findRow(const QString &queueId, int hintRow, int limit) const
+void QueueModel::rememberKeys(int page, const QVector<MessageInfo> &rows) const
 {
-    // Messages leave the queue (earlier rows disappear, later ones move up)
-    // and new ones are appended, so look at the hint's page, then before it.
-    static constexpr int offsets[] = {0, -1, 1, -2, 2, -3};
-    const int hintPage = hintRow / PageSize;
-    for (int d : offsets) {
-        const int p = hintPage + d;
-        if (p < 0 || p * PageSize >= limit)
-            continue;
-        const Page &page = loadPage(p);
-        for (int i = 0; i < page.rows.size(); ++i) {
-            if (page.rows.at(i).queueId == queueId) {
-                const int row = p * PageSize + i;
-                return row < limit ? row : -1;
-            }
-        }
+    // The page leaves the cache: keep the keys of its selected/current rows,
+    // so that the next refresh still knows which messages they are.
+    const QModelIndexList persistent = persistentIndexList();
+    for (const QModelIndex &idx : persistent) {
+        const int offset = idx.row() - page * PageSize;
+        if (offset >= 0 && offset < rows.size() && m_keysOfRows.size() < MaxRememberedRows)
+            m_keysOfRows.insert(idx.row(), rd::queue::QueueKey::of(rows.at(offset)));
     }
-    return -1;
+}
+
+QHash<int, int> QueueModel::mapPersistentRows(const QModelIndexList &from, int limit,
+                                             QHash<int, rd::queue::QueueKey> *keysOfNewRows) const
+{
+    // Old row -> new row (-1: gone). For each cached page holding a persistent
+    // row: the matching messages before its first key give the new start
+    // row, and the ids still present between its first and last key give the
+    // rest. Rows whose page has left the cache are looked up by their
+    // remembered key (up to MaxKeyLookups); rows never read move by the
+    // nearest such page's shift.
+    QHash<int, int> newRows;
+    QHash<QString, rd::queue::QueueKey> keyOfId;
+    QMap<int, int> shiftOfPage; // old page -> new start row - old start row
+    QHash<QString, int> newRowOfId;
+    for (const QModelIndex &idx : from) {
+        const int page = idx.row() / PageSize;
+        if (shiftOfPage.contains(page))
+            continue;
+        const auto it = m_pages.constFind(page);
+        if (it == m_pages.constEnd() || it->rows.isEmpty())
+            continue;
+        const auto first = rd::queue::QueueKey::of(it->rows.first());
+        const auto last = rd::queue::QueueKey::of(it->rows.last());
+        const int start = m_reader->rowsBefore(m_filter, first);
+        if (start < 0)
+            continue;
+        const QStringList ids = m_reader->queueIds(m_filter, first, last);
+        for (int i = 0; i < ids.size(); ++i)
+            newRowOfId.insert(ids.at(i), start + i);
+        for (const MessageInfo &m : it->rows)
+            keyOfId.insert(m.queueId, rd::queue::QueueKey::of(m));
+        shiftOfPage.insert(page, start - page * PageSize);
+    }
+    int lookups = 0;
+    for (const QModelIndex &idx : from) {
+        const int row = idx.row();
+        if (newRows.contains(row))
+            continue;
+        int to = -1;
+        const auto it = m_pages.constFind(row / PageSize);
+        const auto known = m_keysOfRows.constFind(row);
+        if (it != m_pages.constEnd() && row % PageSize < it->rows.size()) {
+            const QString &id = it->rows.at(row % PageSize).queueId;
+            to = newRowOfId.value(id, -1);
+            if (to >= 0 && to < limit)
+                keysOfNewRows->insert(to, keyOfId.value(id));
+        } else if (known != m_keysOfRows.constEnd() && lookups < MaxKeyLookups) {
+            ++lookups;
+            to = m_reader->position(m_filter, *known);
+            if (to >= 0 && to < limit)
+                keysOfNewRows->insert(to, *known);
+        } else if (!shiftOfPage.isEmpty()) {
+            // Never read: keep it with its neighbours.
+            const int page = row / PageSize;
+            const auto next = shiftOfPage.lowerBound(page);
+            auto nearest = next;
+            if (next == shiftOfPage.end()
+                || (next != shiftOfPage.begin() && page - std::prev(next).key() < next.key() - page))
+                nearest = std::prev(next);
+            to = row + nearest.value();
+        } else {
+            to = row;
+        }
+        newRows.insert(row, to >= 0 && to < limit ? to : -1);
+    }
+    return newRows;
 }
 
 void QueueModel::reopenIfNeeded()
@@ -315,40 +387,48 @@ void QueueModel::reopenIfNeeded()
 
 void QueueModel::scheduleRefresh()
 {
-    if (!m_refreshTimer.isActive())
-        m_refreshTimer.start();
+    if (m_refreshTimer.isActive())
+        return;
+    // Slow refreshes (a substring filter over a big queue) space out so that
+    // they never take more than a fifth of the GUI thread.
+    m_refreshTimer.setInterval(int(std::clamp<qint64>(4 * m_lastRefreshMs, RefreshDelayMs, 5000)));
+    m_refreshTimer.start();
 }
 
 void QueueModel::refresh()
 {
+    QElapsedTimer timer;
+    timer.start();
     m_refreshTimer.stop();
     if (m_count == 0 && !m_reader->isOpen()) {
         // Nothing is cached yet, so replacing the reader cannot break an index.
         reopenIfNeeded();
     }
+    // Count, row mapping and the pages now in view come from one snapshot:
+    // the engine keeps writing meanwhile, and rows counted at one moment but
+    // read at another would shift the selection by the difference.
+    m_reader->beginSnapshot();
     const int newCount = m_reader->isOpen() ? std::max(0, m_reader->count(m_filter)) : 0;
 
     // 1. Re-read the rows in place: one layout change in which persistent
-    //    indexes follow their message's queue id (or are dropped if it left,
-    //    so a selection never silently moves to another message).
+    //    indexes follow their message (see the header).
     emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
     const QModelIndexList from = persistentIndexList();
-    QHash<int, QString> oldIds; // old row -> queue id, from the old cache only
-    for (const QModelIndex &idx : from) {
-        const int row = idx.row();
-        if (oldIds.contains(row))
-            continue;
-        QString id;
-        const auto it = m_pages.constFind(row / PageSize);
-        if (it != m_pages.constEnd() && row % PageSize < it->rows.size())
-            id = it->rows.at(row % PageSize).queueId;
-        oldIds.insert(row, id);
+    const int limit = std::min(m_count, newCount); // valid both before and after step 2
+    QHash<int, rd::queue::QueueKey> keys;
+    const QHash<int, int> newRows = mapPersistentRows(from, limit, &keys);
+    QSet<int> pagesInView; // where the persistent rows that were on screen are now
+    for (auto it = newRows.cbegin(); it != newRows.cend() && pagesInView.size() < MaxCachedPages / 4; ++it) {
+        if (it.value() >= 0 && m_pages.contains(it.key() / PageSize))
+            pagesInView.insert(it.value() / PageSize);
     }
     m_pages.clear();
-    const int limit = std::min(m_count, newCount); // valid both before and after step 2
-    QHash<int, int> newRows;
-    for (auto it = oldIds.cbegin(); it != oldIds.cend(); ++it)
-        newRows.insert(it.key(), it.value().isEmpty() ? -1 : findRow(it.value(), it.key(), limit));
+    m_keysOfRows.clear();
+    for (auto it = keys.cbegin(); it != keys.cend() && m_keysOfRows.size() < MaxRememberedRows; ++it) {
+        if (!pagesInView.contains(it.key() / PageSize))
+            m_keysOfRows.insert(it.key(), it.value());
+    }
+    m_pageTotal = newCount;
     QModelIndexList to;
     to.reserve(from.size());
     for (const QModelIndex &idx : from) {
@@ -368,21 +448,69 @@ void QueueModel::refresh()
         m_count = newCount;
         endRemoveRows();
     }
+    for (int page : std::as_const(pagesInView))
+        loadPage(page);
+    m_reader->endSnapshot();
+    m_lastRefreshMs = timer.elapsed();
     emit refreshed();
 }
 
 void QueueModel::setFilter(const rd::queue::QueueFilter &filter)
 {
-    if (filter.state == m_filter.state && filter.text == m_filter.text)
+    if (filter == m_filter)
         return;
     m_refreshTimer.stop();
     beginResetModel();
     m_filter = filter;
     m_pages.clear();
+    m_keysOfRows.clear();
     reopenIfNeeded();
     m_count = m_reader->isOpen() ? std::max(0, m_reader->count(m_filter)) : 0;
+    m_pageTotal = m_count;
     endResetModel();
     emit refreshed();
+}
+
+QStringList QueueModel::queueIds(const QItemSelection &selection) const
+{
+    QVector<QPair<int, int>> ranges;
+    for (const QItemSelectionRange &r : selection) {
+        if (r.isValid() && !r.parent().isValid())
+            ranges.append({r.top(), r.bottom()});
+    }
+    std::sort(ranges.begin(), ranges.end());
+    QStringList ids;
+    QSet<QString> seen;
+    auto add = [&](const QString &id) {
+        if (!id.isEmpty() && !seen.contains(id)) {
+            seen.insert(id);
+            ids << id;
+        }
+    };
+    for (const auto &[top, bottom] : ranges) {
+        bool allCached = true;
+        for (int p = top / PageSize; p <= bottom / PageSize && allCached; ++p)
+            allCached = m_pages.contains(p);
+        if (allCached || bottom - top < PageSize) {
+            for (int row = top; row <= bottom; ++row) {
+                const MessageInfo *m = messageAt(row);
+                add(m ? m->queueId : QString());
+            }
+            continue;
+        }
+        // Copy the first key: reading the last row's page may evict the first's.
+        const MessageInfo *m = messageAt(top);
+        if (!m)
+            continue;
+        const rd::queue::QueueKey first = rd::queue::QueueKey::of(*m);
+        m = messageAt(bottom);
+        if (!m)
+            continue;
+        const QStringList between = m_reader->queueIds(m_filter, first, rd::queue::QueueKey::of(*m));
+        for (const QString &id : between)
+            add(id);
+    }
+    return ids;
 }
 
 void QueueModel::tickTimes()

@@ -3,25 +3,36 @@
 //
 // Only the total count is read up front; rows are fetched in pages of
 // PageSize when data() first asks for them and kept in a small LRU cache, so a
-// queue of 100,000 messages opens instantly. refresh() re-reads the count and
-// drops the cache in one layout change (persistent indexes - the view's
-// selection and current row - follow their queue id, or are dropped when the
-// message is gone), then inserts or removes rows at the end. No model reset
-// except when the filter changes.
+// queue of 100,000 messages opens instantly. A page next to a cached one is
+// read by key (as cheap at row 90,000 as at row 0); others by offset from the
+// nearer end.
+//
+// refresh() re-reads the count and drops the cache in one layout change:
+// persistent indexes (the view's selection, current row, scroll anchor)
+// follow their queue id, found by key with two indexed queries per cached
+// page that holds one, or by the key remembered when their page left the
+// cache (rows never read are moved by their neighbours' shift), or are
+// dropped when the message is gone, so a selection never silently moves to
+// another message. Count, mapping and the pages in view are read in one
+// snapshot of the queue. Then rows are inserted or removed at the end.
+// No model reset except when the filter changes.
+//
+// Updates are batched: scheduleRefresh() (connected to queueChanged) runs
+// refresh() at most every RefreshDelayMs - longer when refreshes get slow
+// (at most a fifth of the GUI thread's time goes to them).
 // Thread: GUI thread only. The model owns its reader (no SQL here).
 
+#include "queue/queuereader.h"
 #include "queue/queuetypes.h"
 
 #include <QAbstractTableModel>
+#include <QElapsedTimer>
+#include <QItemSelection>
 #include <QHash>
 #include <QTimer>
 #include <QVector>
 
 #include <memory>
-
-namespace rd::queue {
-class QueueReader;
-}
 
 namespace rd::ui {
 
@@ -60,6 +71,8 @@ public:
     static constexpr int PageSize = 200;
     static constexpr int MaxCachedPages = 32;
     static constexpr int RefreshDelayMs = 250;
+    static constexpr int MaxRememberedRows = 1000; // selected rows known by key off-cache
+    static constexpr int MaxKeyLookups = 32;       // per refresh (one indexed query each)
 
     // Opens dataDir/queue.db through a QueueReader it owns. If the database
     // cannot be opened yet, the model is empty and refresh() retries.
@@ -83,6 +96,13 @@ public:
 
     // Queue id of a row ("" when out of range or the page could not be read).
     QString queueIdAt(int row) const;
+    // Queue ids of every row in the selection, in row order, without
+    // duplicates. Rows already shown give the ids the user saw; a range
+    // spanning rows never read is completed by key between its first and last
+    // message, so "select all" over 100,000 rows costs one query.
+    QStringList queueIds(const QItemSelection &selection) const;
+    // Duration of the last refresh() in ms (for the status line and tests).
+    qint64 lastRefreshMs() const { return m_lastRefreshMs; }
 
     // Human formatting used by the columns (exposed for the detail pane).
     static QString formatSize(qint64 bytes);
@@ -108,7 +128,9 @@ private:
 
     const rd::queue::MessageInfo *messageAt(int row) const;
     const Page &loadPage(int page) const;
-    int findRow(const QString &queueId, int hintRow, int limit) const;
+    QHash<int, int> mapPersistentRows(const QModelIndexList &from, int limit,
+                                      QHash<int, rd::queue::QueueKey> *keysOfNewRows) const;
+    void rememberKeys(int page, const QVector<rd::queue::MessageInfo> &rows) const;
     void reopenIfNeeded();
     void tickTimes();
     QVariant rawValue(const rd::queue::MessageInfo &m, int column) const;
@@ -117,9 +139,13 @@ private:
     std::unique_ptr<rd::queue::QueueReader> m_reader;
     rd::queue::QueueFilter m_filter;
     int m_count = 0;
+    int m_pageTotal = 0; // the count page offsets refer to (the new one during refresh())
     mutable QHash<int, Page> m_pages;
+    // Keys of persistent rows (selection, current) whose page is not cached.
+    mutable QHash<int, rd::queue::QueueKey> m_keysOfRows;
     mutable quint64 m_tick = 0;
     QTimer m_refreshTimer;
+    qint64 m_lastRefreshMs = 0;
     QTimer m_clockTimer; // repaints Age / NextAttempt
 };
 

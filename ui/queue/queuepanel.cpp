@@ -1,13 +1,14 @@
 #include "queue/queuepanel.h"
 
+#include "queue/queuedetailpane.h"
 #include "queue/queuemodel.h"
 
 #include "engine/enginefacade.h"
 #include "queue/queuereader.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
-#include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -15,47 +16,32 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QMessageBox>
-#include <QPlainTextEdit>
+#include <QMetaObject>
 #include <QPushButton>
-#include <QScrollArea>
+#include <QScrollBar>
 #include <QSplitter>
-#include <QStackedWidget>
 #include <QStyle>
-#include <QTabWidget>
 #include <QTableView>
-#include <QTreeWidget>
 #include <QVBoxLayout>
-
-#include <algorithm>
 
 namespace rd::ui {
 
-using rd::queue::MessageInfo;
 using rd::queue::MessageState;
-using rd::queue::RecipientState;
 
 namespace {
 
-QString recipientStateLabel(RecipientState s)
+// Normalized signatures of the facade slots bounce needs (see the header).
+const char kBounceSlot[] = "bounce(QStringList)";
+const char kRemoveWithBounceSlot[] = "remove(QStringList,bool)";
+
+QString needsEngineTip()
 {
-    switch (s) {
-    case RecipientState::Pending: return QueuePanel::tr("Pending");
-    case RecipientState::Delivered: return QueuePanel::tr("Delivered");
-    case RecipientState::Failed: return QueuePanel::tr("Failed");
-    }
-    return QueuePanel::tr("Unknown");
+    return QueuePanel::tr("Not available: this engine cannot send bounces yet.");
 }
 
-QString localTime(const QDateTime &utc)
+QString countText(int n)
 {
-    return utc.isValid() ? utc.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) : QString();
-}
-
-QString row(const QString &key, const QString &value)
-{
-    return QStringLiteral("<tr><td style='padding-right:12px'><b>%1</b></td>"
-                          "<td>%2</td></tr>")
-        .arg(key.toHtmlEscaped(), value.isEmpty() ? QStringLiteral("&mdash;") : value.toHtmlEscaped());
+    return n == 1 ? QueuePanel::tr("1 message") : QueuePanel::tr("%1 messages").arg(QLocale().toString(n));
 }
 
 } // namespace
@@ -69,16 +55,18 @@ QueuePanel::QueuePanel(rd::engine::EngineFacade *facade, QWidget *parent)
     buildUi();
 
     m_filterTimer.setSingleShot(true);
-    m_filterTimer.setInterval(300);
+    m_filterTimer.setInterval(FilterDelayMs);
     connect(&m_filterTimer, &QTimer::timeout, this, &QueuePanel::applyFilter);
     m_detailTimer.setSingleShot(true);
     m_detailTimer.setInterval(50);
     connect(&m_detailTimer, &QTimer::timeout, this, &QueuePanel::showDetail);
 
-    connect(m_facade, &rd::engine::EngineFacade::queueChanged, m_model, &QueueModel::scheduleRefresh);
+    connect(m_facade, &rd::engine::EngineFacade::queueChanged, this, &QueuePanel::onQueueChanged);
     connect(m_facade, &rd::engine::EngineFacade::actionFinished, this, &QueuePanel::onActionFinished);
 
+    connect(m_model, &QAbstractItemModel::layoutAboutToBeChanged, this, &QueuePanel::rememberScroll);
     connect(m_model, &QueueModel::refreshed, this, [this] {
+        restoreScroll();
         updateCountLabel();
         updateButtons();
         // The current message may have changed state or left the queue.
@@ -89,10 +77,17 @@ QueuePanel::QueuePanel(rd::engine::EngineFacade *facade, QWidget *parent)
 
     updateCountLabel();
     updateButtons();
-    clearDetail();
 }
 
 QueuePanel::~QueuePanel() = default;
+
+QPushButton *QueuePanel::makeButton(const QString &objectName, const QString &text, int icon, const QString &tip)
+{
+    auto *b = new QPushButton(style()->standardIcon(QStyle::StandardPixmap(icon)), text, this);
+    b->setObjectName(objectName);
+    b->setToolTip(tip);
+    return b;
+}
 
 void QueuePanel::buildUi()
 {
@@ -102,66 +97,74 @@ void QueuePanel::buildUi()
     titleFont.setBold(true);
     title->setFont(titleFont);
 
-    // Filter bar.
+    // Filter bar: every field narrows the list (all must match).
     m_stateCombo = new QComboBox(this);
     m_stateCombo->setObjectName(QStringLiteral("stateFilter"));
     m_stateCombo->addItem(tr("All"), -1);
-    m_stateCombo->addItem(tr("Queued"), int(MessageState::Queued));
-    m_stateCombo->addItem(tr("In delivery"), int(MessageState::InDelivery));
-    m_stateCombo->addItem(tr("Deferred"), int(MessageState::Deferred));
-    m_stateCombo->addItem(tr("Held"), int(MessageState::Held));
-    m_stateCombo->addItem(tr("Failed"), int(MessageState::Failed));
+    for (MessageState s : {MessageState::Queued, MessageState::InDelivery, MessageState::Deferred,
+                           MessageState::Held, MessageState::Failed})
+        m_stateCombo->addItem(QueueModel::stateLabel(s), int(s));
     connect(m_stateCombo, &QComboBox::currentIndexChanged, this, &QueuePanel::applyFilter);
 
-    m_textFilter = new QLineEdit(this);
-    m_textFilter->setObjectName(QStringLiteral("queueFilter"));
-    m_textFilter->setPlaceholderText(tr("Filter by sender, recipient, queue ID, subject or error"));
-    m_textFilter->setClearButtonEnabled(true);
-    connect(m_textFilter, &QLineEdit::textChanged, this, [this] { m_filterTimer.start(); });
+    auto makeFilter = [this](const QString &name, const QString &placeholder, const QString &tip) {
+        auto *edit = new QLineEdit(this);
+        edit->setObjectName(name);
+        edit->setPlaceholderText(placeholder);
+        edit->setToolTip(tip);
+        edit->setClearButtonEnabled(true);
+        connect(edit, &QLineEdit::textChanged, this, [this] { m_filterTimer.start(); });
+        return edit;
+    };
+    m_domainFilter = makeFilter(QStringLiteral("domainFilter"), tr("Recipient domain"),
+                                tr("Messages with a recipient in exactly this domain (not its subdomains)"));
+    m_senderFilter = makeFilter(QStringLiteral("senderFilter"), tr("Sender"),
+                                tr("Part of the envelope sender, e.g. \"@example.com\"; <> for bounces"));
+    m_textFilter = makeFilter(QStringLiteral("queueFilter"), tr("Sender, recipient, queue ID, subject or error"),
+                              tr("Part of the sender, a recipient, the queue ID, the subject or the last error"));
 
     auto *filterBar = new QHBoxLayout;
     filterBar->addWidget(new QLabel(tr("State:"), this));
     filterBar->addWidget(m_stateCombo);
-    filterBar->addSpacing(12);
-    filterBar->addWidget(m_textFilter, 1);
+    filterBar->addSpacing(8);
+    filterBar->addWidget(m_domainFilter, 1);
+    filterBar->addWidget(m_senderFilter, 1);
+    filterBar->addWidget(m_textFilter, 2);
 
     // Count and actions.
     m_countLabel = new QLabel(this);
     m_countLabel->setObjectName(QStringLiteral("queueCount"));
+    m_selectionLabel = new QLabel(this);
+    m_selectionLabel->setObjectName(QStringLiteral("queueSelection"));
     m_actionLabel = new QLabel(this);
     m_actionLabel->setObjectName(QStringLiteral("queueActionResult"));
     m_actionLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
-    auto makeButton = [this](const QString &text, QStyle::StandardPixmap icon, const QString &tip) {
-        auto *b = new QPushButton(style()->standardIcon(icon), text, this);
-        b->setToolTip(tip);
-        return b;
-    };
-    m_retryButton = makeButton(tr("Retry now"), QStyle::SP_BrowserReload,
+    m_retryButton = makeButton(QStringLiteral("retryButton"), tr("Retry now"), QStyle::SP_BrowserReload,
                                tr("Attempt delivery of the selected messages now"));
-    m_holdButton = makeButton(tr("Hold"), QStyle::SP_MediaPause,
+    m_holdButton = makeButton(QStringLiteral("holdButton"), tr("Hold"), QStyle::SP_MediaPause,
                               tr("Keep the selected messages in the queue without delivering them"));
-    m_releaseButton = makeButton(tr("Release"), QStyle::SP_MediaPlay,
+    m_releaseButton = makeButton(QStringLiteral("releaseButton"), tr("Release"), QStyle::SP_MediaPlay,
                                  tr("Let held messages be delivered again"));
-    m_deleteButton = makeButton(tr("Delete"), QStyle::SP_TrashIcon,
+    m_bounceButton = makeButton(QStringLiteral("bounceButton"), tr("Bounce"), QStyle::SP_ArrowBack,
+                                tr("Return the selected messages to their senders with a non-delivery report"));
+    m_deleteButton = makeButton(QStringLiteral("deleteButton"), tr("Delete…"), QStyle::SP_TrashIcon,
                                 tr("Remove the selected messages from the queue"));
-    m_retryButton->setObjectName(QStringLiteral("retryButton"));
-    m_holdButton->setObjectName(QStringLiteral("holdButton"));
-    m_releaseButton->setObjectName(QStringLiteral("releaseButton"));
-    m_deleteButton->setObjectName(QStringLiteral("deleteButton"));
     connect(m_retryButton, &QPushButton::clicked, this, &QueuePanel::retrySelected);
     connect(m_holdButton, &QPushButton::clicked, this, &QueuePanel::holdSelected);
     connect(m_releaseButton, &QPushButton::clicked, this, &QueuePanel::releaseSelected);
+    connect(m_bounceButton, &QPushButton::clicked, this, &QueuePanel::bounceSelected);
     connect(m_deleteButton, &QPushButton::clicked, this, &QueuePanel::deleteSelected);
+    if (!canBounce())
+        m_bounceButton->setToolTip(needsEngineTip());
 
     auto *actionBar = new QHBoxLayout;
     actionBar->addWidget(m_countLabel);
-    actionBar->addSpacing(16);
+    actionBar->addSpacing(12);
+    actionBar->addWidget(m_selectionLabel);
+    actionBar->addSpacing(12);
     actionBar->addWidget(m_actionLabel, 1);
-    actionBar->addWidget(m_retryButton);
-    actionBar->addWidget(m_holdButton);
-    actionBar->addWidget(m_releaseButton);
-    actionBar->addWidget(m_deleteButton);
+    for (QPushButton *b : {m_retryButton, m_holdButton, m_releaseButton, m_bounceButton, m_deleteButton})
+        actionBar->addWidget(b);
 
     // Table.
     m_table = new QTableView(this);
@@ -173,6 +176,7 @@ void QueuePanel::buildUi()
     m_table->setWordWrap(false);
     m_table->setTextElideMode(Qt::ElideRight);
     m_table->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_table->setVerticalScrollMode(QAbstractItemView::ScrollPerItem);
     m_table->verticalHeader()->hide();
     // Fixed row heights: the view never measures rows it does not show.
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
@@ -192,64 +196,22 @@ void QueuePanel::buildUi()
         auto *a = new QAction(button->icon(), button->text(), m_table);
         a->setShortcut(key);
         a->setShortcutContext(Qt::WidgetShortcut);
+        a->setToolTip(button->toolTip());
         connect(a, &QAction::triggered, button, &QPushButton::click);
         m_table->addAction(a);
     };
     addTableAction(m_retryButton);
     addTableAction(m_holdButton);
     addTableAction(m_releaseButton);
+    addTableAction(m_bounceButton);
     addTableAction(m_deleteButton, QKeySequence::Delete);
 
-    // Detail pane.
-    m_envelope = new QLabel(this);
-    m_envelope->setObjectName(QStringLiteral("queueEnvelope"));
-    m_envelope->setTextFormat(Qt::RichText);
-    m_envelope->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_envelope->setAlignment(Qt::AlignLeft | Qt::AlignTop);
-    m_envelope->setWordWrap(true);
-    auto *envelopeScroll = new QScrollArea(this);
-    envelopeScroll->setWidget(m_envelope);
-    envelopeScroll->setWidgetResizable(true);
-    envelopeScroll->setFrameShape(QFrame::NoFrame);
-
-    m_recipients = new QTreeWidget(this);
-    m_recipients->setObjectName(QStringLiteral("queueRecipients"));
-    m_recipients->setRootIsDecorated(false);
-    m_recipients->setAlternatingRowColors(true);
-    m_recipients->setHeaderLabels({tr("Recipient"), tr("State"), tr("Attempts"), tr("Last reply")});
-    m_recipients->setColumnWidth(0, 220);
-    m_recipients->setColumnWidth(1, 80);
-    m_recipients->setColumnWidth(2, 70);
-
-    auto *messageTab = new QWidget(this);
-    auto *messageLayout = new QHBoxLayout(messageTab);
-    messageLayout->addWidget(envelopeScroll, 2);
-    messageLayout->addWidget(m_recipients, 3);
-
-    m_raw = new QPlainTextEdit(this);
-    m_raw->setObjectName(QStringLiteral("queueRawMessage"));
-    m_raw->setReadOnly(true);
-    m_raw->setLineWrapMode(QPlainTextEdit::NoWrap);
-    m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-
-    auto *tabs = new QTabWidget(this);
-    tabs->setObjectName(QStringLiteral("queueDetail"));
-    tabs->setDocumentMode(true);
-    tabs->addTab(messageTab, tr("Message"));
-    tabs->addTab(m_raw, tr("Raw message"));
-
-    auto *hint = new QLabel(tr("Select a message to see its envelope, recipients and content."), this);
-    hint->setAlignment(Qt::AlignCenter);
-    hint->setEnabled(false);
-
-    m_detailStack = new QStackedWidget(this);
-    m_detailStack->addWidget(hint);
-    m_detailStack->addWidget(tabs);
+    m_detail = new QueueDetailPane(this);
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->setChildrenCollapsible(false);
     splitter->addWidget(m_table);
-    splitter->addWidget(m_detailStack);
+    splitter->addWidget(m_detail);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
 
@@ -260,19 +222,19 @@ void QueuePanel::buildUi()
     layout->addWidget(splitter, 1);
 }
 
+bool QueuePanel::canBounce() const
+{
+    return m_facade->metaObject()->indexOfMethod(kBounceSlot) >= 0;
+}
+
+bool QueuePanel::canDeleteWithBounce() const
+{
+    return m_facade->metaObject()->indexOfMethod(kRemoveWithBounceSlot) >= 0;
+}
+
 QStringList QueuePanel::selectedQueueIds() const
 {
-    QModelIndexList rows = m_table->selectionModel()->selectedRows(QueueModel::QueueId);
-    std::sort(rows.begin(), rows.end(),
-              [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
-    QStringList ids;
-    ids.reserve(rows.size());
-    for (const QModelIndex &idx : rows) {
-        const QString id = idx.data(QueueModel::QueueIdRole).toString();
-        if (!id.isEmpty())
-            ids << id;
-    }
-    return ids;
+    return m_model->queueIds(m_table->selectionModel()->selection());
 }
 
 void QueuePanel::retrySelected()
@@ -296,19 +258,47 @@ void QueuePanel::releaseSelected()
         m_facade->release(ids);
 }
 
+void QueuePanel::bounceSelected()
+{
+    const QStringList ids = selectedQueueIds();
+    if (ids.isEmpty() || !canBounce())
+        return;
+    const QString question = ids.size() == 1 ? tr("Bounce message %1?").arg(ids.first())
+                                             : tr("Bounce %1?").arg(countText(int(ids.size())));
+    QMessageBox box(QMessageBox::Question, tr("Bounce messages"), question, QMessageBox::Yes | QMessageBox::Cancel,
+                    this);
+    box.setInformativeText(tr("Each sender gets a non-delivery report and the messages leave the queue."));
+    box.button(QMessageBox::Yes)->setText(tr("Bounce"));
+    box.setDefaultButton(QMessageBox::Cancel);
+    if (box.exec() == QMessageBox::Yes)
+        QMetaObject::invokeMethod(m_facade, "bounce", Qt::DirectConnection, Q_ARG(QStringList, ids));
+}
+
 void QueuePanel::deleteSelected()
 {
     const QStringList ids = selectedQueueIds();
     if (ids.isEmpty())
         return;
-    const QString question = ids.size() == 1
-        ? tr("Delete message %1 from the queue?").arg(ids.first())
-        : tr("Delete %1 messages from the queue?").arg(QLocale().toString(ids.size()));
-    const auto answer = QMessageBox::question(
-        this, tr("Delete messages"),
-        question + QLatin1Char('\n') + tr("They will not be delivered and no bounce is sent. This cannot be undone."),
-        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
-    if (answer == QMessageBox::Yes)
+    const QString question = ids.size() == 1 ? tr("Delete message %1 from the queue?").arg(ids.first())
+                                             : tr("Delete %1 from the queue?").arg(countText(int(ids.size())));
+    QMessageBox box(QMessageBox::Question, tr("Delete messages"), question, QMessageBox::Yes | QMessageBox::Cancel,
+                    this);
+    box.setInformativeText(tr("They will not be delivered. This cannot be undone."));
+    box.button(QMessageBox::Yes)->setText(tr("Delete"));
+    box.setDefaultButton(QMessageBox::Cancel);
+    auto *withBounce = new QCheckBox(tr("Send a bounce (non-delivery report) to the sender"), &box);
+    withBounce->setObjectName(QStringLiteral("deleteWithBounce"));
+    if (!canDeleteWithBounce()) {
+        withBounce->setEnabled(false);
+        withBounce->setToolTip(needsEngineTip());
+    }
+    box.setCheckBox(withBounce);
+    if (box.exec() != QMessageBox::Yes)
+        return;
+    if (canDeleteWithBounce())
+        QMetaObject::invokeMethod(m_facade, "remove", Qt::DirectConnection, Q_ARG(QStringList, ids),
+                                  Q_ARG(bool, withBounce->isChecked()));
+    else
         m_facade->remove(ids);
 }
 
@@ -317,8 +307,46 @@ void QueuePanel::applyFilter()
     m_filterTimer.stop();
     rd::queue::QueueFilter f;
     f.state = m_stateCombo->currentData().toInt();
+    f.domain = m_domainFilter->text().trimmed();
+    f.sender = m_senderFilter->text().trimmed();
     f.text = m_textFilter->text().trimmed();
     m_model->setFilter(f);
+}
+
+void QueuePanel::onQueueChanged()
+{
+    // Hidden: no reads at all while the engine is busy; one refresh when shown.
+    if (isVisible())
+        m_model->scheduleRefresh();
+    else
+        m_stale = true;
+}
+
+void QueuePanel::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_stale) {
+        m_stale = false;
+        m_model->scheduleRefresh();
+    }
+}
+
+void QueuePanel::rememberScroll()
+{
+    const QScrollBar *bar = m_table->verticalScrollBar();
+    m_atBottom = bar->maximum() > 0 && bar->value() == bar->maximum();
+    m_topAnchor = m_table->indexAt(QPoint(0, 0));
+}
+
+void QueuePanel::restoreScroll()
+{
+    if (m_atBottom) {
+        m_table->scrollToBottom();
+    } else if (m_topAnchor.isValid() && m_table->rowAt(0) != m_topAnchor.row()) {
+        m_table->scrollTo(m_topAnchor, QAbstractItemView::PositionAtTop);
+    }
+    m_atBottom = false;
+    m_topAnchor = QPersistentModelIndex();
 }
 
 void QueuePanel::updateCountLabel()
@@ -327,18 +355,25 @@ void QueuePanel::updateCountLabel()
         m_countLabel->setText(tr("Queue not available: %1").arg(m_model->errorString()));
         return;
     }
-    const int n = m_model->rowCount();
-    m_countLabel->setText(n == 1 ? tr("1 message") : tr("%1 messages").arg(QLocale().toString(n)));
+    m_countLabel->setText(countText(m_model->rowCount()));
 }
 
 void QueuePanel::updateButtons()
 {
-    const bool any = m_table->selectionModel()->hasSelection();
+    int selected = 0;
+    const QItemSelection selection = m_table->selectionModel()->selection();
+    for (const QItemSelectionRange &r : selection)
+        selected += r.height();
+    m_selectionLabel->setText(selected ? tr("%1 selected").arg(QLocale().toString(selected)) : QString());
+
+    const bool any = selected > 0;
     for (QPushButton *b : {m_retryButton, m_holdButton, m_releaseButton, m_deleteButton})
         b->setEnabled(any);
+    m_bounceButton->setEnabled(any && canBounce());
     const auto actions = m_table->actions();
-    for (QAction *a : actions)
-        a->setEnabled(any);
+    const QList<QPushButton *> buttons{m_retryButton, m_holdButton, m_releaseButton, m_bounceButton, m_deleteButton};
+    for (int i = 0; i < actions.size() && i < buttons.size(); ++i)
+        actions.at(i)->setEnabled(buttons.at(i)->isEnabled());
 }
 
 void QueuePanel::scheduleDetail()
@@ -346,77 +381,16 @@ void QueuePanel::scheduleDetail()
     m_detailTimer.start();
 }
 
-void QueuePanel::clearDetail()
-{
-    m_detailId.clear();
-    m_envelope->clear();
-    m_recipients->clear();
-    m_raw->clear();
-    m_detailStack->setCurrentIndex(0);
-}
-
 void QueuePanel::showDetail()
 {
     const QModelIndex current = m_table->selectionModel()->currentIndex();
     const QString id = current.isValid() ? current.data(QueueModel::QueueIdRole).toString() : QString();
-    if (id.isEmpty()) {
-        clearDetail();
-        return;
-    }
-    const rd::queue::QueueReader *reader = m_model->reader();
-    const std::optional<MessageInfo> m = reader->message(id);
-    if (!m) {
-        clearDetail();
-        return;
-    }
-
-    QString html = QStringLiteral("<table cellspacing='2'>");
-    html += row(tr("Queue ID"), m->queueId);
-    html += row(tr("Received"), localTime(m->received));
-    html += row(tr("From"), m->sender.isEmpty() ? QStringLiteral("<>") : QString::fromUtf8(m->sender));
-    html += row(tr("Client"), m->heloName.isEmpty() ? m->clientIp
-                                                    : QStringLiteral("%1 (%2)").arg(m->clientIp, m->heloName));
-    html += row(tr("Subject"), m->subject);
-    html += row(tr("Message-ID"), m->messageId);
-    html += row(tr("Size"), QStringLiteral("%1 (%2 bytes)").arg(QueueModel::formatSize(m->size),
-                                                                 QLocale().toString(m->size)));
-    html += row(tr("State"), QueueModel::stateLabel(m->state));
-    html += row(tr("Attempts"), QString::number(m->attempts));
-    html += row(tr("Next attempt"), localTime(m->nextAttempt));
-    html += row(tr("Last error"), m->lastError);
-    html += QStringLiteral("</table>");
-    m_envelope->setText(html);
-
-    m_recipients->clear();
-    QList<QTreeWidgetItem *> items;
-    for (const auto &r : m->recipients) {
-        auto *item = new QTreeWidgetItem({QString::fromUtf8(r.address), recipientStateLabel(r.state),
-                                          QString::number(r.attempts), r.lastReply});
-        item->setToolTip(3, r.lastReply);
-        items << item;
-    }
-    m_recipients->addTopLevelItems(items);
-
-    if (id != m_detailId) {
-        // The stored content does not change; read it once per message.
-        const QByteArray raw = reader->rawMessage(id, RawPreviewBytes);
-        QString text = QString::fromUtf8(raw);
-        if (raw.size() >= RawPreviewBytes && m->size > raw.size()) {
-            text += QLatin1Char('\n')
-                + tr("[... truncated: showing the first %1 of %2]")
-                      .arg(QueueModel::formatSize(raw.size()), QueueModel::formatSize(m->size));
-        } else if (raw.isEmpty()) {
-            text = tr("(The message content is not available.)");
-        }
-        m_raw->setPlainText(text);
-    }
-    m_detailId = id;
-    m_detailStack->setCurrentIndex(1);
+    m_detail->showMessage(m_model->reader(), id);
 }
 
 void QueuePanel::onActionFinished(const QString &action, bool ok, const QString &message)
 {
-    // The facade names actions "retry", "hold", "release", "delete".
+    // The facade names actions "retry", "hold", "release", "bounce", "delete".
     QString name = action;
     if (action == QLatin1String("retry"))
         name = tr("Retry now");
@@ -424,6 +398,8 @@ void QueuePanel::onActionFinished(const QString &action, bool ok, const QString 
         name = tr("Hold");
     else if (action == QLatin1String("release"))
         name = tr("Release");
+    else if (action == QLatin1String("bounce"))
+        name = tr("Bounce");
     else if (action == QLatin1String("delete"))
         name = tr("Delete");
     const QString text = message.isEmpty() ? (ok ? tr("%1: done").arg(name) : tr("%1: failed").arg(name))

@@ -1,9 +1,22 @@
 #pragma once
-// The Queue panel: filter bar, the paged queue table, actions on the selected
-// messages (through the engine facade) and a detail pane for the current one.
+// The Queue panel: filter bar (state, recipient domain, sender, text), the
+// paged queue table, actions on every selected message (through the engine
+// facade) and a detail pane for the current one.
 // Thread: GUI thread. Reads go through QueueModel's reader (no SQL here);
 // actions are requests to the facade and never block.
+//
+// Refreshes: the facade's queueChanged() is batched by the model (at most one
+// refresh every QueueModel::RefreshDelayMs); while the panel is hidden it only
+// marks the model stale and refreshes once when shown again. Selection,
+// current row and scroll position follow their messages across refreshes
+// (the view stays at the bottom if it was there).
+//
+// Bounce and delete-with-bounce need EngineFacade::bounce(QStringList) and
+// EngineFacade::remove(QStringList, bool withBounce). The panel looks them up
+// at run time (QMetaObject) and keeps their controls disabled, with a tooltip,
+// while the facade lacks them.
 
+#include <QPersistentModelIndex>
 #include <QStringList>
 #include <QTimer>
 #include <QWidget>
@@ -11,11 +24,8 @@
 class QComboBox;
 class QLabel;
 class QLineEdit;
-class QPlainTextEdit;
 class QPushButton;
-class QStackedWidget;
 class QTableView;
-class QTreeWidget;
 
 namespace rd::engine {
 class EngineFacade;
@@ -23,12 +33,13 @@ class EngineFacade;
 
 namespace rd::ui {
 
+class QueueDetailPane;
 class QueueModel;
 
 class QueuePanel : public QWidget {
     Q_OBJECT
 public:
-    static constexpr qint64 RawPreviewBytes = 64 * 1024;
+    static constexpr int FilterDelayMs = 300;
 
     // facade: owned by the composition root, must outlive the panel. The panel
     // reads facade->dataDir()/queue.db and refreshes on queueChanged().
@@ -36,47 +47,60 @@ public:
     ~QueuePanel() override;
 
     QueueModel *model() const { return m_model; }
-    // Queue ids of the selected rows, in row order.
+    // Queue ids of the selected rows, in row order (QueueModel::queueIds).
     QStringList selectedQueueIds() const;
+    // Whether the facade offers bounce(ids) / remove(ids, withBounce).
+    bool canBounce() const;
+    bool canDeleteWithBounce() const;
 
 public slots:
     void retrySelected();
     void holdSelected();
     void releaseSelected();
-    // Asks for confirmation first (modal QMessageBox).
+    // Both ask for confirmation first (modal QMessageBox); the delete dialog
+    // has a "send a bounce" check box.
+    void bounceSelected();
     void deleteSelected();
+
+protected:
+    void showEvent(QShowEvent *event) override;
 
 private:
     void buildUi();
+    QPushButton *makeButton(const QString &objectName, const QString &text, int icon, const QString &tip);
     void applyFilter();
+    void onQueueChanged();
+    void rememberScroll();
+    void restoreScroll();
     void updateCountLabel();
     void updateButtons();
     void scheduleDetail();
     void showDetail();
-    void clearDetail();
     void onActionFinished(const QString &action, bool ok, const QString &message);
 
     rd::engine::EngineFacade *m_facade;
     QueueModel *m_model;
 
     QComboBox *m_stateCombo = nullptr;
+    QLineEdit *m_domainFilter = nullptr;
+    QLineEdit *m_senderFilter = nullptr;
     QLineEdit *m_textFilter = nullptr;
     QLabel *m_countLabel = nullptr;
+    QLabel *m_selectionLabel = nullptr;
     QLabel *m_actionLabel = nullptr;
     QPushButton *m_retryButton = nullptr;
     QPushButton *m_holdButton = nullptr;
     QPushButton *m_releaseButton = nullptr;
+    QPushButton *m_bounceButton = nullptr;
     QPushButton *m_deleteButton = nullptr;
     QTableView *m_table = nullptr;
-
-    QStackedWidget *m_detailStack = nullptr;
-    QLabel *m_envelope = nullptr;
-    QTreeWidget *m_recipients = nullptr;
-    QPlainTextEdit *m_raw = nullptr;
+    QueueDetailPane *m_detail = nullptr;
 
     QTimer m_filterTimer;
     QTimer m_detailTimer;
-    QString m_detailId; // queue id shown in the detail pane
+    bool m_stale = false;              // queueChanged arrived while hidden
+    QPersistentModelIndex m_topAnchor; // first visible row, across a refresh
+    bool m_atBottom = false;
 };
 
 } // namespace rd::ui
