@@ -168,7 +168,7 @@ void Engine::start()
     });
     m_delivery->configure(deliverySettings());
     m_delivery->load(entries);
-    m_status.smartHost = m_config.stringValue(kSmartHost);
+    m_status.smartHost = routeSummary();
 
     m_auth = new auth::Authenticator(m_dataDir, this);
     connect(m_auth, &auth::Authenticator::storeWarning, this,
@@ -178,6 +178,12 @@ void Engine::start()
         systemLog(QStringLiteral("certificates"), error, QStringLiteral("error"));
 
     const bool all = startListeners();
+    checkCertificates();
+    if (!m_certTimer) {
+        m_certTimer = new QTimer(this);
+        connect(m_certTimer, &QTimer::timeout, this, &Engine::checkCertificates);
+    }
+    m_certTimer->start(12 * 3600 * 1000);
     m_status.state = EngineStatus::State::Running;
     if (all) {
         systemLog(QStringLiteral("ready"),
@@ -273,7 +279,7 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &config)
         startResolver();
     if (m_delivery)
         m_delivery->configure(deliverySettings());
-    m_status.smartHost = m_config.stringValue(kSmartHost);
+    m_status.smartHost = routeSummary();
     // Old listeners stop accepting; their open sessions finish undisturbed.
     for (net::Listener *l : std::as_const(m_listeners))
         l->retire();
@@ -281,6 +287,7 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &config)
     m_status.listening.clear();
     m_status.errors.clear();
     const bool all = startListeners();
+    checkCertificates();
     publishStatus();
     emit configApplied(all, m_status.errors);
 }
@@ -321,6 +328,8 @@ void Engine::stop()
         m_statusTimer->stop();
     if (m_queueTimer)
         m_queueTimer->stop();
+    if (m_certTimer)
+        m_certTimer->stop();
     m_status.state = EngineStatus::State::Stopped;
     m_status.listening.clear();
     emit statusChanged(m_status);

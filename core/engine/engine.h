@@ -109,6 +109,10 @@ private:
     bool startListeners();
     delivery::DeliverySettings deliverySettings() const;
     void startResolver();
+    // Warns (log and status) about certificates that expire within 30 days
+    // (error level within 7 days or expired); runs at start and twice a day.
+    void checkCertificates();
+    QString routeSummary() const;
     // BounceFn for the DeliveryAgent: composes the DSN and queues it durably.
     void queueBounce(const queue::QueueEntry &entry, const QList<delivery::BounceRecipient> &rcpts, bool delay,
                      std::function<void(bool)> done);
@@ -128,6 +132,7 @@ private:
     QVector<net::Listener *> m_listeners;
     QTimer *m_statusTimer = nullptr;
     QTimer *m_queueTimer = nullptr;
+    QTimer *m_certTimer = nullptr;
     EngineStatus m_status;
     int m_sessions = 0;
 };

@@ -10,6 +10,7 @@
 #include "log/logstore.h"
 #include "queue/localmessage.h"
 #include "queue/queuestore.h"
+#include "tls/certificatestore.h"
 
 #include <QHostAddress>
 #include <QPointer>
@@ -44,6 +45,49 @@ delivery::DeliverySettings Engine::deliverySettings() const
     ds.mxPort = quint16(m_config.intValue(kMxPort));
     ds.delayWarningSeconds = m_config.intValue(kDelayWarning);
     return ds;
+}
+
+QString Engine::routeSummary() const
+{
+    if (m_config.sendConnectors.isEmpty())
+        return m_config.stringValue(kSmartHost);
+    QStringList parts;
+    for (const config::SendConnectorConfig &c : m_config.sendConnectors) {
+        parts << QStringLiteral("%1 (%2 \u2192 %3)")
+                     .arg(c.name, c.domains.join(QStringLiteral(", ")),
+                          c.usesMx() ? QStringLiteral("MX") : c.smartHosts.join(QStringLiteral(", ")));
+    }
+    return parts.join(QStringLiteral("; "));
+}
+
+void Engine::checkCertificates()
+{
+    m_status.warnings.clear();
+    if (!m_certs)
+        return;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    for (const tls::CertificateInfo &c : m_certs->list()) {
+        const tls::CertificateInfo::Expiry e = c.expiry(now);
+        if (e == tls::CertificateInfo::Ok)
+            continue;
+        QStringList users;
+        for (const config::ListenerConfig &l : m_config.listeners) {
+            if (l.certificate == c.id)
+                users << QStringLiteral("%1 (%2:%3)").arg(l.name, l.address).arg(l.port);
+        }
+        const QString who = users.isEmpty() ? QStringLiteral("not used by any listener")
+                                            : QStringLiteral("used by %1").arg(users.join(QStringLiteral(", ")));
+        const QString date = c.notAfter.toUTC().toString(QStringLiteral("yyyy-MM-dd"));
+        const int days = c.daysLeft(now);
+        const QString text = e == tls::CertificateInfo::Expired
+            ? QStringLiteral("certificate %1 (%2) expired on %3, %4").arg(c.name, c.subject, date, who)
+            : QStringLiteral("certificate %1 (%2) expires in %3 day(s) on %4, %5")
+                  .arg(c.name, c.subject).arg(days).arg(date, who);
+        m_status.warnings << text;
+        systemLog(QStringLiteral("certificate_expiry"), text,
+                  e == tls::CertificateInfo::Warn30 ? QStringLiteral("warning") : QStringLiteral("error"));
+    }
+    scheduleStatus();
 }
 
 void Engine::startResolver()

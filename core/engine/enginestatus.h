@@ -12,7 +12,8 @@ struct EngineStatus {
     State state = State::Stopped;
     QStringList listening;     // "127.0.0.1:2525" per bound listener
     QStringList errors;        // e.g. "127.0.0.1:25: address already in use"
-    QString smartHost;         // "host:port" or empty when none is configured
+    QStringList warnings;      // e.g. certificates expiring within 30 days
+    QString smartHost;         // where mail goes: the routes in one line; empty when none
     int queueSize = 0;         // messages in the queue
     int activeSessions = 0;    // inbound SMTP sessions open now
     int activeDeliveries = 0;  // outbound connections open now

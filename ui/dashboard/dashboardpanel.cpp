@@ -64,6 +64,13 @@ DashboardPanel::DashboardPanel(rd::engine::EngineFacade *facade, QWidget *parent
         "QLabel { background: #fdecea; color: #8a1414; border: 1px solid #f1b0ab;"
         " border-radius: 4px; padding: 8px; }"));
     m_errors->hide();
+    m_warnings = new QLabel(this);
+    m_warnings->setObjectName(QStringLiteral("dashWarnings"));
+    m_warnings->setWordWrap(true);
+    m_warnings->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_warnings->setStyleSheet(QStringLiteral(
+        "QLabel { background: #fff4ce; color: #6b4e00; border: 1px solid #e0c46c; padding: 6px; }"));
+    m_warnings->hide();
 
     auto *now = new QGridLayout;
     now->setSpacing(12);
@@ -77,7 +84,7 @@ DashboardPanel::DashboardPanel(rd::engine::EngineFacade *facade, QWidget *parent
                            tr("Outbound connections delivering mail now"));
     m_listening = addTile(now, 1, 0, tr("Listening on"), QStringLiteral("dashListening"),
                           tr("Addresses where the relay accepts SMTP connections"), 2);
-    m_smartHost = addTile(now, 1, 2, tr("Smart host"), QStringLiteral("dashSmartHost"),
+    m_smartHost = addTile(now, 1, 2, tr("Routes"), QStringLiteral("dashSmartHost"),
                           tr("Where outgoing mail is handed over"), 2);
     for (QLabel *l : {m_listening, m_smartHost}) {
         QFont f = l->font();
@@ -114,6 +121,7 @@ DashboardPanel::DashboardPanel(rd::engine::EngineFacade *facade, QWidget *parent
     layout->setSpacing(12);
     layout->addWidget(title);
     layout->addWidget(m_errors);
+    layout->addWidget(m_warnings);
     layout->addLayout(now);
     layout->addSpacing(8);
     layout->addWidget(since);
@@ -150,6 +158,8 @@ void DashboardPanel::setStatus(const EngineStatus &status)
 
     m_errors->setVisible(!status.errors.isEmpty());
     m_errors->setText(status.errors.join(QLatin1Char('\n')));
+    m_warnings->setVisible(!status.warnings.isEmpty());
+    m_warnings->setText(status.warnings.join(QLatin1Char('\n')));
 
     m_listening->setText(status.listening.isEmpty() ? tr("Not listening")
                                                     : status.listening.join(QStringLiteral(", ")));

@@ -31,6 +31,7 @@ private:
                     const QString &objectName, const QString &tip, int columnSpan = 1);
 
     QLabel *m_state = nullptr;
+    QLabel *m_warnings = nullptr;
     QLabel *m_errors = nullptr;
     QLabel *m_listening = nullptr;
     QLabel *m_smartHost = nullptr;
