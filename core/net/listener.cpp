@@ -42,6 +42,9 @@ QString Listener::endpoint() const
 bool Listener::listen()
 {
     const QHostAddress addr(m_settings.config.address);
+    // Qt's default backlog (50) drops bursts of connecting clients (a
+    // monitoring storm); the kernel caps this at net.core.somaxconn.
+    m_server.setListenBacklogSize(4096);
     if (!m_server.listen(addr, m_settings.config.port)) {
         m_error = QStringLiteral("%1: %2").arg(endpoint(), m_server.errorString());
         return false;
