@@ -1,6 +1,7 @@
 #include "config/configjson.h"
 
 #include <QJsonArray>
+#include <algorithm>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSet>
@@ -79,7 +80,9 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
             const QSet<QString> lkeys = {QStringLiteral("name"), QStringLiteral("address"), QStringLiteral("port"),
                                          QStringLiteral("relay_allow"), QStringLiteral("relay_deny"),
                                          QStringLiteral("mode"), QStringLiteral("role"),
-                                         QStringLiteral("certificate"), QStringLiteral("allow_plaintext_auth")};
+                                         QStringLiteral("certificate"), QStringLiteral("allow_plaintext_auth"),
+                                         QStringLiteral("max_message_size"), QStringLiteral("max_recipients"),
+                                         QStringLiteral("max_sessions_per_ip")};
             for (int i = 0; i < arr.size(); ++i) {
                 const QString where = QStringLiteral("listeners[%1]").arg(i);
                 if (!arr.at(i).isObject()) {
@@ -122,6 +125,23 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
                 if (!pa.isUndefined() && !pa.isBool())
                     *errors << QStringLiteral("%1: \"allow_plaintext_auth\" must be true or false").arg(where);
                 l.allowPlaintextAuth = pa.toBool(false);
+                auto limit = [&](const char *key, qint64 *out) {
+                    const QJsonValue v = o.value(QLatin1String(key));
+                    if (v.isUndefined())
+                        return;
+                    const double d = v.toDouble(-1);
+                    if (!v.isDouble() || d != double(qint64(d)) || d < 0)
+                        *errors << QStringLiteral("%1: \"%2\" must be a whole number (0: the global setting)")
+                                       .arg(where, QLatin1String(key));
+                    else
+                        *out = qint64(d);
+                };
+                qint64 rcpts = 0, perIp = 0;
+                limit("max_message_size", &l.maxMessageSize);
+                limit("max_recipients", &rcpts);
+                limit("max_sessions_per_ip", &perIp);
+                l.maxRecipients = int(std::clamp<qint64>(rcpts, -1, 1000000));
+                l.maxSessionsPerIp = int(std::clamp<qint64>(perIp, -1, 1000000));
                 cfg.listeners.append(l);
             }
         }
@@ -179,6 +199,9 @@ QByteArray configToJson(const ConfigSnapshot &config, bool withSecrets)
         o.insert(QStringLiteral("role"), l.role);
         o.insert(QStringLiteral("certificate"), l.certificate);
         o.insert(QStringLiteral("allow_plaintext_auth"), l.allowPlaintextAuth);
+        o.insert(QStringLiteral("max_message_size"), double(l.maxMessageSize));
+        o.insert(QStringLiteral("max_recipients"), l.maxRecipients);
+        o.insert(QStringLiteral("max_sessions_per_ip"), l.maxSessionsPerIp);
         listeners.append(o);
     }
     root.insert(QStringLiteral("listeners"), listeners);

@@ -67,6 +67,12 @@ QStringList ConfigSnapshot::validate() const
             errors << QStringLiteral("%1: role \"%2\" must be relay or submission").arg(where, l.role);
         if (l.mode != QLatin1String("plain") && l.certificate.isEmpty())
             errors << QStringLiteral("%1: mode %2 needs a certificate").arg(where, l.mode);
+        if (l.maxMessageSize != 0 && (l.maxMessageSize < 1024 || l.maxMessageSize > 2147483647))
+            errors << QStringLiteral("%1: max_message_size must be 0 (global) or 1024-2147483647").arg(where);
+        if (l.maxRecipients < 0 || l.maxRecipients > 10000)
+            errors << QStringLiteral("%1: max_recipients must be 0 (global) or 1-10000").arg(where);
+        if (l.maxSessionsPerIp < 0 || l.maxSessionsPerIp > 100000)
+            errors << QStringLiteral("%1: max_sessions_per_ip must be 0 (global) or 1-100000").arg(where);
         util::CidrList list;
         QString why;
         if (!list.parse(l.relayAllow, &why))

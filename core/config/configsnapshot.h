@@ -27,6 +27,11 @@ struct ListenerConfig {
     QString role = QStringLiteral("relay");
     QString certificate;            // id in the certificate store; empty: no TLS
     bool allowPlaintextAuth = false; // AUTH without TLS, honoured for loopback clients only
+    // Per-listener limits; 0 means "the global setting" (smtp.max_message_size,
+    // smtp.max_recipients, smtp.max_sessions_per_ip).
+    qint64 maxMessageSize = 0;
+    int maxRecipients = 0;
+    int maxSessionsPerIp = 0;
 
     bool operator==(const ListenerConfig &) const = default;
 };

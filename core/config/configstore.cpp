@@ -59,7 +59,8 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
     }
     QSqlQuery l(db);
     l.exec(QStringLiteral("SELECT name, address, port, relay_allow, relay_deny, mode, role, certificate,"
-                          " allow_plaintext_auth FROM listeners ORDER BY id"));
+                          " allow_plaintext_auth, max_message_size, max_recipients, max_sessions_per_ip"
+                          " FROM listeners ORDER BY id"));
     QList<ListenerConfig> listeners;
     bool any = false;
     while (l.next()) {
@@ -74,6 +75,9 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
         lc.role = l.value(6).toString();
         lc.certificate = l.value(7).toString();
         lc.allowPlaintextAuth = l.value(8).toInt() != 0;
+        lc.maxMessageSize = l.value(9).toLongLong();
+        lc.maxRecipients = l.value(10).toInt();
+        lc.maxSessionsPerIp = l.value(11).toInt();
         listeners << lc;
     }
     if (any)
@@ -116,7 +120,8 @@ bool ConfigStore::save(const ConfigSnapshot &config)
     if (!q.exec(QStringLiteral("DELETE FROM listeners")))
         return fail(q);
     q.prepare(QStringLiteral("INSERT INTO listeners (name, address, port, relay_allow, relay_deny, mode, role,"
-                             " certificate, allow_plaintext_auth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                             " certificate, allow_plaintext_auth, max_message_size, max_recipients,"
+                             " max_sessions_per_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const ListenerConfig &l : config.listeners) {
         q.addBindValue(storage::nn(l.name));
         q.addBindValue(l.address);
@@ -127,6 +132,9 @@ bool ConfigStore::save(const ConfigSnapshot &config)
         q.addBindValue(storage::nn(l.role));
         q.addBindValue(storage::nn(l.certificate));
         q.addBindValue(l.allowPlaintextAuth ? 1 : 0);
+        q.addBindValue(l.maxMessageSize);
+        q.addBindValue(l.maxRecipients);
+        q.addBindValue(l.maxSessionsPerIp);
         if (!q.exec())
             return fail(q);
     }

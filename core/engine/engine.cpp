@@ -213,12 +213,12 @@ bool Engine::startListeners()
         ls.allow.parse(lc.relayAllow, &why);
         ls.deny.parse(lc.relayDeny, &why);
         ls.acceptedDomains = m_config.acceptedDomains;
-        ls.limits.maxMessageSize = m_config.intValue(kMaxMessageSize);
-        ls.limits.maxRecipients = int(m_config.intValue(kMaxRecipients));
+        ls.limits.maxMessageSize = lc.maxMessageSize > 0 ? lc.maxMessageSize : m_config.intValue(kMaxMessageSize);
+        ls.limits.maxRecipients = lc.maxRecipients > 0 ? lc.maxRecipients : int(m_config.intValue(kMaxRecipients));
         ls.limits.maxErrors = int(m_config.intValue(kMaxErrors));
         ls.idleTimeoutMs = int(m_config.intValue(kIdleTimeout) * 1000);
         ls.maxSessions = int(m_config.intValue(kMaxSessions));
-        ls.maxSessionsPerIp = int(m_config.intValue(kMaxSessionsPerIp));
+        ls.maxSessionsPerIp = lc.maxSessionsPerIp > 0 ? lc.maxSessionsPerIp : int(m_config.intValue(kMaxSessionsPerIp));
         ls.maxSessionTimeMs = int(m_config.intValue(kMaxSessionTime) * 1000);
         ls.implicitTls = lc.mode == QLatin1String("implicit_tls");
         ls.requireTls = lc.mode != QLatin1String("plain");

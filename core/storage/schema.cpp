@@ -44,6 +44,13 @@ const QVector<Migration> kConfig = {
                         " connect_timeout_s INTEGER NOT NULL, command_timeout_s INTEGER NOT NULL,"
                         " max_connections INTEGER NOT NULL, max_messages_per_connection INTEGER NOT NULL)"),
      }},
+    // Per-listener limits (0: the global setting).
+    {5,
+     {
+         QStringLiteral("ALTER TABLE listeners ADD COLUMN max_message_size BIGINT NOT NULL DEFAULT 0"),
+         QStringLiteral("ALTER TABLE listeners ADD COLUMN max_recipients INTEGER NOT NULL DEFAULT 0"),
+         QStringLiteral("ALTER TABLE listeners ADD COLUMN max_sessions_per_ip INTEGER NOT NULL DEFAULT 0"),
+     }},
 };
 
 // Queue index. The spool file is the durable truth for an accepted message;

@@ -46,6 +46,45 @@ class Limits(harness.RelayTestCase):
         rows = [r for r in relay.log_rows() if r["rule"] == "smtp.max_sessions_per_ip"]
         self.assertTrue(rows, "the refusal was not logged with its rule")
 
+    def test_limits_per_listener(self):
+        """Each listener can override the global size, recipient and per-IP limits."""
+        sink = self.sink()
+        strict, loose = harness.free_port(), harness.free_port()
+        cfg = harness.default_config(strict, sink.address, settings={"smtp.max_recipients": 50})
+        cfg["listeners"][0].update({"name": "strict", "max_message_size": 2048, "max_recipients": 2,
+                                    "max_sessions_per_ip": 1})
+        cfg["listeners"].append({"name": "loose", "address": "127.0.0.1", "port": loose,
+                                 "relay_allow": ["127.0.0.1/32"], "relay_deny": []})
+        relay = harness.Relay(self.tmpdir(), sink.address, config=cfg)
+        self._relays.append(relay)
+        relay.start()
+        import smtplib
+        with smtplib.SMTP("127.0.0.1", strict, timeout=10) as c:
+            c.ehlo("strict.example")
+            self.assertEqual(c.esmtp_features.get("size"), "2048")
+            # a second session from the same address exceeds this listener's limit of 1
+            extra = socket.create_connection(("127.0.0.1", strict), timeout=10)
+            self.assertTrue(extra.makefile("rb").readline().startswith(b"421 4.7.0"))
+            extra.close()
+            c.mail("a@example.test")
+            self.assertEqual(c.rcpt("r1@example.net")[0], 250)
+            self.assertEqual(c.rcpt("r2@example.net")[0], 250)
+            code, text = c.rcpt("r3@example.net")
+            self.assertEqual(code, 452, text)
+            self.assertIn(b"4.5.3", text)
+            c.rset()
+            code, _ = c.mail("a@example.test", ["SIZE=4096"])
+            self.assertEqual(code, 552)
+        with smtplib.SMTP("127.0.0.1", loose, timeout=10) as c:
+            c.ehlo("loose.example")
+            self.assertEqual(c.esmtp_features.get("size"), "36700160")  # the global default
+            c.mail("a@example.test")
+            for i in range(5):
+                self.assertEqual(c.rcpt("r%d@example.net" % i)[0], 250)
+            second = socket.create_connection(("127.0.0.1", loose), timeout=10)
+            self.assertTrue(second.makefile("rb").readline().startswith(b"220"))
+            second.close()
+
     def test_session_time_cap(self):
         sink = self.sink()
         relay = self.relay(sink.address, settings={"smtp.max_session_time_s": 10})
