@@ -70,6 +70,10 @@ begin "fuzz smoke (60 s, libFuzzer)"
 bash scripts/fuzz.sh 60
 end
 
+begin "unit tests under ASan+UBSan (build-asan/)"
+RELAYDESK_JOBS="$JOBS" bash scripts/sanitize.sh
+end
+
 begin "all tests build/"
 CTEST_LOG=build/ctest-all.log
 ctest --test-dir build --output-on-failure -j"$JOBS" --no-tests=error 2>&1 | tee "$CTEST_LOG"
