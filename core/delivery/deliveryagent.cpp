@@ -4,6 +4,7 @@
 #include "delivery/deliveryagent.h"
 
 #include "config/settings.h"
+#include "delivery/connectorprobe.h"
 #include "delivery/outboundconnection.h"
 
 #include <QDateTime>
@@ -35,17 +36,6 @@ QString domainOf(const QByteArray &address)
 {
     const qsizetype at = address.lastIndexOf('@');
     return at < 0 ? QString() : QString::fromUtf8(address.mid(at + 1)).toLower();
-}
-
-TlsMode tlsMode(const QString &policy)
-{
-    if (policy == QLatin1String("none"))
-        return TlsMode::None;
-    if (policy == QLatin1String("required"))
-        return TlsMode::Required;
-    if (policy == QLatin1String("verify"))
-        return TlsMode::Verify;
-    return TlsMode::Opportunistic;
 }
 
 } // namespace
@@ -382,20 +372,9 @@ void DeliveryAgent::failJobsNow(Destination &d, RcptStatus status, int code, con
 
 OutboundConnection *DeliveryAgent::newConnection(Destination &d, const Target &t)
 {
-    const config::SendConnectorConfig &c = m_settings.connectors.at(d.connector);
-    ConnectionOptions o;
-    o.host = t.host;
-    o.port = t.port;
+    ConnectionOptions o = connectionOptionsFor(m_settings.connectors.at(d.connector), t.host, t.port,
+                                               m_settings.heloName);
     o.tlsName = t.tlsName;
-    o.tls = tlsMode(c.tls);
-    o.caFile = c.caFile;
-    o.implicitTls = c.implicitTls;
-    o.authUser = c.authUser.toUtf8();
-    o.authPassword = c.authPassword.toUtf8();
-    o.heloName = m_settings.heloName;
-    o.timeouts.connectMs = c.connectTimeoutS * 1000;
-    o.timeouts.commandMs = c.commandTimeoutS * 1000;
-    o.timeouts.dataMs = std::max(600, c.commandTimeoutS * 2) * 1000;
     auto *conn = new OutboundConnection(o, this);
     ++d.connections;
     m_connections.insert(conn, ConnState{d.key, 0, 0});

@@ -19,6 +19,21 @@ qint64 nowMs()
     return QDateTime::currentMSecsSinceEpoch();
 }
 
+// Admin delete-with-bounce / bounce: every recipient not yet delivered or
+// bounced fails with `why`; returns them for the DSN.
+QList<BounceRecipient> failUndelivered(queue::QueueEntry &e, const QString &why)
+{
+    QList<BounceRecipient> rcpts;
+    for (queue::RecipientInfo &r : e.info.recipients) {
+        if (r.state != RecipientState::Pending && r.state != RecipientState::Failed)
+            continue;
+        r.state = RecipientState::Failed;
+        r.lastReply = QStringLiteral("%1; last reply: %2").arg(why, r.lastReply);
+        rcpts << BounceRecipient{r.address, r.lastReply, QString()};
+    }
+    return rcpts;
+}
+
 } // namespace
 
 void DeliveryAgent::logOutcome(const queue::QueueEntry &e, const DeliveryResult &result, const QStringList &rcpts,
@@ -287,16 +302,8 @@ QString DeliveryAgent::remove(const QStringList &ids, bool withBounce)
                 m_bounceWhenDone.insert(id);
             continue;
         }
-        QList<BounceRecipient> rcpts;
-        if (withBounce) {
-            for (queue::RecipientInfo &r : it->info.recipients) {
-                if (r.state != RecipientState::Pending && r.state != RecipientState::Failed)
-                    continue;
-                r.state = RecipientState::Failed;
-                r.lastReply = QStringLiteral("deleted by the administrator; last reply: %1").arg(r.lastReply);
-                rcpts << BounceRecipient{r.address, r.lastReply, QString()};
-            }
-        }
+        const QList<BounceRecipient> rcpts =
+            withBounce ? failUndelivered(*it, QStringLiteral("deleted by the administrator")) : QList<BounceRecipient>();
         if (rcpts.isEmpty() || it->info.sender.isEmpty()) {
             m_store->remove(id);
             m_entries.erase(it);
@@ -321,14 +328,8 @@ QString DeliveryAgent::bounce(const QStringList &ids)
             m_bounceWhenDone.insert(id);
             continue;
         }
-        QList<BounceRecipient> rcpts;
-        for (queue::RecipientInfo &r : it->info.recipients) {
-            if (r.state != RecipientState::Pending && r.state != RecipientState::Failed)
-                continue;
-            r.state = RecipientState::Failed;
-            r.lastReply = QStringLiteral("returned to the sender by the administrator; last reply: %1").arg(r.lastReply);
-            rcpts << BounceRecipient{r.address, r.lastReply, QString()};
-        }
+        const QList<BounceRecipient> rcpts =
+            failUndelivered(*it, QStringLiteral("returned to the sender by the administrator"));
         it->info.state = MessageState::Failed;
         queue::AttemptUpdate u;
         u.queueId = id;
