@@ -24,6 +24,7 @@
 #include <QGroupBox>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenu>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -117,6 +118,7 @@ private slots:
     void pendingConfigHasTheEditedListeners();
     void reloadWithEditsKeepsThemAndTakesRelayLists();
     void comboDelegatesStoreValues();
+    void limitColumns();
     void applyWithoutEngineReportsError();
     void applyAgainstRealEngine();
     void grabScreenshot();
@@ -513,6 +515,106 @@ void TestConnectorsPanel::comboDelegatesStoreValues()
 
     QVERIFY(!m_panel->model()->hasErrors());
     QVERIFY(applyEnabled());
+}
+
+void TestConnectorsPanel::limitColumns()
+{
+    ListenerModel *model = m_panel->model();
+    const QModelIndex size = cell(0, ListenerModel::MaxMessageSize);
+    const QModelIndex rcpts = cell(1, ListenerModel::MaxRecipients);
+    const QModelIndex perIp = cell(1, ListenerModel::MaxSessionsPerIp);
+    QCOMPARE(model->headerData(ListenerModel::MaxMessageSize, Qt::Horizontal).toString(), QStringLiteral("Max size"));
+    // 0: the global settings (defaults 35 MB, 100, 20), shown with their values.
+    QCOMPARE(size.data().toString(), QStringLiteral("global (35 MB)"));
+    QCOMPARE(rcpts.data().toString(), QStringLiteral("global (100)"));
+    QCOMPARE(perIp.data().toString(), QStringLiteral("global (20)"));
+    QCOMPARE(rcpts.data(ListenerModel::EffectiveLimitRole).toLongLong(), 100);
+    QVERIFY(size.data(Qt::ToolTipRole).toString().contains(QStringLiteral("smtp.max_message_size = 36700160")));
+    ConfigSnapshot other = sampleConfig();
+    QString error;
+    QVERIFY(other.setValue(QStringLiteral("smtp.max_recipients"), 250, &error));
+    m_panel->setConfig(other);
+    QCOMPARE(rcpts.data().toString(), QStringLiteral("global (250)"));
+    QVERIFY(!model->isDirty() && !applyEnabled());
+
+    // Edits reach pendingConfig(); the size is exact whatever is shown.
+    QVERIFY(model->setData(size, QStringLiteral("10 MB")));
+    QCOMPARE(size.data(ListenerModel::RawValueRole).toLongLong(), 10485760);
+    QCOMPARE(size.data().toString(), QStringLiteral("10 MB"));
+    QVERIFY(model->setData(size, 20000000));
+    QCOMPARE(size.data().toString(), QStringLiteral("19.1 MB"));
+    QCOMPARE(size.data(Qt::EditRole).toLongLong(), 20000000);
+    QVERIFY(size.data(Qt::ToolTipRole).toString().contains(QStringLiteral("20000000 octets")));
+    QVERIFY(model->setData(rcpts, 50));
+    QVERIFY(model->setData(perIp, QStringLiteral(" 5 ")));
+    QCOMPARE(perIp.data().toString(), QStringLiteral("5"));
+    QVERIFY(size.data(ListenerModel::CellDirtyRole).toBool());
+    QVERIFY(applyEnabled());
+    ConfigSnapshot pending = m_panel->pendingConfig();
+    QCOMPARE(pending.listeners.at(0).maxMessageSize, qint64(20000000));
+    QCOMPARE(pending.listeners.at(1).maxRecipients, 50);
+    QCOMPARE(pending.listeners.at(1).maxSessionsPerIp, 5);
+    QCOMPARE(pending.listeners.at(0).maxRecipients, 0);
+    QCOMPARE(pending.validate(), QStringList{});
+
+    // Invalid values: the cell is marked, Apply is disabled, the status names the cell.
+    const struct {
+        int row, column;
+        QVariant value;
+    } bad[] = {{0, ListenerModel::MaxMessageSize, QStringLiteral("500")},
+               {0, ListenerModel::MaxMessageSize, QStringLiteral("lots")},
+               {0, ListenerModel::MaxMessageSize, QStringLiteral("3 GB")},
+               {1, ListenerModel::MaxRecipients, 20000},
+               {1, ListenerModel::MaxRecipients, QStringLiteral("5 MB")},
+               {1, ListenerModel::MaxSessionsPerIp, -3}};
+    for (const auto &b : bad) {
+        const QModelIndex i = cell(b.row, b.column);
+        QVERIFY(model->setData(i, b.value));
+        const QString e = i.data(ListenerModel::ErrorRole).toString();
+        QVERIFY2(e.contains(QStringLiteral("0 for the global setting")), qPrintable(b.value.toString()));
+        QVERIFY(i.data(Qt::BackgroundRole).isValid());
+        QCOMPARE(i.data(Qt::ToolTipRole).toString(), e);
+        QCOMPARE(model->errorCount(), 1);
+        QVERIFY(!applyEnabled());
+        QVERIFY2(statusText().contains(model->headerData(b.column, Qt::Horizontal).toString()), qPrintable(statusText()));
+        QVERIFY(!m_panel->pendingConfig().validate().isEmpty()); // core agrees
+        QVERIFY(model->setData(i, 0));
+    }
+    // 0, "global" and "" all mean the global setting.
+    QVERIFY(model->setData(size, QStringLiteral("global")));
+    QCOMPARE(size.data().toString(), QStringLiteral("global (35 MB)"));
+    QVERIFY(model->setData(rcpts, QString()));
+    QCOMPARE(rcpts.data().toString(), QStringLiteral("global (250)"));
+    QVERIFY(!model->hasErrors());
+    QVERIFY(model->setData(size, 1024));
+    QVERIFY(!model->hasErrors() && applyEnabled());
+
+    // The editors: a line edit for the exact size, spin boxes with "global" at 0.
+    auto *table = child<QTableView>("listenerTable");
+    QAbstractItemDelegate *delegate = table->itemDelegate();
+    auto *edit = qobject_cast<QLineEdit *>(delegate->createEditor(table->viewport(), {}, size));
+    QVERIFY(edit);
+    delegate->setEditorData(edit, size);
+    QCOMPARE(edit->text(), QStringLiteral("1024"));
+    edit->setText(QStringLiteral("36700161"));
+    delegate->setModelData(edit, model, size);
+    QCOMPARE(size.data(ListenerModel::RawValueRole).toLongLong(), 36700161);
+    delete edit;
+    auto *spin = qobject_cast<QSpinBox *>(delegate->createEditor(table->viewport(), {}, perIp));
+    QVERIFY(spin);
+    QCOMPARE(spin->minimum(), 0);
+    QCOMPARE(spin->maximum(), 100000);
+    QCOMPARE(spin->specialValueText(), QStringLiteral("global"));
+    delegate->setEditorData(spin, perIp); // reset to 0 above
+    QCOMPARE(spin->value(), 0);
+    QCOMPARE(spin->text(), QStringLiteral("global"));
+    spin->setValue(12);
+    delegate->setModelData(spin, model, perIp);
+    QCOMPARE(m_panel->pendingConfig().listeners.at(1).maxSessionsPerIp, 12);
+    delete spin;
+
+    m_panel->revert();
+    QCOMPARE(m_panel->pendingConfig().listeners, sampleConfig().listeners);
 }
 
 void TestConnectorsPanel::applyWithoutEngineReportsError()

@@ -1,5 +1,6 @@
 #include "connectors/connectorspanel.h"
 
+#include "connectors/listenerlimits.h"
 #include "connectors/sendconnectorsbox.h"
 #include "engine/adminservice.h"
 #include "engine/enginefacade.h"
@@ -12,6 +13,7 @@
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenu>
 #include <QPushButton>
 #include <QSpinBox>
@@ -36,7 +38,9 @@ const QString kGray = QStringLiteral("#606060");
 const QColor kSelectedError(176, 30, 30);
 
 // Combo boxes for Mode, Role and Certificate (choices from the model's
-// ChoicesRole: show the label, store the value) and a 1-65535 spin box for Port.
+// ChoicesRole: show the label, store the value), a 1-65535 spin box for Port,
+// 0-max spin boxes ("global" at 0) for the recipient and session limits and a
+// line edit for the size (exact octets, or "10 MB"; the model validates).
 class ListenerDelegate : public QStyledItemDelegate {
 public:
     using QStyledItemDelegate::QStyledItemDelegate;
@@ -77,6 +81,25 @@ public:
             spin->setFrame(false);
             return spin;
         }
+        if (index.column() == ListenerModel::MaxRecipients || index.column() == ListenerModel::MaxSessionsPerIp) {
+            auto *spin = new QSpinBox(parent);
+            spin->setObjectName(QStringLiteral("listenerLimit%1").arg(index.column()));
+            spin->setRange(0, int(ListenerLimits::maximum(index.column() == ListenerModel::MaxRecipients
+                                                              ? ListenerLimits::Recipients
+                                                              : ListenerLimits::SessionsPerIp)));
+            spin->setSpecialValueText(ListenerModel::tr("global"));
+            spin->setFrame(false);
+            spin->setAlignment(Qt::AlignRight);
+            return spin;
+        }
+        if (index.column() == ListenerModel::MaxMessageSize) {
+            auto *edit = new QLineEdit(parent);
+            edit->setObjectName(QStringLiteral("listenerMaxSize"));
+            edit->setPlaceholderText(ListenerModel::tr("0 = global"));
+            edit->setFrame(false);
+            edit->setAlignment(Qt::AlignRight);
+            return edit;
+        }
         return QStyledItemDelegate::createEditor(parent, option, index);
     }
 
@@ -88,7 +111,12 @@ public:
             return;
         }
         if (auto *spin = qobject_cast<QSpinBox *>(editor)) {
-            spin->setValue(std::max(1, index.data(Qt::EditRole).toInt()));
+            spin->setValue(std::max(spin->minimum(), index.data(Qt::EditRole).toInt()));
+            return;
+        }
+        if (auto *edit = qobject_cast<QLineEdit *>(editor); edit && index.column() == ListenerModel::MaxMessageSize) {
+            edit->setText(QString::number(index.data(Qt::EditRole).toLongLong())); // exact octets
+            edit->selectAll();
             return;
         }
         QStyledItemDelegate::setEditorData(editor, index);
@@ -105,6 +133,11 @@ public:
             spin->interpretText();
             if (spin->value() != index.data(Qt::EditRole).toInt())
                 model->setData(index, spin->value(), Qt::EditRole);
+            return;
+        }
+        if (auto *edit = qobject_cast<QLineEdit *>(editor); edit && index.column() == ListenerModel::MaxMessageSize) {
+            if (edit->text().trimmed() != index.data(Qt::EditRole).toString())
+                model->setData(index, edit->text(), Qt::EditRole);
             return;
         }
         QStyledItemDelegate::setModelData(editor, model, index);
@@ -183,7 +216,7 @@ void ConnectorsPanel::buildUi()
     header->setStretchLastSection(true);
     header->setHighlightSections(false);
     header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-    const int widths[ListenerModel::ColumnCount] = {110, 110, 60, 140, 120, 150, 110};
+    const int widths[ListenerModel::ColumnCount] = {100, 80, 50, 125, 130, 130, 95, 100, 100, 85};
     for (int c = 0; c < ListenerModel::ColumnCount; ++c)
         m_table->setColumnWidth(c, widths[c]);
 
@@ -265,6 +298,9 @@ void ConnectorsPanel::setConfig(const ConfigSnapshot &config)
     m_config = config;
     m_hasConfig = true;
     m_send->setConfig(config);
+    m_model->setGlobalLimits(config.intValue(ListenerLimits::settingKey(ListenerLimits::MessageSize)),
+                             int(config.intValue(ListenerLimits::settingKey(ListenerLimits::Recipients))),
+                             int(config.intValue(ListenerLimits::settingKey(ListenerLimits::SessionsPerIp))));
     if (!m_model->isDirty() || m_model->listeners() == config.listeners)
         m_model->load(config.listeners);
     else

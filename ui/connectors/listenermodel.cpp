@@ -1,5 +1,7 @@
 #include "connectors/listenermodel.h"
 
+#include "connectors/listenerlimits.h"
+
 #include <QBrush>
 #include <QColor>
 #include <QFont>
@@ -7,11 +9,24 @@
 #include <QHostAddress>
 #include <QVariantMap>
 
+#include <algorithm>
+#include <climits>
+
 namespace rd::ui {
 
 using rd::config::ListenerConfig;
 
 namespace {
+
+bool isLimit(int column)
+{
+    return column >= ListenerModel::MaxMessageSize && column <= ListenerModel::MaxSessionsPerIp;
+}
+
+ListenerLimits::Limit limitOf(int column)
+{
+    return ListenerLimits::Limit(column - ListenerModel::MaxMessageSize);
+}
 
 const QColor kErrorBackground(255, 205, 205);
 const QColor kErrorForeground(120, 0, 0);
@@ -26,6 +41,9 @@ QString columnTitle(int column)
     case ListenerModel::Role: return ListenerModel::tr("Role");
     case ListenerModel::Certificate: return ListenerModel::tr("Certificate");
     case ListenerModel::PlaintextAuth: return ListenerModel::tr("Plaintext AUTH");
+    case ListenerModel::MaxMessageSize: return ListenerModel::tr("Max size");
+    case ListenerModel::MaxRecipients: return ListenerModel::tr("Max recipients");
+    case ListenerModel::MaxSessionsPerIp: return ListenerModel::tr("Sessions/IP");
     }
     return {};
 }
@@ -47,6 +65,12 @@ QString columnTip(int column)
     case ListenerModel::Certificate: return ListenerModel::tr("The certificate presented for TLS");
     case ListenerModel::PlaintextAuth:
         return ListenerModel::tr("Allow AUTH without TLS; honoured for clients on this computer (loopback) only");
+    case ListenerModel::MaxMessageSize:
+        return ListenerModel::tr("Largest message accepted here, e.g. 10 MB or exact octets; 0: the global setting");
+    case ListenerModel::MaxRecipients:
+        return ListenerModel::tr("Recipients per message accepted here; 0: the global setting");
+    case ListenerModel::MaxSessionsPerIp:
+        return ListenerModel::tr("Concurrent sessions from one client address on this listener; 0: the global setting");
     }
     return {};
 }
@@ -206,8 +230,25 @@ QVariant ListenerModel::rawValue(const ListenerConfig &l, int column) const
     case Role: return l.role;
     case Certificate: return l.certificate;
     case PlaintextAuth: return l.allowPlaintextAuth;
+    case MaxMessageSize: return l.maxMessageSize;
+    case MaxRecipients: return l.maxRecipients;
+    case MaxSessionsPerIp: return l.maxSessionsPerIp;
     }
     return {};
+}
+
+qint64 ListenerModel::globalLimit(int column) const
+{
+    return isLimit(column) ? m_globalLimits[column - MaxMessageSize] : 0;
+}
+
+void ListenerModel::setGlobalLimits(qint64 maxMessageSize, int maxRecipients, int maxSessionsPerIp)
+{
+    m_globalLimits[0] = maxMessageSize;
+    m_globalLimits[1] = maxRecipients;
+    m_globalLimits[2] = maxSessionsPerIp;
+    if (!m_rows.isEmpty())
+        emit dataChanged(index(0, MaxMessageSize), index(int(m_rows.size()) - 1, MaxSessionsPerIp));
 }
 
 bool ListenerModel::cellDirty(const Row &r, int column) const
@@ -254,6 +295,10 @@ QVariant ListenerModel::data(const QModelIndex &index, int role) const
         case Role: return roleLabel(l.role);
         case Certificate: return l.certificate.isEmpty() ? tr("(none)") : certificateLabel(l.certificate);
         case PlaintextAuth: return l.allowPlaintextAuth ? tr("loopback only") : QString();
+        case MaxMessageSize:
+        case MaxRecipients:
+        case MaxSessionsPerIp:
+            return ListenerLimits::display(limitOf(column), rawValue(l, column).toLongLong(), globalLimit(column));
         default: return rawValue(l, column);
         }
     case Qt::EditRole:
@@ -269,6 +314,8 @@ QVariant ListenerModel::data(const QModelIndex &index, int role) const
             return error;
         if (column == Certificate && !l.certificate.isEmpty())
             return tr("Certificate id %1").arg(l.certificate);
+        if (isLimit(column))
+            return ListenerLimits::toolTip(limitOf(column), rawValue(l, column).toLongLong(), globalLimit(column));
         return columnTip(column);
     case Qt::BackgroundRole:
         return error.isEmpty() ? QVariant() : QVariant(QBrush(kErrorBackground));
@@ -284,7 +331,7 @@ QVariant ListenerModel::data(const QModelIndex &index, int role) const
         return f;
     }
     case Qt::TextAlignmentRole:
-        if (column == Port)
+        if (column == Port || isLimit(column))
             return int(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case RawValueRole: return rawValue(l, column);
@@ -306,6 +353,12 @@ QVariant ListenerModel::data(const QModelIndex &index, int role) const
     case DirtyRole: return rowDirty(r);
     case CellDirtyRole: return cellDirty(r, column);
     case NewRole: return r.isNew;
+    case EffectiveLimitRole: {
+        if (!isLimit(column))
+            return {};
+        const qint64 v = rawValue(l, column).toLongLong();
+        return v == 0 ? globalLimit(column) : v;
+    }
     case ChoicesRole: {
         QVariantList choices;
         auto add = [&choices](const QString &value, const QString &label) {
@@ -364,6 +417,14 @@ bool ListenerModel::setData(const QModelIndex &index, const QVariant &value, int
         case Mode: l.mode = value.toString(); break;
         case Role: l.role = value.toString(); break;
         case Certificate: l.certificate = value.toString(); break;
+        case MaxMessageSize: l.maxMessageSize = ListenerLimits::parse(ListenerLimits::MessageSize, value); break;
+        case MaxRecipients:
+        case MaxSessionsPerIp: {
+            // Invalid input is stored as -1 (or INT_MAX when too large) and shown as an error.
+            const qint64 v = ListenerLimits::parse(limitOf(column), value);
+            (column == MaxRecipients ? l.maxRecipients : l.maxSessionsPerIp) = int(std::min<qint64>(v, INT_MAX));
+            break;
+        }
         default: return false;
         }
     }
@@ -575,6 +636,9 @@ void ListenerModel::validateAll()
             if (!found)
                 r.errors[Certificate] = tr("Certificate %1 is not in the certificate store").arg(l.certificate);
         }
+
+        for (int c = MaxMessageSize; c <= MaxSessionsPerIp; ++c)
+            r.errors[c] = ListenerLimits::error(limitOf(c), rawValue(l, c).toLongLong());
 
         for (const QString &e : r.errors)
             m_errorCount += e.isEmpty() ? 0 : 1;

@@ -9,7 +9,9 @@
 // 1-65535 and not used twice on the same address (a wildcard 0.0.0.0 / ::
 // clashes with every address of its family on that port, as bind() does);
 // a TLS mode needs a certificate, and a certificate must exist in the store
-// once the store's list is known (setCertificates()).
+// once the store's list is known (setCertificates()); the limits are 0 (the
+// global smtp.* setting, shown as "global (N)" after setGlobalLimits()) or in
+// the ranges of ConfigSnapshot::validate() (see ListenerLimits).
 // Columns not shown (relayAllow, relayDeny) are carried through unchanged.
 // Thread: GUI thread only. No I/O.
 
@@ -34,6 +36,9 @@ public:
         Role,          // label; EditRole/RawValueRole: "relay" | "submission"
         Certificate,   // "name (CN)"; EditRole/RawValueRole: the store id, "" for none
         PlaintextAuth, // check box (Qt::CheckStateRole)
+        MaxMessageSize,   // "35 MB", "global (35 MB)"; EditRole/RawValueRole: octets (qint64), 0 = global
+        MaxRecipients,    // "100", "global (100)"; EditRole/RawValueRole: int, 0 = global
+        MaxSessionsPerIp, // "20", "global (20)"; EditRole/RawValueRole: int, 0 = global
         ColumnCount
     };
 
@@ -53,7 +58,8 @@ public:
         DirtyRole,                       // bool: the row was added or changed since load()
         CellDirtyRole,                   // bool: this cell differs from what was loaded
         NewRole,                         // bool: the row was added since load()
-        ChoicesRole                      // QVariantList of {"value", "label"} maps for combo editors
+        ChoicesRole,                     // QVariantList of {"value", "label"} maps for combo editors
+        EffectiveLimitRole               // qint64, limit columns: the value in force (the global one for 0)
     };
 
     enum Preset {
@@ -100,6 +106,10 @@ public:
     void setCertificates(const QList<rd::tls::CertificateInfo> &certificates);
     bool certificatesKnown() const { return m_certificatesKnown; }
     const QList<rd::tls::CertificateInfo> &certificates() const { return m_certificates; }
+    // The global smtp.* limits, shown for the listeners whose limit is 0.
+    // The panel takes them from each loaded configuration.
+    void setGlobalLimits(qint64 maxMessageSize, int maxRecipients, int maxSessionsPerIp);
+
     // "name (CN)" for a stored certificate, the id for an unknown one, "" for none.
     QString certificateLabel(const QString &id) const;
 
@@ -127,6 +137,7 @@ private:
     };
 
     QVariant rawValue(const rd::config::ListenerConfig &l, int column) const;
+    qint64 globalLimit(int column) const;
     bool cellDirty(const Row &r, int column) const;
     bool rowDirty(const Row &r) const;
     void validateAll();
@@ -138,6 +149,7 @@ private:
     int m_errorCount = 0;
     QList<rd::tls::CertificateInfo> m_certificates;
     bool m_certificatesKnown = false;
+    qint64 m_globalLimits[3] = {0, 0, 0}; // MaxMessageSize, MaxRecipients, MaxSessionsPerIp
 };
 
 } // namespace rd::ui
