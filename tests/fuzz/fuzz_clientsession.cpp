@@ -58,7 +58,11 @@ namespace {
 constexpr qsizetype kChunk[8] = {1, 2, 3, 5, 16, 64, 512, 1 << 30};
 const QByteArray kEvil = "evil\r\nRSET\r\nMAIL FROM:<x@y>@inject.example";
 
-void checkCommands(QByteArrayView bytes)
+const QByteArray kFuzzUser = "fuzzuser";
+const QByteArray kFuzzPassword = "fuzzpass";
+
+// tlsActive: the session has TLS, so AUTH and credentials may be on the wire.
+void checkCommands(QByteArrayView bytes, bool tlsActive)
 {
     if (bytes.isEmpty())
         return;
@@ -71,9 +75,13 @@ void checkCommands(QByteArrayView bytes)
         for (char c : line)
             CHECK(c != '\r' && c != '\n' && c != '\0', "CR, LF or NUL inside a client command");
         // A lone "." ends a DATA the server accepted after every RCPT failed (RFC 2920 3.1).
+        const bool credentials = line.startsWith("AUTH ") || line == kFuzzUser.toBase64()
+            || line == kFuzzPassword.toBase64() || line == "*";
         const bool known = line.startsWith("EHLO ") || line.startsWith("HELO ") || line.startsWith("MAIL FROM:<")
-            || line.startsWith("RCPT TO:<") || line == "DATA" || line == "RSET" || line == "QUIT" || line == ".";
+            || line.startsWith("RCPT TO:<") || line == "DATA" || line == "RSET" || line == "QUIT" || line == "."
+            || line == "STARTTLS" || credentials;
         CHECK(known, "client sent an unknown command");
+        CHECK(!credentials || tlsActive, "AUTH or credentials sent without TLS");
         CHECK(!line.contains("inject.example"), "a CR/LF address reached the wire");
         pos = end + 2;
     }
@@ -160,7 +168,8 @@ void checkDotStuffing(QByteArrayView content)
 }
 
 struct ClientDriver {
-    ClientSession session{"relay.fuzz.test"};
+    explicit ClientDriver(const ClientOptions &o) : session(o) {}
+    ClientSession session;
     bool closed = false;
     bool failed = false;
     int messagesSent = 0;
@@ -217,6 +226,9 @@ struct ClientDriver {
                 break;
             case ClientEventKind::Ready:
                 break;
+            case ClientEventKind::StartTls:
+                CHECK(!session.tlsActive(), "StartTls on an encrypted session");
+                break;
             }
         }
     }
@@ -227,7 +239,7 @@ struct ClientDriver {
             CHECK(out.toSend.isEmpty(), "client output after Closed");
             return;
         }
-        checkCommands(QByteArrayView(out.toSend).sliced(contentPrefix));
+        checkCommands(QByteArrayView(out.toSend).sliced(contentPrefix), session.tlsActive());
     }
 };
 
@@ -245,7 +257,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     checkDotStuffing(content);
 
-    ClientDriver d;
+    // 0x40: opportunistic STARTTLS; 0x80: AUTH with STARTTLS required; both: opportunistic + AUTH.
+    ClientOptions options;
+    options.heloName = "relay.fuzz.test";
+    options.tls = (flags & 0x40) ? TlsPolicy::Opportunistic : (flags & 0x80) ? TlsPolicy::Required : TlsPolicy::None;
+    if (flags & 0x80) {
+        options.authUser = kFuzzUser;
+        options.authPassword = kFuzzPassword;
+    }
+    ClientDriver d(options);
     const qsizetype chunk = kChunk[flags & 7];
     const bool quitAfterFirst = flags & 0x10;
 
@@ -283,6 +303,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     ++d.messagesSent;
                     d.session.sendMessage(m, next);
                 }
+            } else if (e.kind == ClientEventKind::StartTls) {
+                d.session.tlsEstablished(next); // as if the handshake succeeded
+                CHECK(d.session.tlsActive(), "tlsEstablished() did not activate TLS");
+                CHECK(next.toSend == "EHLO relay.fuzz.test\r\n", "no fresh EHLO after STARTTLS");
             } else if (e.kind == ClientEventKind::SendContent && d.session.phase() == ClientPhase::Content) {
                 DotStuffState st;
                 QByteArray stuffed;
