@@ -503,6 +503,8 @@ PathResult parsePathArg(QByteArrayView arg, const char *prefix, MailboxKind kind
         return result;
     }
     result.address = result.utf8 ? originalAddress(s.sliced(1, close - 1)) : path.toByteArray();
+    // UTF-8 only in an ignored source route leaves an ASCII address (found by fuzz_parsers).
+    result.utf8 = result.utf8 && hasNonAscii(result.address);
     if (result.utf8 && localPartOf(result.address).size() > kMaxLocalPart) {
         // The 64-octet limit counts octets, not the stand-in letters.
         result.address.clear();

@@ -179,6 +179,11 @@ void TestSmtpParser::utf8Addresses()
     const PathResult c = parseRcptTo("TO:<plain@example.com>");
     QVERIFY(c.ok());
     QVERIFY(!c.utf8);
+    // UTF-8 only in the (ignored) source route: the address is ASCII (fuzz_parsers finding).
+    const PathResult d = parseRcptTo("TO:<@a\xc9\x9a" "xample,@[10.0.0.1]:user@c.example>");
+    QVERIFY(d.ok());
+    QCOMPARE(d.address, QByteArray("user@c.example"));
+    QVERIFY(!d.utf8);
     QVERIFY(!parseRcptTo("TO:<\xe7\x94@example.com>").ok()); // truncated sequence
     QVERIFY(!parseRcptTo("TO:<a@\xed\xa0\x80.example>").ok()); // UTF-16 surrogate
     QVERIFY(isValidXtext("a+2Bb"));
