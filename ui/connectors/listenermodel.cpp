@@ -1,4 +1,5 @@
 #include "connectors/listenermodel.h"
+#include "connectors/uniquename.h"
 
 #include "connectors/listenerlimits.h"
 
@@ -194,20 +195,13 @@ ListenerConfig ListenerModel::preset(Preset preset, const QString &certificateId
 
 QString ListenerModel::uniqueName(const QString &base) const
 {
-    auto taken = [this](const QString &name) {
+    return rd::ui::uniqueName(base, [this](const QString &name) {
         for (const Row &r : m_rows) {
             if (r.current.name.compare(name, Qt::CaseInsensitive) == 0)
                 return true;
         }
         return false;
-    };
-    if (!taken(base))
-        return base;
-    for (int i = 2;; ++i) {
-        const QString candidate = QStringLiteral("%1-%2").arg(base).arg(i);
-        if (!taken(candidate))
-            return candidate;
-    }
+    });
 }
 
 int ListenerModel::rowCount(const QModelIndex &parent) const

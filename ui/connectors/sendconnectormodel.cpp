@@ -1,4 +1,5 @@
 #include "connectors/sendconnectormodel.h"
+#include "connectors/uniquename.h"
 
 #include <QBrush>
 #include <QColor>
@@ -135,20 +136,13 @@ SendConnectorConfig SendConnectorModel::preset(Preset preset) const
 
 QString SendConnectorModel::uniqueName(const QString &base) const
 {
-    auto taken = [this](const QString &name) {
+    return rd::ui::uniqueName(base, [this](const QString &name) {
         for (const Row &r : m_rows) {
             if (r.current.name.compare(name, Qt::CaseInsensitive) == 0)
                 return true;
         }
         return false;
-    };
-    if (!taken(base))
-        return base;
-    for (int i = 2;; ++i) {
-        const QString candidate = QStringLiteral("%1-%2").arg(base).arg(i);
-        if (!taken(candidate))
-            return candidate;
-    }
+    });
 }
 
 int SendConnectorModel::rowCount(const QModelIndex &parent) const
