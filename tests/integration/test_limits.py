@@ -43,7 +43,11 @@ class Limits(harness.RelayTestCase):
         finally:
             for s in held:
                 s.close()
-        rows = [r for r in relay.log_rows() if r["rule"] == "smtp.max_sessions_per_ip"]
+        # Log rows are written by the log thread: wait for it (bounded) rather than read once.
+        try:
+            rows = relay.wait_log(lambda r: r["rule"] == "smtp.max_sessions_per_ip", 10, "refusal row")
+        except AssertionError:
+            rows = []
         self.assertTrue(rows, "the refusal was not logged with its rule")
 
     def test_limits_per_listener(self):
