@@ -7,12 +7,13 @@ set -euo pipefail
 RELAYDESK_BUILD_PKGS=(
     cmake ninja-build g++ ccache pkg-config dpkg-dev file clang libclang-rt-14-dev
     qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libssl-dev libsqlite3-dev
-    libc-ares-dev
+    libc-ares-dev publicsuffix qt6-networkauth-dev
 )
 RELAYDESK_TEST_PKGS=(
     python3 sqlite3
     postfix swaks curl msmtp
-    nsd
+    nsd python3-dkim python3-spf python3-dnspython python3-yaml psl python3-authres python3-nacl
+    python3-oauthlib python3-jwt python3-cryptography
     xvfb xauth imagemagick x11-utils
 )
 

@@ -21,7 +21,7 @@ BUILD="$ROOT/build-fuzz"
 TOTAL=${1:-60}
 JOBS=${RELAYDESK_JOBS:-2}
 WORKERS=${FUZZ_WORKERS:-1}
-TARGETS=(fuzz_serversession fuzz_parsers fuzz_clientsession)
+TARGETS=(fuzz_serversession fuzz_parsers fuzz_clientsession fuzz_spf fuzz_dkim fuzz_dmarc)
 
 if ! [[ "$TOTAL" =~ ^[0-9]+$ ]] || ((TOTAL < 4)); then
     echo "usage: $0 [total seconds >= 4]" >&2
@@ -39,12 +39,14 @@ if ! ninja -C "$BUILD" -j"$JOBS" "${TARGETS[@]}"; then
     exit 2
 fi
 
-# The server session has the most state to explore: half of the time; the
-# parsers and the client session a quarter each.
+# The server session has the most state to explore: a quarter of the time;
+# the five others share the rest (at least 2 s each).
 per_target() {
+    local rest=$(((TOTAL - TOTAL / 4) / 5))
+    ((rest < 2)) && rest=2
     case "$1" in
-    fuzz_serversession) echo $((TOTAL - 2 * (TOTAL / 4))) ;;
-    *) echo $((TOTAL / 4)) ;;
+    fuzz_serversession) echo $((TOTAL / 4)) ;;
+    *) echo "$rest" ;;
     esac
 }
 corpus_of() {
@@ -52,6 +54,9 @@ corpus_of() {
     fuzz_serversession) echo session ;;
     fuzz_parsers) echo parsers ;;
     fuzz_clientsession) echo client ;;
+    fuzz_spf) echo spf ;;
+    fuzz_dkim) echo dkim ;;
+    fuzz_dmarc) echo dmarc ;;
     esac
 }
 
