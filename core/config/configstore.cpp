@@ -160,4 +160,10 @@ bool ConfigStore::save(const ConfigSnapshot &config)
     return true;
 }
 
+bool ConfigStore::saveRefreshToken(const QString &connector, const QString &token, QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connection);
+    return config::saveRefreshToken(db, connector, token, error);
+}
+
 } // namespace rd::config

@@ -28,6 +28,9 @@ public:
     // Replaces the stored configuration atomically. False with errorString().
     bool save(const ConfigSnapshot &config);
 
+    // Stores one send connector's OAuth refresh token (empty: deletes it).
+    bool saveRefreshToken(const QString &connector, const QString &token, QString *error);
+
 private:
     QString m_connection;
     QString m_error;

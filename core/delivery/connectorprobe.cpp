@@ -2,6 +2,7 @@
 
 #include "config/settings.h"
 #include "delivery/outboundconnection.h"
+#include "oauth/tokenmanager.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -84,6 +85,32 @@ ConnectionOptions connectionOptionsFor(const config::SendConnectorConfig &c, con
     return o;
 }
 
+OAuthBinding oauthBindingFor(const config::SendConnectorConfig &c, oauth::TokenManager *tokens)
+{
+    OAuthBinding b;
+    if (!c.usesOAuth() || !tokens)
+        return b;
+    b.tokens = tokens;
+    b.connector = c.name;
+    b.user = c.oauth.mailbox.toUtf8();
+    b.mechanism = c.oauth.sasl == QLatin1String("xoauth2")       ? smtp::OAuthMechanism::XOAuth2
+                  : c.oauth.sasl == QLatin1String("oauthbearer") ? smtp::OAuthMechanism::OAuthBearer
+                                                                 : smtp::OAuthMechanism::Auto;
+    return b;
+}
+
+void configureTokens(oauth::TokenManager *tokens, const QList<config::SendConnectorConfig> &connectors)
+{
+    QStringList names;
+    for (const config::SendConnectorConfig &c : connectors) {
+        if (!c.usesOAuth())
+            continue;
+        tokens->setConnector(c.name, c.oauth, c.oauthSecrets);
+        names << c.name;
+    }
+    tokens->retainOnly(names);
+}
+
 ConnectorProbe::ConnectorProbe(config::SendConnectorConfig connector, QString heloName, QString target,
                                QObject *parent)
     : QObject(parent), m_connector(std::move(connector)), m_heloName(std::move(heloName)), m_target(std::move(target))
@@ -130,9 +157,16 @@ void ConnectorProbe::start()
 
     qCInfo(lcProbe).noquote() << QStringLiteral("event=connector_test_start connector=\"%1\" target=%2 tls=%3 auth=%4")
                                      .arg(m_connector.name, m_report.target, m_connector.tls,
-                                          m_connector.authUser.isEmpty() ? QStringLiteral("no")
-                                                                         : QStringLiteral("yes"));
+                                          m_connector.usesOAuth()         ? QStringLiteral("oauth2")
+                                          : m_connector.authUser.isEmpty() ? QStringLiteral("no")
+                                                                           : QStringLiteral("yes"));
     m_conn = new OutboundConnection(connectionOptionsFor(m_connector, host, port, m_heloName), this);
+    if (m_connector.usesOAuth()) {
+        m_tokens = new oauth::TokenManager(this);
+        m_tokens->setRequestTimeoutMs(m_connector.connectTimeoutS * 1000);
+        m_tokens->setConnector(m_connector.name, m_connector.oauth, m_connector.oauthSecrets);
+        m_conn->setOAuth(oauthBindingFor(m_connector, m_tokens));
+    }
     connect(m_conn, &OutboundConnection::probeFinished, this, &ConnectorProbe::onProbeFinished);
 
     // Each step is bounded by the connection's own timers; this bounds the whole
@@ -222,17 +256,27 @@ void ConnectorProbe::fillFromConnection()
         m_report.certSha256 = QString::fromLatin1(cert.digest(QCryptographicHash::Sha256).toHex(':').toUpper());
     }
 
-    if (m_connector.authUser.isEmpty()) {
+    m_report.tokenResult = m_conn->usesOAuth() ? m_conn->tokenResult() : QString();
+    const QString user = m_connector.usesOAuth() ? m_connector.oauth.mailbox : m_connector.authUser;
+    if (m_connector.usesOAuth() && m_conn->tokenResult().isEmpty()) {
+        m_report.authResult = QStringLiteral("not attempted for %1 (no access token yet)").arg(user);
+    } else if (m_connector.usesOAuth() && s.authReply().code == 0) {
+        m_report.authResult = QStringLiteral("not attempted for %1 with OAuth 2.0%2")
+                                  .arg(user, m_report.ok ? QString() : QStringLiteral(" (see the result)"));
+    } else if (user.isEmpty()) {
         m_report.authResult = QStringLiteral("not configured (no credentials)");
     } else if (s.authReply().code != 0) {
         m_report.authResult = s.authenticated()
-            ? QStringLiteral("accepted for user %1 (%2): %3")
-                  .arg(m_connector.authUser, QString::fromLatin1(s.authMechanism()), text(s.authReply()))
-            : QStringLiteral("refused for user %1 (%2): %3")
-                  .arg(m_connector.authUser, QString::fromLatin1(s.authMechanism()), text(s.authReply()));
+            ? QStringLiteral("accepted for user %1 (%2%4): %3")
+                  .arg(user, QString::fromLatin1(s.authMechanism()), text(s.authReply()),
+                       m_conn->oauthRetried() ? QStringLiteral(", after a fresh token") : QString())
+            : QStringLiteral("refused for user %1 (%2): %3%4")
+                  .arg(user, QString::fromLatin1(s.authMechanism()), text(s.authReply()),
+                       s.oauthChallenge().isEmpty() ? QString()
+                                                    : QStringLiteral(" (token error: %1)").arg(s.oauthChallenge()));
     } else {
         m_report.authResult = QStringLiteral("not attempted for user %1%2")
-                                  .arg(m_connector.authUser, m_report.ok ? QString()
+                                  .arg(user, m_report.ok ? QString()
                                                                          : QStringLiteral(" (see the result)"));
     }
 }

@@ -4,8 +4,11 @@
 // STARTTLS and AUTH as the connector's policy says, and reports what it saw.
 // No mail is sent. The report is a plain value for the GUI.
 // Thread: lives in one thread (the engine's); everything is asynchronous.
-// Secrets: the password is given to the connection only; it never appears in
-// the report or in a log line.
+// OAuth 2.0 connectors: the token flow runs first with a fresh token (a
+// private TokenManager, so the test proves the credentials, not a cache),
+// then the sign-in with it; tokenResult reports that step.
+// Secrets: the password, the OAuth secrets and tokens are given to the
+// connection only; they never appear in the report or in a log line.
 
 #include "config/sendconnector.h"
 #include "delivery/deliverytypes.h"
@@ -18,9 +21,14 @@
 
 class QTimer;
 
+namespace rd::oauth {
+class TokenManager;
+}
+
 namespace rd::delivery {
 
 class OutboundConnection;
+struct OAuthBinding;
 
 struct ProbeReport {
     QString connector;       // the connector's name
@@ -39,6 +47,7 @@ struct ProbeReport {
     QString certNotAfter;    // ISO 8601, UTC
     QString certSha256;      // "AB:CD:..."
     QStringList certErrors;  // verification problems (checked only with TLS policy "verify")
+    QString tokenResult;     // OAuth: "access token from https://... (fetched, expires in 3599 s)" or the error
     QString authResult;      // a sentence: not configured / accepted / refused / not attempted
     qint64 ms = 0;           // wall time of the test
 
@@ -79,6 +88,7 @@ private:
     QElapsedTimer m_clock;
     OutboundConnection *m_conn = nullptr; // child
     QTimer *m_guard = nullptr;            // child
+    oauth::TokenManager *m_tokens = nullptr; // child; OAuth connectors only
     bool m_started = false;
     bool m_finished = false;
 };
@@ -86,6 +96,15 @@ private:
 // ConnectionOptions for a connector and one of its hosts, as delivery uses them.
 ConnectionOptions connectionOptionsFor(const rd::config::SendConnectorConfig &connector, const QString &host,
                                        quint16 port, const QString &heloName);
+
+// How a connection of `connector` signs in with OAuth 2.0 using `tokens`
+// (which must have the connector: TokenManager::setConnector); an inactive
+// binding for a connector without auth_mechanism oauth2 or without tokens.
+OAuthBinding oauthBindingFor(const rd::config::SendConnectorConfig &connector, oauth::TokenManager *tokens);
+
+// Gives `tokens` the OAuth settings of every oauth2 connector in `connectors`
+// and forgets the others (call on start and after every configuration change).
+void configureTokens(oauth::TokenManager *tokens, const QList<rd::config::SendConnectorConfig> &connectors);
 
 } // namespace rd::delivery
 

@@ -25,6 +25,9 @@ struct DeliveryJob {
     qint64 size = 0;         // 0: taken from the file (EOF - bodyOffset)
     bool eightBit = false;   // content has 8-bit octets (BODY=8BITMIME)
     bool smtpUtf8 = false;   // received with SMTPUTF8: passed on, or refused by the next hop
+    // Header fields sent before the file's octets (DKIM-Signature, Authentication-Results):
+    // CRLF-terminated lines; counted in SIZE.
+    QByteArray prepend;
 };
 
 struct RecipientOutcome {

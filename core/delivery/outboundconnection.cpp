@@ -86,11 +86,22 @@ OutboundConnection::OutboundConnection(ConnectionOptions options, QObject *paren
     , m_timeouts(m_opt.timeouts)
     , m_connId(newConnectionId())
     , m_session(sessionOptions(m_opt))
-    , m_socket(new QSslSocket(this))
 {
     if (m_opt.tlsName.isEmpty())
         m_opt.tlsName = m_opt.host;
     m_timer.setSingleShot(true);
+    makeSocket();
+    connect(&m_timer, &QTimer::timeout, this, &OutboundConnection::onTimeout);
+}
+
+smtp::ClientOptions OutboundConnection::baseSessionOptions() const
+{
+    return sessionOptions(m_opt);
+}
+
+void OutboundConnection::makeSocket()
+{
+    m_socket = new QSslSocket(this);
     connect(m_socket, &QSslSocket::encrypted, this, &OutboundConnection::onEncrypted);
     connect(m_socket, &QSslSocket::sslErrors, this, &OutboundConnection::onSslErrors);
     connect(m_socket, &QAbstractSocket::connected, this, &OutboundConnection::onConnected);
@@ -98,7 +109,6 @@ OutboundConnection::OutboundConnection(ConnectionOptions options, QObject *paren
     connect(m_socket, &QIODevice::bytesWritten, this, &OutboundConnection::onBytesWritten);
     connect(m_socket, &QAbstractSocket::errorOccurred, this, &OutboundConnection::onSocketError);
     connect(m_socket, &QAbstractSocket::disconnected, this, &OutboundConnection::onSocketError);
-    connect(&m_timer, &QTimer::timeout, this, &OutboundConnection::onTimeout);
 }
 
 OutboundConnection::~OutboundConnection()
@@ -176,7 +186,12 @@ void OutboundConnection::kick()
         return;
     switch (m_conn) {
     case Conn::Unconnected:
-        startConnect();
+        if (m_waitingToken)
+            break; // the token's arrival connects
+        if (m_oauth.active() && m_token.isEmpty())
+            requestToken();
+        else
+            startConnect();
         break;
     case Conn::Connecting:
         break; // the Ready event starts the job
@@ -208,7 +223,11 @@ void OutboundConnection::startConnect()
 void OutboundConnection::probe()
 {
     m_probing = true;
-    if (m_conn == Conn::Unconnected)
+    if (m_conn != Conn::Unconnected || m_waitingToken)
+        return;
+    if (m_oauth.active() && m_token.isEmpty())
+        requestToken();
+    else
         startConnect();
 }
 
@@ -291,7 +310,7 @@ void OutboundConnection::startJob()
     smtp::ClientMessage msg;
     msg.mailFrom = job.mailFrom;
     msg.rcpts = job.rcpts;
-    msg.size = job.size > 0 ? job.size : qMax<qint64>(0, m_file.size() - job.bodyOffset);
+    msg.size = (job.size > 0 ? job.size : qMax<qint64>(0, m_file.size() - job.bodyOffset)) + job.prepend.size();
     msg.eightBit = job.eightBit;
     msg.smtpUtf8 = job.smtpUtf8;
     smtp::ClientOutput out;
@@ -351,6 +370,11 @@ void OutboundConnection::onTimeout()
 {
     if (m_conn == Conn::Closed)
         return;
+    if (m_waitingToken) {
+        m_waitingToken = false;
+        failConnection(QStringLiteral("OAuth 2.0: no access token within %1 s").arg(m_timer.interval() / 1000));
+        return;
+    }
     if (m_conn != Conn::Connected) {
         failConnection(QStringLiteral("connect to %1:%2: timed out after %3 ms")
                            .arg(m_host)
@@ -391,6 +415,12 @@ void OutboundConnection::handleOutput(smtp::ClientOutput &out)
         case smtp::ClientEventKind::SendContent:
             m_stuff = smtp::DotStuffState();
             m_streaming = true;
+            if (m_job && !m_job->prepend.isEmpty()) {
+                QByteArray stuffed;
+                smtp::ClientSession::dotStuff(m_job->prepend, m_stuff, stuffed);
+                m_socket->write(stuffed);
+                m_jobBytes += m_job->prepend.size();
+            }
             pumpContent();
             break;
         case smtp::ClientEventKind::MessageDone:
@@ -403,6 +433,13 @@ void OutboundConnection::handleOutput(smtp::ClientOutput &out)
         case smtp::ClientEventKind::Failed:
             m_error = QString::fromUtf8(ev.reply.toString());
             m_errorCode = ev.reply.code;
+            if (m_oauth.active() && ev.phase == smtp::ClientPhase::Auth && m_session.authRefused() &&
+                !m_oauthRetried) {
+                // One fresh token and one new connection; the job (not started yet) waits.
+                m_oauthRetried = true;
+                m_restartPending = true;
+                break;
+            }
             // Like Postfix's smtp_skip_5xx_greeting: a 5xx greeting defers, it does not bounce.
             m_errorPermanent = ev.reply.permanent() && ev.phase != smtp::ClientPhase::Greeting;
             qCInfo(lcOut).noquote()
@@ -430,6 +467,13 @@ void OutboundConnection::handleOutput(smtp::ClientOutput &out)
             emitClosed();
             break;
         }
+        if (m_restartPending)
+            break;
+    }
+    if (m_restartPending) {
+        m_restartPending = false;
+        restartAfterRejectedToken();
+        return;
     }
     updateTimer();
 }
@@ -497,8 +541,8 @@ void OutboundConnection::emitClosed()
 
 void OutboundConnection::updateTimer()
 {
-    if (m_conn == Conn::Connecting)
-        return; // the connect timeout runs
+    if (m_conn == Conn::Connecting || m_waitingToken)
+        return; // the connect (or token) timeout runs
     if (m_conn != Conn::Connected) {
         m_timer.stop();
     } else if (m_streaming) {

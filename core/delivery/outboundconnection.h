@@ -9,6 +9,11 @@
 // TLS: STARTTLS or implicit TLS per ConnectionOptions::tls; with Verify the
 // certificate must chain to the system store (or the given CA file) and match
 // tlsName, otherwise the connection fails temporarily (mail stays queued).
+// OAuth 2.0 (setOAuth()): before connecting, the connection waits for an
+// access token from the TokenManager (asynchronously; a cached one comes at
+// once). If the server refuses the token, the token is invalidated and the
+// connection starts over once on a new socket with a fresh token; a second
+// refusal or a token failure ends the connection with a temporary error.
 
 #include "delivery/deliverytypes.h"
 #include "smtp/clientsession.h"
@@ -16,6 +21,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QObject>
+#include <QPointer>
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QSslError>
@@ -26,7 +32,21 @@
 
 class QSslSocket;
 
+namespace rd::oauth {
+class TokenManager;
+}
+
 namespace rd::delivery {
+
+// How a connection signs in with OAuth 2.0: whose tokens and as which mailbox.
+struct OAuthBinding {
+    QPointer<oauth::TokenManager> tokens; // null: no OAuth (password or no AUTH)
+    QString connector;                    // the TokenManager's entry
+    QByteArray user;                      // the mailbox to send as
+    smtp::OAuthMechanism mechanism = smtp::OAuthMechanism::Auto;
+
+    bool active() const { return !tokens.isNull(); }
+};
 
 class OutboundConnection : public QObject {
     Q_OBJECT
@@ -69,6 +89,15 @@ public:
     // Connects and performs greeting, EHLO, STARTTLS and AUTH without a job;
     // probeFinished() follows (for "test connection"). Then quit().
     void probe();
+    // Sign in with OAuth 2.0 instead of a password. Call before deliver() or
+    // probe(); `binding.tokens` must live in this thread.
+    void setOAuth(const OAuthBinding &binding);
+    bool usesOAuth() const { return m_oauth.active(); }
+    // OAuth: what the token step did ("token from https://... (expires in 3599 s)"
+    // or the error); empty before the first token request. No secrets.
+    QString tokenResult() const { return m_tokenResult; }
+    // OAuth: a refused token was replaced and the sign-in tried again.
+    bool oauthRetried() const { return m_oauthRetried; }
 signals:
     // One per deliver() call, whatever happened.
     void jobFinished(const rd::delivery::DeliveryResult &result);
@@ -84,6 +113,11 @@ private:
 
     void kick();
     void startConnect();
+    void makeSocket();
+    smtp::ClientOptions baseSessionOptions() const;
+    void requestToken();
+    void onToken(bool ok, const QByteArray &token, const QString &text);
+    void restartAfterRejectedToken();
     void startJob();
     void onConnected();
     void onReadyRead();
@@ -124,6 +158,14 @@ private:
     Conn m_conn = Conn::Unconnected;
     QString m_peerAddress;
     bool m_closedEmitted = false;
+
+    // OAuth 2.0.
+    OAuthBinding m_oauth;
+    QByteArray m_token;          // the access token in use (secret)
+    QString m_tokenResult;
+    bool m_waitingToken = false;
+    bool m_oauthRetried = false;
+    bool m_restartPending = false;
 
     // Connection-level failure reported by the session (Failed event).
     QString m_error;

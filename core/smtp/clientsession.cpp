@@ -15,10 +15,17 @@ void appendEvent(ClientOutput &out, ClientEventKind kind)
     out.events.push_back(ClientEvent{kind, {}, {}});
 }
 
+ClientOptions withHelo(QByteArray heloName)
+{
+    ClientOptions o;
+    o.heloName = std::move(heloName);
+    return o;
+}
+
 } // namespace
 
 ClientSession::ClientSession(QByteArray heloName)
-    : ClientSession(ClientOptions{std::move(heloName)})
+    : ClientSession(withHelo(std::move(heloName)))
 {
 }
 

@@ -9,6 +9,7 @@
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QList>
+#include <QString>
 
 #include <vector>
 
@@ -51,13 +52,26 @@ enum class TlsPolicy {
     Required,      // STARTTLS must succeed, or the session fails (temporarily)
 };
 
+// Which SASL mechanism carries an OAuth 2.0 access token.
+enum class OAuthMechanism {
+    Auto,        // XOAUTH2 when the server offers it (Microsoft 365, Gmail), else OAUTHBEARER
+    XOAuth2,     // Google/Microsoft XOAUTH2 only
+    OAuthBearer, // RFC 7628 OAUTHBEARER only
+};
+
 struct ClientOptions {
     QByteArray heloName;             // a domain, or an address literal "[192.0.2.1]"
     TlsPolicy tls = TlsPolicy::None;
     bool tlsActive = false;          // implicit TLS: encrypted from the first byte
-    QByteArray authUser;             // empty: no AUTH
+    QByteArray authUser;             // empty: no AUTH (with OAuth: the mailbox to send as)
     QByteArray authPassword;
     bool allowPlaintextAuth = false; // send credentials without TLS (tests on loopback only)
+    // OAuth 2.0: non-empty = sign in with this access token (XOAUTH2/OAUTHBEARER)
+    // instead of a password. Secret: never logged.
+    QByteArray oauthToken;
+    OAuthMechanism oauthMechanism = OAuthMechanism::Auto;
+    QByteArray oauthHost;            // OAUTHBEARER host= (the server's name); empty: left out
+    quint16 oauthPort = 0;           // OAUTHBEARER port=; 0: left out
 };
 
 // One message to send. Addresses are without <>; an empty mailFrom is <>.
@@ -170,6 +184,11 @@ public:
     bool tlsActive() const { return m_tlsActive; }
     bool authenticated() const { return m_authenticated; }
     QByteArray authMechanism() const { return m_authMechanism; }
+    // The server answered AUTH with a refusal (not 235): wrong credentials or
+    // a rejected token, as opposed to AUTH not being possible at all.
+    bool authRefused() const { return m_authRefused; }
+    // OAuth: what the server's error challenge said ("status=401 ..."); empty if none came.
+    const QString &oauthChallenge() const { return m_oauthChallenge; }
     // For "test connection": the greeting, and the replies to STARTTLS and AUTH
     // (code 0 when the command was not sent).
     const ServerReply &greeting() const { return m_greeting; }
@@ -185,7 +204,7 @@ public:
 
 private:
     enum class State { Greeting, Ehlo, Helo, StartTls, TlsHandshake, Auth, Idle, Transaction, Content, Quit, Closed };
-    enum class AuthStep { None, Plain, LoginStart, LoginUser, LoginPassword };
+    enum class AuthStep { None, Plain, LoginStart, LoginUser, LoginPassword, OAuth, OAuthErrorAck };
     enum class Cmd : quint8 { Mail, Rcpt, Data, Dot, Rset };
     struct Expect {
         Cmd cmd;
@@ -197,6 +216,8 @@ private:
     void afterHello(ClientOutput &out);
     void handleStartTlsReply(const ServerReply &reply, ClientOutput &out);
     void startAuth(ClientOutput &out);
+    bool startOAuth(ClientOutput &out);
+    bool wantsAuth() const { return !m_opt.authUser.isEmpty() || !m_opt.oauthToken.isEmpty(); }
     void handleAuthReply(const ServerReply &reply, ClientOutput &out);
     void becomeReady(ClientOutput &out);
     void handleReply(const ServerReply &reply, ClientOutput &out);
@@ -220,6 +241,8 @@ private:
     ServerReply m_greeting;
     ServerReply m_startTlsReply;
     ServerReply m_authReply;
+    bool m_authRefused = false;
+    QString m_oauthChallenge;
     bool m_failedReported = false;
 
     // Input: [0, m_replyStart) handled; [m_replyStart, m_scan) lines of the

@@ -1,9 +1,11 @@
 // ClientSession, the part between the server's EHLO reply and the first
-// message: STARTTLS (RFC 3207) and AUTH PLAIN/LOGIN (RFC 4954, RFC 4616).
+// message: STARTTLS (RFC 3207) and AUTH PLAIN/LOGIN (RFC 4954, RFC 4616), or
+// with an OAuth 2.0 access token XOAUTH2 / OAUTHBEARER (RFC 7628).
 // A failure here never bounces mail: every reply made up below is temporary
 // (4xx), so the messages stay queued until the admin fixes the connector or
 // the server recovers.
 
+#include "oauth/saslbearer.h"
 #include "smtp/clientreply.h"
 #include "smtp/clientsession.h"
 
@@ -43,7 +45,7 @@ void ClientSession::afterHello(ClientOutput &out)
             return;
         }
     }
-    if (!m_opt.authUser.isEmpty() && !m_authenticated) {
+    if (wantsAuth() && !m_authenticated) {
         startAuth(out);
         return;
     }
@@ -65,7 +67,7 @@ void ClientSession::handleStartTlsReply(const ServerReply &reply, ClientOutput &
         return;
     }
     // Opportunistic: carry on in plain text (RFC 3207 allows it).
-    if (!m_opt.authUser.isEmpty() && !m_authenticated) {
+    if (wantsAuth() && !m_authenticated) {
         startAuth(out);
         return;
     }
@@ -92,6 +94,11 @@ void ClientSession::startAuth(ClientOutput &out)
         return;
     }
     const QList<QByteArray> &mechs = m_caps.authMechanisms;
+    if (!m_opt.oauthToken.isEmpty()) {
+        if (startOAuth(out))
+            m_state = State::Auth;
+        return;
+    }
     if (mechs.contains("PLAIN")) {
         // RFC 4616: authzid (empty) NUL authcid NUL passwd, as an initial response.
         const QByteArray token = QByteArray(1, '\0') + m_opt.authUser + QByteArray(1, '\0') + m_opt.authPassword;
@@ -113,10 +120,51 @@ void ClientSession::startAuth(ClientOutput &out)
     m_state = State::Auth;
 }
 
+bool ClientSession::startOAuth(ClientOutput &out)
+{
+    const QList<QByteArray> &mechs = m_caps.authMechanisms;
+    const bool x = mechs.contains("XOAUTH2");
+    const bool b = mechs.contains("OAUTHBEARER");
+    QByteArray mech;
+    switch (m_opt.oauthMechanism) {
+    case OAuthMechanism::Auto: mech = x ? "XOAUTH2" : b ? "OAUTHBEARER" : QByteArray(); break;
+    case OAuthMechanism::XOAuth2: mech = x ? "XOAUTH2" : QByteArray(); break;
+    case OAuthMechanism::OAuthBearer: mech = b ? "OAUTHBEARER" : QByteArray(); break;
+    }
+    if (mech.isEmpty()) {
+        const QByteArray wanted = m_opt.oauthMechanism == OAuthMechanism::XOAuth2       ? "XOAUTH2"
+                                  : m_opt.oauthMechanism == OAuthMechanism::OAuthBearer ? "OAUTHBEARER"
+                                                                                        : "XOAUTH2 or OAUTHBEARER";
+        failAndQuit(localReply(454, "4.7.0",
+                               "OAuth 2.0 sign-in is configured for this destination, but the server offers no AUTH " +
+                                   wanted + " (offered: " + mechanismList(mechs) + ')'),
+                    out);
+        return false;
+    }
+    // RFC 4954 4: the initial response goes with the command (no extra round trip).
+    const QByteArray ir = mech == "XOAUTH2"
+        ? oauth::xoauth2InitialResponse(m_opt.authUser, m_opt.oauthToken)
+        : oauth::oauthBearerInitialResponse(m_opt.authUser, m_opt.oauthToken, m_opt.oauthHost, m_opt.oauthPort);
+    out.toSend += "AUTH " + mech + ' ' + ir + "\r\n";
+    m_authMechanism = mech;
+    m_authStep = AuthStep::OAuth;
+    return true;
+}
+
 void ClientSession::handleAuthReply(const ServerReply &reply, ClientOutput &out)
 {
     if (reply.code == 334) {
         switch (m_authStep) {
+        case AuthStep::OAuth: {
+            // The token was refused: the challenge is a base64 JSON error
+            // (RFC 7628 3.2.2; XOAUTH2 alike). Acknowledge it; the final 535 follows.
+            const QByteArray challenge = reply.text.trimmed();
+            m_oauthChallenge = oauth::parseBearerChallenge(challenge).summary();
+            out.toSend += (m_authMechanism == "OAUTHBEARER" ? oauth::oauthBearerErrorAck() : oauth::xoauth2ErrorAck())
+                + "\r\n";
+            m_authStep = AuthStep::OAuthErrorAck;
+            return;
+        }
         case AuthStep::LoginStart:
             out.toSend += m_opt.authUser.toBase64() + "\r\n";
             m_authStep = AuthStep::LoginUser;
@@ -127,6 +175,7 @@ void ClientSession::handleAuthReply(const ServerReply &reply, ClientOutput &out)
             return;
         case AuthStep::Plain:
         case AuthStep::LoginPassword:
+        case AuthStep::OAuthErrorAck:
         case AuthStep::None:
             // An unexpected challenge: cancel the exchange (RFC 4954 4: "*").
             out.toSend += "*\r\n";
@@ -142,9 +191,12 @@ void ClientSession::handleAuthReply(const ServerReply &reply, ClientOutput &out)
         return;
     }
     m_authStep = AuthStep::None;
+    m_authRefused = reply.code != 0;
     // Wrong credentials are the admin's to fix: keep the mail queued.
-    failAndQuit(localReply(454, "4.7.0", "AUTH " + m_authMechanism + " refused by the server: " + reply.toString()),
-                out);
+    QByteArray text = "AUTH " + m_authMechanism + " refused by the server: " + reply.toString();
+    if (!m_oauthChallenge.isEmpty())
+        text += " (token error: " + m_oauthChallenge.toUtf8() + ')';
+    failAndQuit(localReply(454, "4.7.0", text), out);
 }
 
 void ClientSession::becomeReady(ClientOutput &out)

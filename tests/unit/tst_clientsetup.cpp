@@ -230,6 +230,110 @@ private slots:
         QCOMPARE(r.events, QList<ClientEventKind>{ClientEventKind::Failed});
         QVERIFY(!s.authenticated());
     }
+
+    // ---- OAuth 2.0: XOAUTH2 / OAUTHBEARER (RFC 7628) ----
+
+    void oauthAutoPrefersXoauth2()
+    {
+        ClientOptions o = opts(TlsPolicy::None, "printer@example.com");
+        o.tlsActive = true;
+        o.oauthToken = "mF_9.B5f-4.1JqM";
+        ClientSession s(o);
+        feed(s, kGreeting);
+        const Run r = feed(s, "250-mx\r\n250 AUTH LOGIN PLAIN XOAUTH2 OAUTHBEARER\r\n");
+        QVERIFY(r.sent.startsWith("AUTH XOAUTH2 "));
+        const QByteArray ir = QByteArray::fromBase64(r.sent.mid(13).trimmed());
+        QCOMPARE(ir, QByteArray("user=printer@example.com\x01" "auth=Bearer mF_9.B5f-4.1JqM\x01\x01"));
+        QVERIFY(!r.sent.contains("AUTH PLAIN")); // never the password mechanisms
+        const Run ok = feed(s, "235 2.7.0 Authentication successful\r\n");
+        QCOMPARE(ok.events, QList<ClientEventKind>{ClientEventKind::Ready});
+        QVERIFY(s.authenticated());
+        QCOMPARE(s.authMechanism(), QByteArray("XOAUTH2"));
+    }
+
+    void oauthBearerWhenOnlyItIsOffered()
+    {
+        ClientOptions o = opts(TlsPolicy::None, "user@example.com");
+        o.tlsActive = true;
+        o.oauthToken = "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==";
+        o.oauthHost = "server.example.com";
+        o.oauthPort = 143;
+        ClientSession s(o);
+        feed(s, kGreeting);
+        const Run r = feed(s, "250-mx\r\n250 AUTH OAUTHBEARER\r\n");
+        // RFC 7628 4.1's initial client response.
+        QCOMPARE(r.sent, QByteArray("AUTH OAUTHBEARER bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAXBv"
+                                    "cnQ9MTQzAWF1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52YjNSbGNrQmhiSFJoZG1semRHRXVZMjl0Q2c9"
+                                    "PQEB\r\n"));
+    }
+
+    void oauthExplicitMechanismMustBeOffered()
+    {
+        ClientOptions o = opts(TlsPolicy::None, "a@example.com");
+        o.tlsActive = true;
+        o.oauthToken = "t";
+        o.oauthMechanism = OAuthMechanism::OAuthBearer;
+        ClientSession s(o);
+        feed(s, kGreeting);
+        const Run r = feed(s, "250-mx\r\n250 AUTH LOGIN XOAUTH2\r\n");
+        QCOMPARE(r.events, QList<ClientEventKind>{ClientEventKind::Failed});
+        QCOMPARE(r.failure.code, 454); // temporary: mail stays queued
+        QVERIFY(r.failure.text.contains("no AUTH OAUTHBEARER"));
+        QVERIFY(!s.authRefused());     // not a token problem: no token refresh for this
+        QVERIFY(!r.sent.contains("AUTH XOAUTH2"));
+    }
+
+    void oauthErrorChallengeThen535()
+    {
+        ClientOptions o = opts(TlsPolicy::None, "a@example.com");
+        o.tlsActive = true;
+        o.oauthToken = "expired-token";
+        ClientSession s(o);
+        feed(s, kGreeting);
+        feed(s, "250-mx\r\n250 AUTH XOAUTH2\r\n");
+        // Gmail-style: 334 with base64 {"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}.
+        const QByteArray challenge =
+            QByteArray("{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.google.com/\"}").toBase64();
+        Run r = feed(s, "334 " + challenge + "\r\n");
+        QCOMPARE(r.sent, QByteArray("\r\n")); // XOAUTH2: an empty response ends the exchange
+        QVERIFY(r.events.isEmpty());
+        r = feed(s, "535 5.7.8 Username and Password not accepted\r\n");
+        QCOMPARE(r.events, QList<ClientEventKind>{ClientEventKind::Failed});
+        QCOMPARE(r.failure.code, 454);
+        QVERIFY(r.failure.text.contains("535 5.7.8"));
+        QVERIFY(r.failure.text.contains("status=401"));
+        QVERIFY(!r.failure.text.contains("expired-token"));
+        QVERIFY(s.authRefused());
+        QVERIFY(!s.authenticated());
+    }
+
+    void oauthBearerErrorChallengeAnsweredWithCtrlA()
+    {
+        ClientOptions o = opts(TlsPolicy::None, "a@example.com");
+        o.tlsActive = true;
+        o.oauthToken = "t";
+        ClientSession s(o);
+        feed(s, kGreeting);
+        feed(s, "250-mx\r\n250 AUTH OAUTHBEARER\r\n");
+        // RFC 7628 3.2.3: the client answers the error challenge with %x01.
+        QCOMPARE(feed(s, "334 eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIn0=\r\n").sent, QByteArray("AQ==\r\n"));
+        QCOMPARE(feed(s, "334 again\r\n").sent, QByteArray("*\r\n")); // a second challenge: cancel
+        const Run r = feed(s, "535 5.7.8 no\r\n");
+        QCOMPARE(r.events, QList<ClientEventKind>{ClientEventKind::Failed});
+        QVERIFY(r.failure.text.contains("status=invalid_token"));
+    }
+
+    void oauthTokenNeverInClear()
+    {
+        ClientOptions o = opts(TlsPolicy::Opportunistic, "a@example.com");
+        o.oauthToken = "secret-token";
+        ClientSession s(o);
+        feed(s, kGreeting);
+        const Run r = feed(s, kEhloNoTls);
+        QCOMPARE(r.events, QList<ClientEventKind>{ClientEventKind::Failed});
+        QCOMPARE(r.failure.code, 454);
+        QVERIFY(!r.sent.contains("AUTH"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TstClientSetup)
