@@ -1,6 +1,7 @@
 #include "app/admin.h"
 
 #include "auth/userstore.h"
+#include "config/dkimkeystore.h"
 #include "tls/certificatestore.h"
 
 #include <QFile>
@@ -37,6 +38,27 @@ const QCommandLineOption kGenerate(QStringLiteral("generate-certificate"),
                                    QStringLiteral("Create a self-signed certificate (ECDSA P-256) for NAME; "
                                                   "prints its id."),
                                    QStringLiteral("NAME"));
+const QCommandLineOption kDkimGenerate(
+    QStringLiteral("dkim-generate"),
+    QStringLiteral("Generate a DKIM signing key for DOMAIN (with --selector, --algorithm); prints the DNS record."),
+    QStringLiteral("DOMAIN"));
+const QCommandLineOption kDkimImport(QStringLiteral("dkim-import"),
+                                     QStringLiteral("Import a DKIM private key (PEM FILE) for --domain and --selector."),
+                                     QStringLiteral("FILE"));
+const QCommandLineOption kDkimRemove(QStringLiteral("dkim-remove"),
+                                     QStringLiteral("Remove the DKIM key of DOMAIN with --selector."),
+                                     QStringLiteral("DOMAIN"));
+const QCommandLineOption kDkimList(QStringLiteral("dkim-list"),
+                                   QStringLiteral("List the DKIM keys with the DNS record of each."));
+const QCommandLineOption kSelector(QStringLiteral("selector"), QStringLiteral("DKIM selector."),
+                                   QStringLiteral("SELECTOR"));
+const QCommandLineOption kDomain(QStringLiteral("domain"), QStringLiteral("With --dkim-import: the domain."),
+                                 QStringLiteral("DOMAIN"));
+const QCommandLineOption kAlgorithm(QStringLiteral("algorithm"),
+                                    QStringLiteral("With --dkim-generate: rsa-sha256 (default) or ed25519-sha256."),
+                                    QStringLiteral("ALGORITHM"), QStringLiteral("rsa-sha256"));
+const QCommandLineOption kBits(QStringLiteral("bits"), QStringLiteral("With --dkim-generate: RSA key size (2048)."),
+                               QStringLiteral("BITS"), QStringLiteral("2048"));
 const QCommandLineOption kListCerts(QStringLiteral("list-certificates"),
                                     QStringLiteral("List the stored certificates."));
 
@@ -86,7 +108,9 @@ int certificateResult(const tls::ImportResult &r)
 
 QList<QCommandLineOption> adminOptions()
 {
-    return {kAddUser, kSetPassword, kRemoveUser, kNoRelay, kListUsers, kImportPfx, kImportPem, kKey, kGenerate, kListCerts};
+    return {kAddUser,  kSetPassword, kRemoveUser, kNoRelay,    kListUsers, kImportPfx, kImportPem,
+            kKey,      kGenerate,    kListCerts,  kDkimGenerate, kDkimImport, kDkimRemove, kDkimList,
+            kSelector, kDomain,      kAlgorithm,  kBits};
 }
 
 std::optional<int> runAdminCommand(const QCommandLineParser &parser, const QString &dataDir)
@@ -156,6 +180,55 @@ std::optional<int> runAdminCommand(const QCommandLineParser &parser, const QStri
             key = *k;
         }
         return certificateResult(store.importPem(*pem, key, {}, QFileInfo(parser.value(kImportPem)).completeBaseName()));
+    }
+    if (parser.isSet(kDkimGenerate) || parser.isSet(kDkimImport) || parser.isSet(kDkimRemove) ||
+        parser.isSet(kDkimList)) {
+        config::DkimKeyStore keys(dataDir);
+        if (!keys.isOpen()) {
+            err(keys.errorString());
+            return 1;
+        }
+        QString error;
+        auto print = [](const config::DkimKeyInfo &k) {
+            out(QStringLiteral("%1\t%2\t%3\t%4 bits\t%5\t%6 IN TXT \"%7\"")
+                    .arg(k.domain, k.selector, k.algorithm)
+                    .arg(k.bits)
+                    .arg(k.enabled ? QStringLiteral("enabled") : QStringLiteral("disabled"), k.dnsName, k.dnsRecord));
+        };
+        if (parser.isSet(kDkimList)) {
+            for (const config::DkimKeyInfo &k : keys.list(&error))
+                print(k);
+            return error.isEmpty() ? 0 : 1;
+        }
+        if (!parser.isSet(kSelector)) {
+            err(QStringLiteral("--selector is required"));
+            return 2;
+        }
+        const QString selector = parser.value(kSelector);
+        if (parser.isSet(kDkimRemove)) {
+            if (!keys.remove(parser.value(kDkimRemove), selector, &error)) {
+                err(error);
+                return 1;
+            }
+            return 0;
+        }
+        config::DkimKeyInfo created;
+        bool ok = false;
+        if (parser.isSet(kDkimGenerate)) {
+            ok = keys.generate(parser.value(kDkimGenerate), selector, parser.value(kAlgorithm),
+                               parser.value(kBits).toInt(), &created, &error);
+        } else {
+            const auto pem = readFile(parser.value(kDkimImport));
+            if (!pem)
+                return 1;
+            ok = keys.importPem(parser.value(kDomain), selector, *pem, &created, &error);
+        }
+        if (!ok) {
+            err(error);
+            return 2;
+        }
+        print(created);
+        return 0;
     }
     return std::nullopt;
 }

@@ -4,6 +4,7 @@
 // See docs/CONFIG.md for every option.
 
 #include "app/admin.h"
+#include "app/dnscheckcli.h"
 #include "app/runtime.h"
 #include "app/signalwatcher.h"
 #include "config/configjson.h"
@@ -102,7 +103,8 @@ int main(int argc, char **argv)
     bool utility = hasArg(argc, argv, "--version") || hasArg(argc, argv, "--help") || hasArg(argc, argv, "-h") ||
                    hasArg(argc, argv, "--check-config") || hasArg(argc, argv, "--export-config");
     for (const char *admin : {"--add-user", "--set-password", "--remove-user", "--list-users", "--import-pfx",
-                              "--import-pem", "--generate-certificate", "--list-certificates"})
+                              "--import-pem", "--generate-certificate", "--list-certificates", "--dkim-generate",
+                              "--dkim-import", "--dkim-remove", "--dkim-list", "--dns-check"})
         utility = utility || hasArg(argc, argv, admin);
 #ifdef RELAYDESK_WITH_GUI
     if (!headless && !utility && !displayAvailable()) {
@@ -141,6 +143,7 @@ int main(int argc, char **argv)
                                 QStringLiteral("NAME"));
     parser.addOptions({headlessOpt, dataDirOpt, configOpt, exportOpt, checkOpt, panelOpt});
     parser.addOptions(rd::app::adminOptions());
+    parser.addOptions(rd::app::dnsCheckOptions());
     parser.process(*app);
 
     if (parser.isSet(checkOpt)) {
@@ -214,6 +217,9 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+
+    if (const auto rc = rd::app::runDnsCheckCommand(parser, dataDir, config))
+        return *rc;
 
     rd::app::Runtime runtime(dataDir, config, headless);
     int exitCode = 0;

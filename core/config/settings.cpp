@@ -39,6 +39,16 @@ QString validateDnsServers(const QString &value)
     return {};
 }
 
+QString validateAddressList(const QString &value)
+{
+    for (const QString &part : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        QHostAddress a;
+        if (!a.setAddress(part.trimmed()))
+            return QStringLiteral("\"%1\" is not an IP address").arg(part.trimmed());
+    }
+    return {};
+}
+
 QString defaultHostname()
 {
     const QString h = QHostInfo::localHostName();
@@ -87,6 +97,20 @@ QVector<SettingDef> buildSettings()
          QStringLiteral("DNS servers (ip or ip:port, comma-separated); empty: the system's"), &validateDnsServers},
         {QString::fromLatin1(keys::kDnsTimeout), T::Int, 3000, 100, 60000,
          QStringLiteral("Milliseconds to wait for a DNS server before trying again")},
+        {QString::fromLatin1(keys::kInboundChecks), T::Bool, false, 0, 0,
+         QStringLiteral("Check SPF, DKIM and DMARC of mail from clients without the relay right and record the "
+                        "results in an Authentication-Results header")},
+        {QString::fromLatin1(keys::kInboundCheckTimeout), T::Int, 8000, 500, 60000,
+         QStringLiteral("Milliseconds the inbound SPF/DKIM/DMARC checks may take before the results are "
+                        "recorded as temperror")},
+        {QString::fromLatin1(keys::kDnsblZones), T::String, QString(), 0, 1000,
+         QStringLiteral("DNS block lists (zones, comma-separated) the DNS checks look the relay's public "
+                        "address up in")},
+        {QString::fromLatin1(keys::kCheckDomains), T::String, QString(), 0, 4000,
+         QStringLiteral("Sending domains the DNS checks panel checks (comma-separated)")},
+        {QString::fromLatin1(keys::kPublicAddresses), T::String, QString(), 0, 1000,
+         QStringLiteral("The relay's public IP addresses as the Internet sees them (comma-separated): SPF, PTR "
+                        "and DNSBL checks use them"), &validateAddressList},
     };
 }
 

@@ -44,6 +44,11 @@ inline constexpr const char kMxPort[] = "delivery.mx_port";
 inline constexpr const char kDelayWarning[] = "delivery.delay_warning_s";
 inline constexpr const char kDnsServers[] = "dns.servers";
 inline constexpr const char kDnsTimeout[] = "dns.timeout_ms";
+inline constexpr const char kInboundChecks[] = "mailauth.inbound_checks";
+inline constexpr const char kInboundCheckTimeout[] = "mailauth.check_timeout_ms";
+inline constexpr const char kDnsblZones[] = "dnsbl.zones";
+inline constexpr const char kCheckDomains[] = "dnschecks.domains";
+inline constexpr const char kPublicAddresses[] = "dnschecks.public_addresses";
 } // namespace keys
 
 // All declared settings, in display order.

@@ -52,9 +52,18 @@ DeliveryAgent::~DeliveryAgent()
     stop();
 }
 
+void DeliveryAgent::setTokens(oauth::TokenManager *tokens)
+{
+    m_tokens = tokens;
+    if (m_tokens)
+        configureTokens(m_tokens, m_settings.connectors);
+}
+
 void DeliveryAgent::configure(const DeliverySettings &settings)
 {
     m_settings = settings;
+    if (m_tokens)
+        configureTokens(m_tokens, m_settings.connectors);
     // Routes may have changed: forget destinations with nothing in flight;
     // the others are dropped when their last connection closes.
     for (auto it = m_destinations.begin(); it != m_destinations.end();) {
@@ -376,6 +385,7 @@ OutboundConnection *DeliveryAgent::newConnection(Destination &d, const Target &t
                                                m_settings.heloName);
     o.tlsName = t.tlsName;
     auto *conn = new OutboundConnection(o, this);
+    conn->setOAuth(oauthBindingFor(m_settings.connectors.at(d.connector), m_tokens));
     ++d.connections;
     m_connections.insert(conn, ConnState{d.key, 0, 0});
     connect(conn, &OutboundConnection::jobFinished, this,
@@ -397,6 +407,7 @@ DeliveryJob DeliveryAgent::makeJob(const queue::QueueEntry &e, const Job &job) c
     dj.size = e.info.size;
     dj.eightBit = e.eightBit;
     dj.smtpUtf8 = e.smtpUtf8;
+    dj.prepend = (m_headers ? m_headers(e) : QByteArray()) + e.prepend;
     return dj;
 }
 

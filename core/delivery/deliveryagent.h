@@ -24,6 +24,10 @@
 #include <map>
 #include <memory>
 
+namespace rd::oauth {
+class TokenManager;
+}
+
 namespace rd::delivery {
 
 class OutboundConnection;
@@ -87,6 +91,13 @@ public:
 
     void setMxLookup(MxLookupFn fn) { m_mxLookup = std::move(fn); }
     void setBounce(BounceFn fn) { m_bounce = std::move(fn); }
+    // Header fields to send on top of a message (the DKIM signature); called
+    // each time a job is made, on the agent's thread. May return empty.
+    using HeaderFn = std::function<QByteArray(const queue::QueueEntry &entry)>;
+    void setHeaders(HeaderFn fn) { m_headers = std::move(fn); }
+    // Access tokens for OAuth 2.0 connectors (engine thread; outlives the agent; may be null:
+    // then OAuth connectors sign in with nothing and fail temporarily).
+    void setTokens(oauth::TokenManager *tokens);
 
     // Applies new settings; due messages are (re)considered at once. Idle
     // connections are closed; running ones finish their job first.
@@ -179,6 +190,8 @@ private:
     LogFn m_log;
     MxLookupFn m_mxLookup;
     BounceFn m_bounce;
+    HeaderFn m_headers;
+    oauth::TokenManager *m_tokens = nullptr;
     DeliverySettings m_settings;
     QHash<QString, queue::QueueEntry> m_entries;
     std::multimap<qint64, QString> m_due; // due time (ms) -> queue id; stale entries skipped

@@ -6,6 +6,7 @@
 // queued invocation (EngineFacade does that).
 
 #include "auth/userstore.h"
+#include "config/dkimkeystore.h"
 #include "tls/certificatestore.h"
 
 #include <QList>
@@ -43,6 +44,15 @@ public slots:
     void importSignedCertificate(const QString &pendingId, const QByteArray &chainPem);
     void removeCertificate(const QString &id);
 
+    // DKIM signing keys (config.db). Each action ends with dkimActionFinished()
+    // then dkimKeysListed(); private keys never leave the worker thread.
+    void listDkimKeys();
+    // algorithm "rsa-sha256" (bits 2048..4096) or "ed25519-sha256".
+    void generateDkimKey(const QString &domain, const QString &selector, const QString &algorithm, int bits);
+    void importDkimKey(const QString &domain, const QString &selector, const QByteArray &pem);
+    void setDkimKeyEnabled(const QString &domain, const QString &selector, bool enabled);
+    void removeDkimKey(const QString &domain, const QString &selector);
+
 signals:
     void usersListed(const QList<rd::auth::UserInfo> &users, const QString &error);
     // action: "add", "password", "enable", "relay", "remove"
@@ -52,6 +62,9 @@ signals:
     void certificateActionFinished(const QString &action, const QString &id, bool ok, const QString &message,
                                    const QStringList &warnings);
     void csrCreated(const QString &pendingId, const QByteArray &csrPem);
+    void dkimKeysListed(const QList<rd::config::DkimKeyInfo> &keys, const QString &error);
+    // action: "generate", "import", "enable", "remove"; name: "<selector>._domainkey.<domain>"
+    void dkimActionFinished(const QString &action, const QString &name, bool ok, const QString &message);
 
 private:
     template <typename Fn>
@@ -59,6 +72,8 @@ private:
     void userTask(const QString &action, const QString &name,
                   std::function<bool(auth::UserStore &, QString *)> op);
     void certificateResult(const QString &action, const tls::ImportResult &r);
+    void dkimTask(const QString &action, const QString &name,
+                  std::function<bool(config::DkimKeyStore &, QString *)> op);
 
     QString m_dataDir;
     QThreadPool m_pool;

@@ -1,7 +1,10 @@
 #include "engine/engine.h"
 
+#include "oauth/tokenmanager.h"
+
 #include "auth/authenticator.h"
 #include "delivery/deliveryagent.h"
+#include "delivery/dkimsigning.h"
 #include "delivery/mxresolve.h"
 #include "dns/caresresolver.h"
 #include "tls/certificatestore.h"
@@ -23,6 +26,7 @@ Engine::Engine(QString dataDir, config::ConfigSnapshot config, bool echoLogs)
     qRegisterMetaType<rd::engine::EngineStatus>();
     qRegisterMetaType<rd::log::LogEvent>();
     qRegisterMetaType<rd::config::ConfigSnapshot>();
+    qRegisterMetaType<rd::dnscheck::Report>();
 }
 
 Engine::~Engine() = default;
@@ -166,6 +170,15 @@ void Engine::start()
                                  bool delay, std::function<void(bool)> done) {
         queueBounce(e, rcpts, delay, std::move(done));
     });
+    m_delivery->setHeaders([this](const queue::QueueEntry &e) { return dkimHeaders(e); });
+    if (!m_tokens) {
+        m_tokens = new oauth::TokenManager(this);
+        connect(m_tokens, &oauth::TokenManager::refreshTokenChanged, this,
+                [this](const QString &connector, const QString &token) { storeRefreshToken(connector, token); });
+    }
+    m_delivery->setTokens(m_tokens);
+    reloadDkimKeys();
+    startMailAuth();
     m_delivery->configure(deliverySettings());
     m_delivery->load(entries);
     m_status.smartHost = routeSummary();
@@ -277,6 +290,7 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &config)
     systemLog(QStringLiteral("config_applied"), QStringLiteral("configuration changed by the administrator"));
     if (dnsChanged && m_resolver)
         startResolver();
+    startMailAuth();
     if (m_delivery)
         m_delivery->configure(deliverySettings());
     m_status.smartHost = routeSummary();
@@ -290,6 +304,21 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &config)
     checkCertificates();
     publishStatus();
     emit configApplied(all, m_status.errors);
+}
+
+void Engine::storeRefreshToken(const QString &connector, const QString &token)
+{
+    for (config::SendConnectorConfig &c : m_config.sendConnectors) {
+        if (c.name == connector)
+            c.oauthSecrets.refreshToken = token;
+    }
+    config::ConfigStore store(m_dataDir);
+    QString error;
+    if (!store.isOpen() || !store.saveRefreshToken(connector, token, &error))
+        systemLog(QStringLiteral("oauth_token_store"),
+                  QStringLiteral("connector %1: the new refresh token could not be stored: %2")
+                      .arg(connector, store.isOpen() ? error : store.errorString()),
+                  QStringLiteral("error"));
 }
 
 void Engine::requestConfig()

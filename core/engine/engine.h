@@ -6,6 +6,7 @@
 // through EngineFacade.
 
 #include "config/configsnapshot.h"
+#include "dnscheck/dnscheckreport.h"
 #include "engine/enginestatus.h"
 #include "net/inboundhost.h"
 
@@ -28,7 +29,11 @@ class CaresResolver;
 namespace rd::net {
 class Listener;
 }
+namespace rd::mailauth {
+class InboundChecker;
+}
 namespace rd::delivery {
+class DkimSigner;
 class DeliveryAgent;
 struct DeliverySettings;
 struct BounceRecipient;
@@ -38,6 +43,9 @@ class Authenticator;
 }
 namespace rd::tls {
 class CertificateStore;
+}
+namespace rd::oauth {
+class TokenManager;
 }
 
 namespace rd::engine {
@@ -64,6 +72,9 @@ public:
     void authenticate(const QByteArray &user, const QByteArray &password, const QString &clientIp,
                       const QString &sessionId, std::function<void(smtp::AuthOutcome, int)> done) override;
     void lookupClientName(const QString &clientIp, QObject *context, std::function<void(QString)> done) override;
+    bool inboundChecksEnabled() const override;
+    void checkInbound(const QString &clientIp, const QString &helo, const QString &mailFrom, const QString &spoolPath,
+                      qint64 bodyOffset, std::function<void(const QByteArray &, const QString &)> done) override;
 
 public slots:
     // Opens the queue (recovering after a crash), starts delivery and binds
@@ -82,6 +93,14 @@ public slots:
     void applyConfig(const rd::config::ConfigSnapshot &config);
     // Answers with configLoaded() (the configuration in force).
     void requestConfig();
+    // Re-reads the DKIM signing keys from config.db (after the admin added,
+    // removed, enabled or disabled one). Messages already signed keep their
+    // signature only within this run.
+    void reloadDkimKeys();
+    // Runs the DNS checks of `domain` (dnscheck/dnschecker.h), stores the
+    // report in log.db and answers with dnsCheckFinished(). One run per
+    // domain at a time (a second request while one runs is ignored).
+    void runDnsCheck(const QString &domain);
 
     void retryNow(const QStringList &ids);
     void hold(const QStringList &ids);
@@ -103,12 +122,20 @@ signals:
     void configApplied(bool ok, const QStringList &errors);
     // Emitted once every listener has been tried at start.
     void started(bool allListening);
+    void dnsCheckProgress(const QString &domain, const QString &step, int done, int total);
+    void dnsCheckFinished(const rd::dnscheck::Report &report);
 
 private:
     void publishStatus();
+    // The token endpoint rotated a connector's refresh token: keep it (config.db, m_config).
+    void storeRefreshToken(const QString &connector, const QString &token);
     bool startListeners();
     delivery::DeliverySettings deliverySettings() const;
     void startResolver();
+    // (Re)creates the inbound checker on the current resolver.
+    void startMailAuth();
+    // DeliveryAgent::HeaderFn: the DKIM-Signature fields for a message.
+    QByteArray dkimHeaders(const queue::QueueEntry &entry);
     // Warns (log and status) about certificates that expire within 30 days
     // (error level within 7 days or expired); runs at start and twice a day.
     void checkCertificates();
@@ -128,6 +155,10 @@ private:
     delivery::DeliveryAgent *m_delivery = nullptr;
     auth::Authenticator *m_auth = nullptr;
     dns::CaresResolver *m_resolver = nullptr;
+    oauth::TokenManager *m_tokens = nullptr; // child; access tokens of OAuth connectors
+    mailauth::InboundChecker *m_checker = nullptr;
+    std::unique_ptr<delivery::DkimSigner> m_dkim;
+    QStringList m_dnsChecksRunning;
     std::unique_ptr<tls::CertificateStore> m_certs;
     QVector<net::Listener *> m_listeners;
     QTimer *m_statusTimer = nullptr;

@@ -11,8 +11,15 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
     qRegisterMetaType<rd::engine::EngineStatus>();
     qRegisterMetaType<rd::config::ConfigSnapshot>();
     qRegisterMetaType<rd::delivery::ProbeReport>();
+    qRegisterMetaType<QList<rd::config::DkimKeyInfo>>();
+    qRegisterMetaType<rd::dnscheck::Report>();
     if (!m_engine)
         return;
+    // A DKIM key was added, removed, enabled or disabled: the engine re-reads them.
+    connect(m_admin, &AdminService::dkimActionFinished, this, [this](const QString &, const QString &, bool ok) {
+        if (ok)
+            QMetaObject::invokeMethod(m_engine, &Engine::reloadDkimKeys, Qt::QueuedConnection);
+    });
     // Engine lives in another thread: these connections are queued, so every
     // slot below runs in the GUI thread.
     connect(m_engine, &Engine::statusChanged, this, &EngineFacade::onStatus, Qt::QueuedConnection);
@@ -21,6 +28,8 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
     connect(m_engine, &Engine::actionFinished, this, &EngineFacade::actionFinished, Qt::QueuedConnection);
     connect(m_engine, &Engine::configLoaded, this, &EngineFacade::configLoaded, Qt::QueuedConnection);
     connect(m_engine, &Engine::configApplied, this, &EngineFacade::configApplied, Qt::QueuedConnection);
+    connect(m_engine, &Engine::dnsCheckProgress, this, &EngineFacade::dnsCheckProgress, Qt::QueuedConnection);
+    connect(m_engine, &Engine::dnsCheckFinished, this, &EngineFacade::dnsCheckFinished, Qt::QueuedConnection);
 }
 
 void EngineFacade::requestConfig()
@@ -109,6 +118,24 @@ void EngineFacade::remove(const QStringList &queueIds, bool withBounce)
 void EngineFacade::bounce(const QStringList &queueIds)
 {
     invokeAction("bounce", QStringLiteral("bounce"), queueIds);
+}
+
+void EngineFacade::runDnsCheck(const QString &domain)
+{
+    if (!m_engine) {
+        rd::dnscheck::Report r;
+        r.domain = domain;
+        r.when = QDateTime::currentDateTimeUtc();
+        rd::dnscheck::Finding f;
+        f.check = QStringLiteral("engine");
+        f.status = rd::dnscheck::Status::Fail;
+        f.title = QStringLiteral("No engine is running");
+        r.findings << f;
+        emit dnsCheckFinished(r);
+        return;
+    }
+    QMetaObject::invokeMethod(m_engine, [engine = m_engine, domain] { engine->runDnsCheck(domain); },
+                              Qt::QueuedConnection);
 }
 
 } // namespace rd::engine

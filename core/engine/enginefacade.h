@@ -6,6 +6,7 @@
 
 #include "config/configsnapshot.h"
 #include "delivery/connectorprobe.h"
+#include "dnscheck/dnscheckreport.h"
 #include "engine/enginestatus.h"
 
 #include <QObject>
@@ -55,6 +56,13 @@ public slots:
     // the connector's timeouts. The password is used, never reported or logged.
     void testConnector(const rd::config::SendConnectorConfig &c);
 
+    // DNS checks of a sending domain (SPF, DKIM, DMARC, MX, PTR, DNSBL) with
+    // the relay's public addresses (dnschecks.public_addresses), its DKIM keys
+    // and DNSBL zones (dnsbl.zones). Runs in the engine thread; progress as
+    // dnsCheckProgress(), then dnsCheckFinished() with the report, already
+    // stored in log.db (dnscheck/dnscheckhistory.h reads the history).
+    void runDnsCheck(const QString &domain);
+
 signals:
     void statusChanged(const rd::engine::EngineStatus &status);
     // The queue index changed (coalesced, at most a few times a second).
@@ -67,6 +75,8 @@ signals:
     void configApplied(bool ok, const QStringList &errors);
     // Answer to testConnector(); name is the tested connector's name.
     void connectorTested(const QString &name, const rd::delivery::ProbeReport &report);
+    void dnsCheckProgress(const QString &domain, const QString &step, int done, int total);
+    void dnsCheckFinished(const rd::dnscheck::Report &report);
 
 private:
     void onStatus(const rd::engine::EngineStatus &status);

@@ -4,6 +4,7 @@
 #include "util/ids.h"
 
 #include <QDateTime>
+#include <QFile>
 #include <QLocale>
 #include <QSslCipher>
 #include <QTimeZone>
@@ -249,6 +250,7 @@ void InboundConnection::beginMessage()
     se.mailParams = joinParams(env.mailParams);
     for (const QList<smtp::Param> &rp : env.rcptParams)
         se.rcptParams << joinParams(rp);
+    se.origin = m_session.hasRelayRight() ? QStringLiteral("relay") : QStringLiteral("inbound");
     m_spool = std::make_unique<queue::SpoolFile>(m_host->spoolDir(), se);
     m_head.clear();
     m_eightBit = false;
@@ -325,6 +327,7 @@ void InboundConnection::endMessage()
     entry.spoolPath = m_spool->finalPath();
     entry.bodyOffset = m_spool->bodyOffset();
     entry.eightBit = m_eightBit;
+    entry.origin = m_spool->envelope().origin;
     for (const smtp::Param &p : env.mailParams)
         entry.smtpUtf8 = entry.smtpUtf8 || p.key == "SMTPUTF8";
     queue::MessageInfo &m = entry.info;
@@ -364,7 +367,10 @@ void InboundConnection::endMessage()
     e.tlsCipher = m_session.tlsCipher();
     e.message = m.messageId.isEmpty() ? QString() : QStringLiteral("message-id=%1").arg(m.messageId);
     InboundHost *host = m_host;
-    m_host->commitMessage(entry, tmp, [self, host, e, qid](bool ok, QString err) mutable {
+    auto commit = [self, host, e, qid, tmp](const queue::QueueEntry &entry, const QString &checks) mutable {
+    if (!checks.isEmpty())
+        e.message = e.message.isEmpty() ? checks : e.message + QLatin1Char(' ') + checks;
+    host->commitMessage(entry, tmp, [self, host, e, qid](bool ok, QString err) mutable {
         e.result = ok ? QStringLiteral("accepted") : QStringLiteral("error");
         e.replyCode = ok ? 250 : 451;
         e.enhancedCode = ok ? QStringLiteral("2.0.0") : QStringLiteral("4.3.0");
@@ -386,6 +392,25 @@ void InboundConnection::endMessage()
         if (self->m_socket->bytesAvailable() > 0)
             self->onReadyRead();
     });
+    };
+    if (entry.origin == QLatin1String("inbound") && host->inboundChecksEnabled()) {
+        // SPF, DKIM and DMARC before the 250: the results go on top of the
+        // message as an Authentication-Results field. A client that leaves
+        // meanwhile never got its 250: the message is dropped, as Postfix does.
+        host->checkInbound(cfg.clientIp, QString::fromUtf8(env.helo), QString::fromUtf8(env.mailFrom), tmp,
+                           entry.bodyOffset,
+                           [self, entry, commit, tmp](const QByteArray &header, const QString &summary) mutable {
+                               if (!self) {
+                                   QFile::remove(tmp);
+                                   return;
+                               }
+                               queue::QueueEntry withResults = entry;
+                               withResults.prepend = header;
+                               commit(withResults, summary);
+                           });
+        return;
+    }
+    commit(entry, QString());
 }
 
 void InboundConnection::abortMessage()

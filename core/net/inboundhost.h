@@ -36,6 +36,15 @@ public:
     // address, as Postfix does), or "" when there is none; `done` runs later
     // in the engine thread unless `context` was destroyed first.
     virtual void lookupClientName(const QString &clientIp, QObject *context, std::function<void(QString)> done) = 0;
+    // Inbound SPF/DKIM/DMARC checks (mailauth.inbound_checks) for mail from
+    // clients without the relay right. checkInbound() reads the finished (not
+    // yet committed) spool file at `spoolPath` from `bodyOffset` and calls
+    // `done(authResultsField, summary)` exactly once, later, in the engine
+    // thread, bounded by mailauth.check_timeout_ms.
+    virtual bool inboundChecksEnabled() const = 0;
+    virtual void checkInbound(const QString &clientIp, const QString &helo, const QString &mailFrom,
+                              const QString &spoolPath, qint64 bodyOffset,
+                              std::function<void(const QByteArray &, const QString &)> done) = 0;
 };
 
 } // namespace rd::net

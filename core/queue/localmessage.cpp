@@ -19,6 +19,7 @@ bool writeLocalMessage(const QString &spoolDir, const LocalMessage &m, QueueEntr
     env.helo = m.origin;
     env.mailParams = m.mailParams;
     env.rcptParams = m.rcptParams;
+    env.origin = QStringLiteral("local");
     SpoolFile spool(spoolDir, env);
     if (!spool.begin(error))
         return false;
@@ -32,6 +33,7 @@ bool writeLocalMessage(const QString &spoolDir, const LocalMessage &m, QueueEntr
     e.bodyOffset = spool.bodyOffset();
     e.eightBit = m.eightBit;
     e.smtpUtf8 = m.smtpUtf8;
+    e.origin = QStringLiteral("local");
     MessageInfo &info = e.info;
     info.queueId = env.queueId;
     info.sender = m.sender;

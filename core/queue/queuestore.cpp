@@ -162,6 +162,8 @@ bool QueueWorker::insertMessage(QSqlQuery &msg, QSqlQuery &rcpt, const QueueEntr
     msg.addBindValue(e.bodyOffset);
     msg.addBindValue(e.eightBit ? 1 : 0);
     msg.addBindValue(e.smtpUtf8 ? 1 : 0);
+    msg.addBindValue(storage::nn(QString::fromUtf8(e.prepend)));
+    msg.addBindValue(storage::nn(e.origin));
     if (!msg.exec())
         return false;
     for (int i = 0; i < m.recipients.size(); ++i) {
@@ -181,7 +183,7 @@ bool QueueWorker::insertMessage(QSqlQuery &msg, QSqlQuery &rcpt, const QueueEntr
 static const char kInsertMessage[] =
     "INSERT OR REPLACE INTO messages (queue_id, sender, size, received, state, attempts, next_attempt,"
     " last_error, client_ip, helo, message_id, subject, rcpt_count, rcpt_summary, body_offset, eight_bit,"
-    " smtputf8) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " smtputf8, prepend, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char kInsertRcpt[] =
     "INSERT OR REPLACE INTO recipients (queue_id, idx, address, state, attempts, last_reply) VALUES (?,?,?,?,?,?)";
 
@@ -210,7 +212,8 @@ bool QueueWorker::open(QVector<QueueEntry> *entries, QStringList *notes, QString
     QSqlQuery q(m_db);
     q.setForwardOnly(true);
     q.exec(QStringLiteral("SELECT queue_id, sender, size, received, state, attempts, next_attempt, last_error,"
-                          " client_ip, helo, message_id, subject, body_offset, eight_bit, smtputf8 FROM messages"));
+                          " client_ip, helo, message_id, subject, body_offset, eight_bit, smtputf8, prepend,"
+                          " origin FROM messages"));
     while (q.next()) {
         QueueEntry e;
         MessageInfo &m = e.info;
@@ -230,6 +233,9 @@ bool QueueWorker::open(QVector<QueueEntry> *entries, QStringList *notes, QString
         e.bodyOffset = q.value(12).toLongLong();
         e.eightBit = q.value(13).toInt() != 0;
         e.smtpUtf8 = q.value(14).toInt() != 0;
+        e.prepend = q.value(15).toString().toUtf8();
+        const QString origin = q.value(16).toString();
+        e.origin = origin.isEmpty() ? QStringLiteral("relay") : origin;
         e.spoolPath = spoolPath(m.queueId);
         if (m.state == MessageState::InDelivery)
             m.state = MessageState::Queued; // the attempt died with the process
@@ -283,6 +289,8 @@ bool QueueWorker::open(QVector<QueueEntry> *entries, QStringList *notes, QString
         e.info.clientIp = env.clientIp;
         e.info.heloName = env.helo;
         e.smtpUtf8 = env.mailParams.split(' ').contains("SMTPUTF8");
+        if (!env.origin.isEmpty())
+            e.origin = env.origin;
         e.info.size = QFileInfo(e.spoolPath).size() - off;
         QFile body(e.spoolPath);
         if (body.open(QIODevice::ReadOnly)) {

@@ -27,6 +27,14 @@ struct QueueEntry {
     bool eightBit = false;
     bool smtpUtf8 = false;   // received with SMTPUTF8
     bool delayWarned = false; // a delay DSN was sent (in memory: sent again after a restart)
+    // Header fields to send before the spool file's octets (CRLF-terminated
+    // lines, e.g. Authentication-Results); empty for most messages.
+    QByteArray prepend;
+    // Where the message came from: "relay" (a client with the relay right:
+    // listed address or authenticated user; mail we may DKIM-sign), "inbound"
+    // (anyone else, to an accepted domain) or "local" (bounces and reports made
+    // here). Messages queued before schema v4 read as "relay".
+    QString origin = QStringLiteral("relay");
 };
 
 // What one delivery attempt changed.

@@ -29,6 +29,8 @@ QByteArray SpoolEnvelope::toJson() const
     }
     if (anyRcptParams)
         o.insert(QStringLiteral("rcpt_params"), rp);
+    if (!origin.isEmpty())
+        o.insert(QStringLiteral("origin"), origin);
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -49,6 +51,7 @@ bool SpoolEnvelope::fromJson(const QByteArray &json, SpoolEnvelope *out)
     e.mailParams = o.value(QStringLiteral("mail_params")).toString().toUtf8();
     for (const QJsonValue &v : o.value(QStringLiteral("rcpt_params")).toArray())
         e.rcptParams.append(v.toString().toUtf8());
+    e.origin = o.value(QStringLiteral("origin")).toString();
     if (e.queueId.isEmpty() || e.recipients.isEmpty())
         return false;
     *out = e;

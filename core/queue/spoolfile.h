@@ -26,6 +26,8 @@ struct SpoolEnvelope {
     // kept for delivery (SMTPUTF8, DSN); rcptParams parallel to recipients.
     QByteArray mailParams;
     QList<QByteArray> rcptParams;
+    // "relay", "inbound" or "local" (QueueEntry::origin); empty in older files.
+    QString origin;
 
     QByteArray toJson() const;
     static bool fromJson(const QByteArray &json, SpoolEnvelope *out);

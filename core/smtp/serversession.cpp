@@ -1055,6 +1055,11 @@ QString ServerSession::tlsProtocol() const { return d->tlsProtocol; }
 QString ServerSession::tlsCipher() const { return d->tlsCipher; }
 QByteArray ServerSession::authenticatedUser() const { return d->authUser; }
 
+bool ServerSession::hasRelayRight() const
+{
+    return d->config.relayAllowed || (!d->authUser.isEmpty() && d->authMayRelay);
+}
+
 bool ServerSession::waitingForCommit() const { return d->state == State::WaitCommit; }
 bool ServerSession::closed() const { return d->state == State::Closed; }
 const Envelope &ServerSession::envelope() const { return d->envelope; }

@@ -141,6 +141,9 @@ public:
     QString tlsProtocol() const;   // e.g. "TLSv1.3", empty without TLS
     QString tlsCipher() const;
     QByteArray authenticatedUser() const; // empty when not authenticated
+    // The client may relay to any domain: a listed address, or a user with the
+    // relay right. Mail from such clients is "ours" (DKIM-signed, not checked).
+    bool hasRelayRight() const;
     bool closed() const;
     const Envelope &envelope() const;
     const SessionConfig &config() const;

@@ -51,6 +51,30 @@ const QVector<Migration> kConfig = {
          QStringLiteral("ALTER TABLE listeners ADD COLUMN max_recipients INTEGER NOT NULL DEFAULT 0"),
          QStringLiteral("ALTER TABLE listeners ADD COLUMN max_sessions_per_ip INTEGER NOT NULL DEFAULT 0"),
      }},
+    // Smart-host sign-in with OAuth 2.0 (XOAUTH2 / OAUTHBEARER). auth_mechanism:
+    // "" (a password when auth_user is set, else none) or "oauth2". `oauth` holds
+    // the non-secret settings as JSON (flow, token endpoint, tenant, client id,
+    // scope, mailbox, SASL mechanism); `oauth_secret` the secrets as JSON (client
+    // secret, client-assertion key): owner-only like auth_password, never exported.
+    // oauth_tokens: the refresh token a delegated sign-in returned, per connector
+    // name, rewritten by the engine when the token endpoint rotates it.
+    {6,
+     {
+         QStringLiteral("ALTER TABLE send_connectors ADD COLUMN auth_mechanism TEXT NOT NULL DEFAULT ''"),
+         QStringLiteral("ALTER TABLE send_connectors ADD COLUMN oauth TEXT NOT NULL DEFAULT ''"),
+         QStringLiteral("ALTER TABLE send_connectors ADD COLUMN oauth_secret TEXT NOT NULL DEFAULT ''"),
+         QStringLiteral("CREATE TABLE oauth_tokens (connector TEXT PRIMARY KEY, refresh_token TEXT NOT NULL,"
+                        " updated BIGINT NOT NULL)"),
+     }},
+    // DKIM signing keys per sender domain and selector (core/mailauth). The
+    // private key is PKCS#8 PEM, a secret like auth_password (config.db is
+    // owner-only; never exported, shown or logged).
+    {7,
+     {
+         QStringLiteral("CREATE TABLE dkim_keys (domain TEXT NOT NULL, selector TEXT NOT NULL,"
+                        " algorithm TEXT NOT NULL, private_key TEXT NOT NULL, created BIGINT NOT NULL,"
+                        " enabled INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (domain, selector))"),
+     }},
 };
 
 // Queue index. The spool file is the durable truth for an accepted message;
@@ -91,6 +115,15 @@ const QVector<Migration> kQueue = {
          QStringLiteral("CREATE INDEX messages_state_order ON messages (state, received, queue_id)"),
          QStringLiteral("DROP INDEX messages_state"),
      }},
+    // Header fields added after the message was received (Authentication-Results
+    // of the inbound checks), sent before the spool file's octets; and where the
+    // message came from ("relay": a client with the relay right, "inbound": anyone
+    // else, to an accepted domain, "local": made here; '' before v4 = "relay").
+    {4,
+     {
+         QStringLiteral("ALTER TABLE messages ADD COLUMN prepend TEXT NOT NULL DEFAULT ''"),
+         QStringLiteral("ALTER TABLE messages ADD COLUMN origin TEXT NOT NULL DEFAULT ''"),
+     }},
 };
 
 // Log rows: one table of structured events (the log browser's source).
@@ -109,6 +142,14 @@ const QVector<Migration> kLog = {
          QStringLiteral("CREATE INDEX events_ts ON events (ts)"),
          QStringLiteral("CREATE INDEX events_queue ON events (queue_id)"),
          QStringLiteral("CREATE INDEX events_session ON events (session_id)"),
+     }},
+    // DNS checks panel: one row per run of the checks for a domain; `report` is
+    // the findings as JSON, so the panel can show history and what changed.
+    {2,
+     {
+         QStringLiteral("CREATE TABLE dns_checks (id INTEGER PRIMARY KEY, domain TEXT NOT NULL,"
+                        " ts BIGINT NOT NULL, worst TEXT NOT NULL, report TEXT NOT NULL)"),
+         QStringLiteral("CREATE INDEX dns_checks_domain ON dns_checks (domain, ts)"),
      }},
 };
 
