@@ -10,7 +10,9 @@
 #include "engine/enginestatus.h"
 #include "net/inboundhost.h"
 
+#include <QHash>
 #include <QObject>
+#include <QUrl>
 #include <QTimer>
 #include <QVector>
 
@@ -101,6 +103,11 @@ public slots:
     // report in log.db and answers with dnsCheckFinished(). One run per
     // domain at a time (a second request while one runs is ignored).
     void runDnsCheck(const QString &domain);
+    // Delegated OAuth sign-in for connector c (engineoauth.cpp): emits
+    // oauthSignInUrl() once listening, then oauthSignInFinished(); on success
+    // the refresh token is stored for c.name and handed to the token manager.
+    void signInOAuth(const rd::config::SendConnectorConfig &c);
+    void cancelOAuthSignIn(const QString &name);
 
     void retryNow(const QStringList &ids);
     void hold(const QStringList &ids);
@@ -124,6 +131,8 @@ signals:
     void started(bool allListening);
     void dnsCheckProgress(const QString &domain, const QString &step, int done, int total);
     void dnsCheckFinished(const rd::dnscheck::Report &report);
+    void oauthSignInUrl(const QString &name, const QUrl &url);
+    void oauthSignInFinished(const QString &name, bool ok, const QString &message);
 
 private:
     void publishStatus();
@@ -159,6 +168,7 @@ private:
     mailauth::InboundChecker *m_checker = nullptr;
     std::unique_ptr<delivery::DkimSigner> m_dkim;
     QStringList m_dnsChecksRunning;
+    QHash<QString, QObject *> m_signIns; // connector name -> running DelegatedSignIn (child)
     std::unique_ptr<tls::CertificateStore> m_certs;
     QVector<net::Listener *> m_listeners;
     QTimer *m_statusTimer = nullptr;

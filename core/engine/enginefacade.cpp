@@ -30,6 +30,8 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
     connect(m_engine, &Engine::configApplied, this, &EngineFacade::configApplied, Qt::QueuedConnection);
     connect(m_engine, &Engine::dnsCheckProgress, this, &EngineFacade::dnsCheckProgress, Qt::QueuedConnection);
     connect(m_engine, &Engine::dnsCheckFinished, this, &EngineFacade::dnsCheckFinished, Qt::QueuedConnection);
+    connect(m_engine, &Engine::oauthSignInUrl, this, &EngineFacade::oauthSignInUrl, Qt::QueuedConnection);
+    connect(m_engine, &Engine::oauthSignInFinished, this, &EngineFacade::oauthSignInFinished, Qt::QueuedConnection);
 }
 
 void EngineFacade::requestConfig()

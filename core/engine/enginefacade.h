@@ -10,6 +10,7 @@
 #include "engine/enginestatus.h"
 
 #include <QObject>
+#include <QUrl>
 #include <QString>
 #include <QStringList>
 
@@ -63,6 +64,15 @@ public slots:
     // stored in log.db (dnscheck/dnscheckhistory.h reads the history).
     void runDnsCheck(const QString &domain);
 
+    // Delegated OAuth sign-in (authorization code + PKCE) for a send connector
+    // as edited (flow authorization_code): the engine listens on a loopback
+    // port and answers oauthSignInUrl(name, url) for the GUI to open in the
+    // system browser; when the browser returns, the code is exchanged and the
+    // refresh token stored (oauth_tokens of config.db, never shown), then
+    // oauthSignInFinished(name, ok, message). Implemented in engineoauth.cpp.
+    void signInOAuth(const rd::config::SendConnectorConfig &c);
+    void cancelOAuthSignIn(const QString &name);
+
 signals:
     void statusChanged(const rd::engine::EngineStatus &status);
     // The queue index changed (coalesced, at most a few times a second).
@@ -77,6 +87,8 @@ signals:
     void connectorTested(const QString &name, const rd::delivery::ProbeReport &report);
     void dnsCheckProgress(const QString &domain, const QString &step, int done, int total);
     void dnsCheckFinished(const rd::dnscheck::Report &report);
+    void oauthSignInUrl(const QString &name, const QUrl &url);
+    void oauthSignInFinished(const QString &name, bool ok, const QString &message);
 
 private:
     void onStatus(const rd::engine::EngineStatus &status);
