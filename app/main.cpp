@@ -5,6 +5,7 @@
 
 #include "app/admin.h"
 #include "app/dnscheckcli.h"
+#include "app/iisimportcli.h"
 #include "app/runtime.h"
 #include "app/signalwatcher.h"
 #include "config/configjson.h"
@@ -104,7 +105,8 @@ int main(int argc, char **argv)
                    hasArg(argc, argv, "--check-config") || hasArg(argc, argv, "--export-config");
     for (const char *admin : {"--add-user", "--set-password", "--remove-user", "--list-users", "--import-pfx",
                               "--import-pem", "--generate-certificate", "--list-certificates", "--dkim-generate",
-                              "--dkim-import", "--dkim-remove", "--dkim-list", "--dns-check"})
+                              "--dkim-import", "--dkim-remove", "--dkim-list", "--dns-check",
+                              "--import-iis-metabase"})
         utility = utility || hasArg(argc, argv, admin);
 #ifdef RELAYDESK_WITH_GUI
     if (!headless && !utility && !displayAvailable()) {
@@ -139,11 +141,12 @@ int main(int argc, char **argv)
                                 QStringLiteral("Validate a JSON configuration file and exit."), QStringLiteral("FILE"));
     QCommandLineOption panelOpt(QStringLiteral("show-panel"),
                                 QStringLiteral("Open the window on this panel: dashboard, connectors, relay, users, "
-                                               "certificates, ratelimits, dns, queue or logs."),
+                                               "certificates, dkim, ratelimits, dnschecks, queue or logs."),
                                 QStringLiteral("NAME"));
     parser.addOptions({headlessOpt, dataDirOpt, configOpt, exportOpt, checkOpt, panelOpt});
     parser.addOptions(rd::app::adminOptions());
     parser.addOptions(rd::app::dnsCheckOptions());
+    parser.addOptions(rd::app::iisImportOptions());
     parser.process(*app);
 
     if (parser.isSet(checkOpt)) {
@@ -175,6 +178,8 @@ int main(int argc, char **argv)
         }
     }
     if (const auto rc = rd::app::runAdminCommand(parser, dataDir))
+        return *rc;
+    if (const auto rc = rd::app::runIisImportCommand(parser, dataDir))
         return *rc;
     {
         rd::config::ConfigStore store(dataDir);
@@ -243,17 +248,10 @@ int main(int argc, char **argv)
 #ifdef RELAYDESK_WITH_GUI
     rd::engine::EngineFacade facade(runtime.engine(), dataDir);
     rd::ui::MainWindow window(&facade);
-    if (parser.isSet(panelOpt)) {
-        const QStringList names = {QStringLiteral("dashboard"), QStringLiteral("connectors"), QStringLiteral("relay"),
-                                   QStringLiteral("users"), QStringLiteral("certificates"), QStringLiteral("ratelimits"),
-                                   QStringLiteral("dns"), QStringLiteral("queue"), QStringLiteral("logs")};
-        const int index = names.indexOf(parser.value(panelOpt).toLower());
-        if (index < 0) {
-            err(QStringLiteral("relaydesk: unknown panel \"%1\" (one of: %2)")
-                    .arg(parser.value(panelOpt), names.join(QStringLiteral(", "))));
-            return 2;
-        }
-        window.showPanel(rd::ui::MainWindow::Panel(index));
+    if (parser.isSet(panelOpt) && !window.showPanelByName(parser.value(panelOpt))) {
+        err(QStringLiteral("relaydesk: unknown panel \"%1\" (one of: %2)")
+                .arg(parser.value(panelOpt), rd::ui::MainWindow::panelNames().join(QStringLiteral(", "))));
+        return 2;
     }
     window.show();
     QObject::connect(runtime.engine(), &rd::engine::Engine::fatalError, &window, [&window](const QString &message) {

@@ -1,6 +1,7 @@
 // MainWindow: navigation, panel switching, status bar and dashboard driven by
 // the facade's statusChanged(), with no engine (EngineFacade(nullptr, dir)).
 
+#include "dnschecks/dnscheckspanel.h"
 #include "dashboard/dashboardpanel.h"
 #include "logs/logspanel.h"
 #include "main/mainwindow.h"
@@ -128,6 +129,10 @@ void TestMainWindow::switchingShowsTheRightPanel()
         case MainWindow::Certificates:
             QVERIFY(qobject_cast<rd::ui::CertificatesPanel *>(shown));
             QVERIFY(shown->findChild<QWidget *>(QStringLiteral("certificateTable"))->isVisible());
+            break;
+        case MainWindow::DnsChecks:
+            QVERIFY(qobject_cast<rd::ui::DnsChecksPanel *>(shown));
+            QVERIFY(shown->findChild<QWidget *>(QStringLiteral("dnsFindings"))->isVisible());
             break;
         default: {
             auto *placeholder = qobject_cast<rd::ui::PlaceholderPanel *>(shown);

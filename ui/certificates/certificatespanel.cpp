@@ -4,6 +4,7 @@
 #include "certificates/certificaterequestdialog.h"
 #include "certificates/certificatetext.h"
 #include "certificates/csrviewdialog.h"
+#include "certificates/dkimkeyspage.h"
 #include "certificates/pemimportdialog.h"
 #include "certificates/pkcs12importdialog.h"
 
@@ -236,13 +237,36 @@ void CertificatesPanel::buildUi()
     splitter->setStretchFactor(0, 2);
     splitter->setStretchFactor(1, 3);
 
+    auto *tlsPage = new QWidget(this);
+    tlsPage->setObjectName(QStringLiteral("tlsCertificatesPage"));
+    auto *tlsLayout = new QVBoxLayout(tlsPage);
+    tlsLayout->setContentsMargins(0, 6, 0, 0);
+    tlsLayout->addWidget(explanation);
+    tlsLayout->addWidget(m_banner);
+    tlsLayout->addLayout(actionBar);
+    tlsLayout->addWidget(m_status);
+    tlsLayout->addWidget(splitter, 1);
+
+    m_dkimKeys = new DkimKeysPage(m_facade, this);
+    m_sections = new QTabWidget(this);
+    m_sections->setObjectName(QStringLiteral("certificateSections"));
+    m_sections->addTab(tlsPage, style()->standardIcon(QStyle::SP_DialogApplyButton), tr("TLS certificates"));
+    m_sections->addTab(m_dkimKeys, style()->standardIcon(QStyle::SP_FileDialogContentsView), tr("DKIM keys"));
+
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(title);
-    layout->addWidget(explanation);
-    layout->addWidget(m_banner);
-    layout->addLayout(actionBar);
-    layout->addWidget(m_status);
-    layout->addWidget(splitter, 1);
+    layout->addWidget(m_sections, 1);
+}
+
+CertificatesPanel::Section CertificatesPanel::currentSection() const
+{
+    return m_sections->currentWidget() == m_dkimKeys ? DkimSection : TlsSection;
+}
+
+void CertificatesPanel::showSection(Section section)
+{
+    m_sections->setCurrentWidget(section == DkimSection ? static_cast<QWidget *>(m_dkimKeys)
+                                                        : m_sections->widget(0));
 }
 
 QString CertificatesPanel::selectedCertificateId() const

@@ -1,8 +1,10 @@
 #pragma once
-// The Certificates panel: the stored TLS certificates (CertificateModel) with
-// which listeners use each, an expiry banner, a detail pane with every field,
-// the pending signing requests, and the actions Import PFX, Import PEM,
-// Generate self-signed, Create CSR, Import signed certificate and Remove.
+// The Certificates panel, two sections as tabs. "TLS certificates": the
+// stored certificates (CertificateModel) with which listeners use each, an
+// expiry banner, a detail pane with every field, the pending signing
+// requests, and the actions Import PFX, Import PEM, Generate self-signed,
+// Create CSR, Import signed certificate and Remove. "DKIM keys": the mail
+// signing keys and the DNS records to publish (DkimKeysPage).
 //
 // The panel reads the small files the user picks (QFile::readAll); every
 // crypto step (parsing, key generation, storing keys) is a request to the
@@ -35,6 +37,7 @@ namespace rd::ui {
 class CertificateModel;
 class CertificateRequestDialog;
 class CsrViewDialog;
+class DkimKeysPage;
 class PemImportDialog;
 class Pkcs12ImportDialog;
 
@@ -60,8 +63,14 @@ public:
     bool isBusy() const { return !m_pending.isEmpty(); }
     // The banner's text ("" when hidden).
     QString bannerText() const;
+    // The DKIM keys section (never null).
+    DkimKeysPage *dkimKeys() const { return m_dkimKeys; }
+    // Which section is shown.
+    enum Section { TlsSection, DkimSection };
+    Section currentSection() const;
 
 public slots:
+    void showSection(rd::ui::CertificatesPanel::Section section);
     // Re-reads the certificates (and the configuration).
     void refresh();
     // Listener names per certificate come from here (connected to configLoaded).
@@ -134,6 +143,8 @@ private:
     QTabWidget *m_tabs = nullptr;
     QTextBrowser *m_detail = nullptr;
     QTreeWidget *m_pendingList = nullptr;
+    QTabWidget *m_sections = nullptr;
+    DkimKeysPage *m_dkimKeys = nullptr;
 };
 
 } // namespace rd::ui

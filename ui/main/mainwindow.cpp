@@ -3,6 +3,7 @@
 #include "certificates/certificatespanel.h"
 #include "connectors/connectorspanel.h"
 #include "dashboard/dashboardpanel.h"
+#include "dnschecks/dnscheckspanel.h"
 #include "logs/logspanel.h"
 #include "placeholder/placeholderpanel.h"
 #include "queue/queuepanel.h"
@@ -82,9 +83,8 @@ MainWindow::MainWindow(rd::engine::EngineFacade *facade, QWidget *parent)
     later(RateLimits, tr("Rate limits"), "speedometer", QStyle::SP_MediaSeekForward,
           tr("Limits per client address, user and sender: messages and recipients per minute and "
              "concurrent sessions, with the temporary reply sent when a limit is reached."));
-    later(DnsChecks, tr("DNS checks"), "network-wired", QStyle::SP_FileDialogContentsView,
-          tr("Checks of your sending domains: SPF, DKIM, DMARC, MX and reverse DNS records, what "
-             "each one currently says, and what to publish so that your mail is accepted."));
+    addPanel(DnsChecks, tr("DNS checks"), "network-wired", QStyle::SP_FileDialogContentsView,
+             new DnsChecksPanel(facade, this));
     addPanel(Queue, tr("Queue"), "mail-send", QStyle::SP_FileDialogDetailedView,
              new QueuePanel(facade, this));
     addPanel(Logs, tr("Logs"), "text-x-generic", QStyle::SP_FileIcon, new LogsPanel(facade, this));
@@ -122,6 +122,34 @@ void MainWindow::showPanel(Panel panel)
 {
     if (panel >= 0 && panel < PanelCount)
         m_navigation->setCurrentRow(panel);
+}
+
+QStringList MainWindow::panelNames()
+{
+    return {QStringLiteral("dashboard"), QStringLiteral("connectors"), QStringLiteral("relay"),
+            QStringLiteral("users"),     QStringLiteral("certificates"), QStringLiteral("ratelimits"),
+            QStringLiteral("dns"),       QStringLiteral("queue"),      QStringLiteral("logs"),
+            QStringLiteral("dnschecks"), QStringLiteral("dkim")};
+}
+
+bool MainWindow::showPanelByName(const QString &name)
+{
+    const QString n = name.trimmed().toLower();
+    if (n == QLatin1String("dnschecks")) {
+        showPanel(DnsChecks);
+        return true;
+    }
+    if (n == QLatin1String("dkim")) {
+        showPanel(Certificates);
+        if (auto *certificates = qobject_cast<CertificatesPanel *>(panel(Certificates)))
+            certificates->showSection(CertificatesPanel::DkimSection);
+        return true;
+    }
+    const int index = panelNames().indexOf(n);
+    if (index < 0 || index >= PanelCount)
+        return false;
+    showPanel(Panel(index));
+    return true;
 }
 
 MainWindow::Panel MainWindow::currentPanel() const

@@ -41,6 +41,13 @@ public:
     ~MainWindow() override;
 
     void showPanel(Panel panel);
+    // --show-panel names: "dashboard", "connectors", "relay", "users",
+    // "certificates", "ratelimits", "dns", "queue", "logs" (one per Panel, in
+    // order), plus the aliases "dnschecks" (DnsChecks) and "dkim" (the DKIM
+    // keys section of Certificates). Case-insensitive.
+    static QStringList panelNames();
+    // Shows the panel (and section) named `name`; false if the name is unknown.
+    bool showPanelByName(const QString &name);
     Panel currentPanel() const;
     // The panel widget for an entry (never null for a valid entry).
     QWidget *panel(Panel panel) const;
