@@ -13,7 +13,7 @@ RELAYDESK_TEST_PKGS=(
     python3 sqlite3
     postfix swaks curl msmtp
     nsd python3-dkim python3-spf python3-dnspython python3-yaml psl python3-authres python3-nacl
-    python3-oauthlib python3-jwt python3-cryptography
+    python3-oauthlib python3-jwt python3-cryptography dovecot-core dovecot-submissiond
     xvfb xauth imagemagick x11-utils
 )
 
