@@ -6,6 +6,7 @@
 #include "app/admin.h"
 #include "app/dnscheckcli.h"
 #include "app/iisimportcli.h"
+#include "app/oauthcli.h"
 #include "app/runtime.h"
 #include "app/signalwatcher.h"
 #include "config/configjson.h"
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
     for (const char *admin : {"--add-user", "--set-password", "--remove-user", "--list-users", "--import-pfx",
                               "--import-pem", "--generate-certificate", "--list-certificates", "--dkim-generate",
                               "--dkim-import", "--dkim-remove", "--dkim-list", "--dns-check",
-                              "--import-iis-metabase"})
+                              "--import-iis-metabase", "--oauth-sign-in"})
         utility = utility || hasArg(argc, argv, admin);
 #ifdef RELAYDESK_WITH_GUI
     if (!headless && !utility && !displayAvailable()) {
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
     parser.addOptions(rd::app::adminOptions());
     parser.addOptions(rd::app::dnsCheckOptions());
     parser.addOptions(rd::app::iisImportOptions());
+    parser.addOptions(rd::app::oauthOptions());
     parser.process(*app);
 
     if (parser.isSet(checkOpt)) {
@@ -224,6 +226,8 @@ int main(int argc, char **argv)
     }
 
     if (const auto rc = rd::app::runDnsCheckCommand(parser, dataDir, config))
+        return *rc;
+    if (const auto rc = rd::app::runOAuthCommand(parser, dataDir, config))
         return *rc;
 
     rd::app::Runtime runtime(dataDir, config, headless);

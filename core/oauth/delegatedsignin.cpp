@@ -49,6 +49,9 @@ QUrl DelegatedSignIn::start(QString *error)
         qCWarning(lcSignIn).noquote() << QStringLiteral("event=oauth_redirect_refused reason=\"%1\"").arg(why);
     });
     m_timeout.start(m_timeoutMs);
+    // Kept: the listener closes once the browser has come back, and the code
+    // exchange must send exactly the redirect_uri of the authorization request.
+    m_redirectUri = m_redirect->redirectUri();
     AuthorizeRequest req;
     req.authorizeEndpoint = QUrl(m_settings.effectiveAuthorizeEndpoint());
     req.clientId = m_settings.clientId;
@@ -66,7 +69,7 @@ QUrl DelegatedSignIn::start(QString *error)
 
 QUrl DelegatedSignIn::redirectUri() const
 {
-    return m_redirect ? m_redirect->redirectUri() : QUrl();
+    return m_redirectUri;
 }
 
 void DelegatedSignIn::cancel()
@@ -85,7 +88,7 @@ void DelegatedSignIn::onCode(bool ok, const QByteArray &code, const QString &err
     if (!m_nam)
         m_nam = new QNetworkAccessManager(this);
     const TokenRequest req = buildTokenRequest(Grant::AuthorizationCode, m_settings, m_secrets, code,
-                                               m_redirect->redirectUri().toString(), m_verifier);
+                                               m_redirectUri.toString(), m_verifier);
     postTokenRequest(m_nam, req, 30000, this, [this](const TokenResponse &r) {
         if (!r.ok) {
             finish(false, {}, r.message());

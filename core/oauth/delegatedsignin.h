@@ -52,6 +52,7 @@ private:
     QByteArray m_verifier;
     QByteArray m_state;
     LoopbackRedirect *m_redirect = nullptr; // child
+    QUrl m_redirectUri;                     // as sent in the authorization request
     QNetworkAccessManager *m_nam = nullptr; // child
     QTimer m_timeout;
     int m_timeoutMs;
