@@ -257,7 +257,7 @@ void TestSendConnectors::emptyListShowsLegacySmartHostHint()
     QVERIFY(hint->text().contains(QStringLiteral("smtp.example.net:587")));
     auto *add = child<QPushButton>("addConnectorHint");
     QVERIFY(add && add->isEnabled() && add->menu());
-    QCOMPARE(add->menu()->actions().size(), 6); // five presets and a separator
+    QCOMPARE(add->menu()->actions().size(), 11); // ten presets and a separator
 
     ConfigSnapshot none = sampleConfig(false);
     QString error;
@@ -266,7 +266,7 @@ void TestSendConnectors::emptyListShowsLegacySmartHostHint()
     QVERIFY(hint->text().contains(QStringLiteral("cannot be delivered")));
 
     // Adding a connector from the hint shows the table.
-    add->menu()->actions().first()->trigger(); // Microsoft 365
+    add->menu()->findChild<QAction *>(QStringLiteral("presetDirectMx"))->trigger();
     QVERIFY(box()->dialog());
     box()->dialog()->accept();
     QCOMPARE(model()->rowCount(), 1);
@@ -423,6 +423,13 @@ void TestSendConnectors::passwordIsNeverShownAndKeptUnlessChanged()
     password = dialog->findChild<QLineEdit *>(QStringLiteral("passwordEdit"));
     user = dialog->findChild<QLineEdit *>(QStringLiteral("authUserEdit"));
     QCOMPARE(password->placeholderText(), QString());
+    QCOMPARE(dialog->authMode(), SendConnectorDialog::NoAuth);
+    QVERIFY(!user->isVisibleTo(dialog));
+    auto *mode = dialog->findChild<QComboBox *>(QStringLiteral("authModeCombo"));
+    mode->setCurrentIndex(mode->findData(int(SendConnectorDialog::PasswordAuth)));
+    QVERIFY(user->isVisibleTo(dialog) && password->isVisibleTo(dialog));
+    QVERIFY(dialog->errors().join(QLatin1Char('\n')).contains(QStringLiteral("Enter the AUTH user")));
+    QVERIFY(user->property("invalid").toBool());
     user->setText(QStringLiteral("partner-relay"));
     QVERIFY(password->property("invalid").toBool());
     QVERIFY(dialog->errors().join(QLatin1Char('\n')).contains(QStringLiteral("Enter the password")));
@@ -442,11 +449,9 @@ void TestSendConnectors::presetsFillTheDialog()
         if (!a->isSeparator())
             labels << a->text();
     }
-    QCOMPARE(labels, (QStringList{QStringLiteral("Microsoft 365 (smtp.office365.com:587, STARTTLS required, AUTH)"),
-                                  QStringLiteral("Gmail (smtp.gmail.com:587)"),
-                                  QStringLiteral("Direct MX delivery (route mx, opportunistic TLS)"),
-                                  QStringLiteral("Internal smart host (host:25, opportunistic)"),
-                                  QStringLiteral("Empty connector")}));
+    QCOMPARE(labels.size(), 10);
+    QCOMPARE(labels.first(), QStringLiteral("Microsoft 365 (OAuth 2.0, smtp.office365.com:587)"));
+    QCOMPARE(labels.last(), QStringLiteral("Empty connector"));
 
     menu->findChild<QAction *>(QStringLiteral("presetMicrosoft365"))->trigger();
     SendConnectorDialog *dialog = box()->dialog();
@@ -455,21 +460,26 @@ void TestSendConnectors::presetsFillTheDialog()
     QCOMPARE(c.name, QStringLiteral("microsoft365-2")); // "microsoft365" is taken
     QCOMPARE(c.smartHosts, QStringList{QStringLiteral("smtp.office365.com:587")});
     QCOMPARE(c.tls, QStringLiteral("verify"));
-    QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("presetNote"))->text().contains(QStringLiteral("SMTP AUTH")));
+    QVERIFY(c.usesOAuth());
+    QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("presetNote"))->text().contains(QStringLiteral("SMTP.SendAsApp")));
     if (const QString dir = qEnvironmentVariable("RELAYDESK_GRAB_DIR"); !dir.isEmpty()) {
         dialog->findChild<QLineEdit *>(QStringLiteral("hostsEdit"))->setText(QStringLiteral("smtp.office365.com:587000"));
         QVERIFY(QTest::qWaitForWindowExposed(dialog));
         QVERIFY(dialog->grab().save(QDir(dir).filePath(QStringLiteral("send-connector-dialog.png"))));
         dialog->findChild<QLineEdit *>(QStringLiteral("hostsEdit"))->setText(QStringLiteral("smtp.office365.com:587"));
     }
+    // The password kind of AUTH still works: switch the preset to it.
+    dialog->setAuthMode(SendConnectorDialog::PasswordAuth);
     dialog->findChild<QLineEdit *>(QStringLiteral("authUserEdit"))->setText(QStringLiteral("scanner@example.com"));
     dialog->findChild<QLineEdit *>(QStringLiteral("passwordEdit"))->setText(QStringLiteral("app-pass"));
     dialog->findChild<QLineEdit *>(QStringLiteral("domainsEdit"))->setText(QStringLiteral("example.com"));
+    QVERIFY2(dialog->errors().isEmpty(), qPrintable(dialog->errors().join(QLatin1Char('\n'))));
     dialog->accept();
     QCOMPARE(model()->rowCount(), 3);
     QVERIFY(cell(2, 0).data(SendConnectorModel::NewRole).toBool());
     QCOMPARE(model()->headerData(2, Qt::Vertical).toString(), QStringLiteral("+"));
     QCOMPARE(model()->connector(2).authPassword, QStringLiteral("app-pass"));
+    QVERIFY(!model()->connector(2).usesOAuth());
 
     menu->findChild<QAction *>(QStringLiteral("presetDirectMx"))->trigger();
     dialog = box()->dialog();
@@ -550,8 +560,18 @@ void TestSendConnectors::reportTextHasNoPassword()
     r.certNotAfter = QStringLiteral("2030-01-01T00:00:00Z");
     r.certSha256 = QStringLiteral("AB:CD");
     r.authResult = QStringLiteral("accepted for user relay@example.com (PLAIN): 235 2.7.0 ok");
+    r.tokenResult = QStringLiteral("access token from https://login.example/token (fetched, expires in 3599 s)");
     r.ms = 42;
     const QString text = rd::ui::probeReportText(r);
+    QVERIFY2(text.contains(QLatin1String("OAuth token: access token from https://login.example/token")), qPrintable(text));
+    // A token failure ends the test before any connection: the step is still shown.
+    ProbeReport failed;
+    failed.connector = QStringLiteral("m365");
+    failed.error = QStringLiteral("token endpoint said invalid_client");
+    failed.tokenResult = QStringLiteral("token endpoint said invalid_client: bad secret");
+    const QString failedText = rd::ui::probeReportText(failed);
+    QVERIFY2(failedText.contains(QLatin1String("OAuth token: token endpoint said invalid_client: bad secret")),
+             qPrintable(failedText));
     for (const char *part : {"Test of \"m365\"", "Result: OK", "220 mail.example ESMTP", "SIZE 1000",
                              "encrypted with TLSv1.3", "CN=smtp.office365.com", "AB:CD", "accepted for user"})
         QVERIFY2(text.contains(QLatin1String(part)), part);

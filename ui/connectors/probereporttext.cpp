@@ -29,6 +29,9 @@ QString probeReportText(const rd::delivery::ProbeReport &r)
     else
         out << tr("Result: FAILED. %1").arg(r.error.isEmpty() ? tr("unknown error") : r.error);
     out << QString();
+    // OAuth connectors: the token step runs first (and may be all there is).
+    if (!r.tokenResult.isEmpty())
+        line(out, tr("OAuth token:"), r.tokenResult);
     if (r.banner.isEmpty() && r.ehlo.isEmpty() && r.startTlsResult.isEmpty())
         return out.join(QLatin1Char('\n')); // never connected
 

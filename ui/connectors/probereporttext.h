@@ -1,7 +1,7 @@
 #pragma once
 // The text the Connectors panel shows for a "Test connection" result: what the
 // server said and did (banner, EHLO keywords, STARTTLS and the certificate
-// seen, AUTH). Pure; the report carries no password.
+// seen, the OAuth token step, AUTH). Pure; the report carries no password.
 
 #include "delivery/connectorprobe.h"
 

@@ -1,6 +1,8 @@
 #include "connectors/sendconnectordialog.h"
 
 #include "config/settings.h"
+#include "connectors/oauthsettingsbox.h"
+#include "connectors/oauthsignin.h"
 #include "connectors/sendconnectormodel.h"
 
 #include <QCheckBox>
@@ -12,6 +14,8 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -59,6 +63,16 @@ SendConnectorDialog::SendConnectorDialog(const SendConnectorConfig &connector, c
     buildUi();
     load(connector);
     revalidate();
+    fitHeight();
+}
+
+void SendConnectorDialog::fitHeight()
+{
+    const QScreen *screen = this->screen();
+    const int available = screen ? screen->availableGeometry().height() * 9 / 10 : 900;
+    const int wanted = m_content->sizeHint().height() + m_errorLabel->sizeHint().height()
+                       + m_buttons->sizeHint().height() + 48;
+    resize(600, std::min(wanted, available));
 }
 
 QStringList SendConnectorDialog::splitList(const QString &text)
@@ -73,6 +87,10 @@ void SendConnectorDialog::buildUi()
     m_note->setObjectName(QStringLiteral("presetNote"));
     m_note->setWordWrap(true);
     m_note->setVisible(false);
+    m_note->setTextFormat(Qt::PlainText);
+    m_note->setTextInteractionFlags(Qt::TextSelectableByMouse); // commands to copy
+    m_note->setFrameShape(QFrame::StyledPanel);
+    m_note->setMargin(6);
 
     // Routing.
     auto *routing = new QGroupBox(tr("Routing"), this);
@@ -118,12 +136,20 @@ void SendConnectorDialog::buildUi()
     m_password->setEchoMode(QLineEdit::Password);
     m_password->setToolTip(tr("Kept in the configuration database (readable by this account only); never "
                               "shown again, exported or logged"));
-    auto *securityForm = new QFormLayout(security);
-    securityForm->addRow(tr("&TLS:"), m_tls);
-    securityForm->addRow(QString(), m_implicitTls);
-    securityForm->addRow(tr("CA &file:"), m_caFile);
-    securityForm->addRow(tr("AUTH &user:"), m_authUser);
-    securityForm->addRow(tr("&Password:"), m_password);
+    m_authMode = new QComboBox(security);
+    m_authMode->setObjectName(QStringLiteral("authModeCombo"));
+    m_authMode->addItem(tr("None"), int(NoAuth));
+    m_authMode->addItem(tr("Password (AUTH PLAIN / LOGIN)"), int(PasswordAuth));
+    m_authMode->addItem(tr("OAuth 2.0 (XOAUTH2 / OAUTHBEARER)"), int(OAuthAuth));
+    m_securityForm = new QFormLayout(security);
+    m_securityForm->addRow(tr("&TLS:"), m_tls);
+    m_securityForm->addRow(QString(), m_implicitTls);
+    m_securityForm->addRow(tr("CA &file:"), m_caFile);
+    m_securityForm->addRow(tr("&Authentication:"), m_authMode);
+    m_securityForm->addRow(tr("AUTH &user:"), m_authUser);
+    m_securityForm->addRow(tr("&Password:"), m_password);
+    m_oauth = new OAuthSettingsBox(this);
+    connect(m_oauth, &OAuthSettingsBox::changed, this, &SendConnectorDialog::revalidate);
 
     // Limits.
     auto *limits = new QGroupBox(tr("Limits"), this);
@@ -147,19 +173,31 @@ void SendConnectorDialog::buildUi()
     connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 
+    // The form scrolls when the screen is too small for it (OAuth adds a lot).
+    m_content = new QWidget;
+    auto *contentLayout = new QVBoxLayout(m_content);
+    contentLayout->setContentsMargins(0, 0, 0, 0);
+    contentLayout->addWidget(m_note);
+    contentLayout->addWidget(routing);
+    contentLayout->addWidget(security);
+    contentLayout->addWidget(m_oauth);
+    contentLayout->addWidget(limits);
+    contentLayout->addStretch(1);
+    auto *scroll = new QScrollArea(this);
+    scroll->setObjectName(QStringLiteral("dialogScroll"));
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setWidget(m_content);
+
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(m_note);
-    layout->addWidget(routing);
-    layout->addWidget(security);
-    layout->addWidget(limits);
+    layout->addWidget(scroll, 1);
     layout->addWidget(m_errorLabel);
-    layout->addStretch(1);
     layout->addWidget(m_buttons);
-    resize(560, sizeHint().height());
 
     for (QLineEdit *e : {m_name, m_domains, m_hosts, m_caFile, m_authUser, m_password})
         connect(e, &QLineEdit::textChanged, this, &SendConnectorDialog::revalidate);
-    for (QComboBox *c : {m_route, m_tls})
+    for (QComboBox *c : {m_route, m_tls, m_authMode})
         connect(c, &QComboBox::currentIndexChanged, this, &SendConnectorDialog::revalidate);
     connect(m_implicitTls, &QCheckBox::toggled, this, &SendConnectorDialog::revalidate);
     for (QSpinBox *s : {m_connectTimeout, m_commandTimeout, m_maxConnections, m_maxMessages})
@@ -178,16 +216,58 @@ void SendConnectorDialog::load(const SendConnectorConfig &c)
     m_authUser->setText(c.authUser);
     m_password->clear(); // never shown back
     m_password->setPlaceholderText(c.authPassword.isEmpty() ? QString() : tr("(stored)"));
+    m_oauth->load(c.oauth, c.oauthSecrets);
+    setAuthMode(c.usesOAuth() ? OAuthAuth : c.authUser.isEmpty() ? NoAuth : PasswordAuth);
     m_connectTimeout->setValue(c.connectTimeoutS);
     m_commandTimeout->setValue(c.commandTimeoutS);
     m_maxConnections->setValue(c.maxConnections);
     m_maxMessages->setValue(c.maxMessagesPerConnection);
 }
 
+void SendConnectorDialog::setAuthMode(AuthMode mode)
+{
+    m_authMode->setCurrentIndex(std::max(0, m_authMode->findData(int(mode))));
+    revalidate();
+    if (m_content)
+        fitHeight();
+}
+
+SendConnectorDialog::AuthMode SendConnectorDialog::authMode() const
+{
+    return AuthMode(m_authMode->currentData().toInt());
+}
+
+void SendConnectorDialog::setFacade(rd::engine::EngineFacade *facade)
+{
+    if (m_signIn || !facade)
+        return;
+    m_signIn = new OAuthSignIn(facade, this);
+    connect(m_oauth, &OAuthSettingsBox::signInRequested, this, [this] { m_signIn->start(connector()); });
+    connect(m_oauth, &OAuthSettingsBox::cancelSignInRequested, m_signIn, &OAuthSignIn::cancel);
+    connect(m_signIn, &OAuthSignIn::stateChanged, this, [this](const QString &text) {
+        m_oauth->setSignInState(true, text);
+    });
+    connect(m_signIn, &OAuthSignIn::finished, this, [this](bool ok, const QString &message) {
+        if (ok)
+            m_oauth->markSignedIn();
+        m_oauth->setSignInState(false, ok ? message : tr("Sign-in failed: %1").arg(message));
+        revalidate();
+    });
+    revalidate();
+}
+
+void SendConnectorDialog::done(int result)
+{
+    if (m_signIn && m_signIn->isRunning())
+        m_signIn->cancel();
+    QDialog::done(result);
+}
+
 void SendConnectorDialog::setNote(const QString &note)
 {
     m_note->setText(note);
     m_note->setVisible(!note.isEmpty());
+    fitHeight();
 }
 
 SendConnectorConfig SendConnectorDialog::connector() const
@@ -200,12 +280,20 @@ SendConnectorConfig SendConnectorDialog::connector() const
     c.tls = m_tls->currentData().toString();
     c.implicitTls = m_implicitTls->isChecked();
     c.caFile = m_caFile->text().trimmed();
-    c.authUser = m_authUser->text().trimmed();
+    const AuthMode mode = authMode();
+    c.authUser = mode == PasswordAuth ? m_authUser->text().trimmed() : QString();
     if (c.authUser.isEmpty())
         c.authPassword.clear();
     else if (!m_password->text().isEmpty())
         c.authPassword = m_password->text();
     // else: keep the stored password
+    c.authMechanism = mode == OAuthAuth ? QStringLiteral("oauth2") : QString();
+    if (mode == OAuthAuth) {
+        c.oauth = m_oauth->settings();
+        c.oauthSecrets = m_oauth->secrets();
+    } else {
+        c.oauthSecrets = {};
+    }
     c.connectTimeoutS = m_connectTimeout->value();
     c.commandTimeoutS = m_commandTimeout->value();
     c.maxConnections = m_maxConnections->value();
@@ -242,7 +330,11 @@ void SendConnectorDialog::revalidate()
     m_hosts->setPlaceholderText(mx ? tr("Not used: mail goes to the MX hosts of each recipient domain")
                                    : tr("host:port, e.g. smtp.office365.com:587 (more: comma-separated failover)"));
     m_caFile->setEnabled(c.tls == QLatin1String("verify"));
+    const AuthMode mode = authMode();
+    m_securityForm->setRowVisible(m_authUser, mode == PasswordAuth);
+    m_securityForm->setRowVisible(m_password, mode == PasswordAuth);
     m_password->setEnabled(!c.authUser.isEmpty());
+    m_oauth->setVisible(mode == OAuthAuth);
 
     // The whole list with this connector in its place: duplicate names count too.
     QList<SendConnectorConfig> list = m_all;
@@ -263,9 +355,14 @@ void SendConnectorDialog::revalidate()
             break;
         }
     }
+    QStringList oauthErrors;
     for (const QString &e : rd::config::validateSendConnectors(list)) {
         if (!e.startsWith(prefix) || e.endsWith(QLatin1String("another send connector has this name")))
             continue; // about another connector, or the duplicate name handled above
+        if (e.mid(prefix.size()).startsWith(QLatin1String("oauth "))) {
+            oauthErrors << e; // shown by the OAuth box, next to its fields
+            continue;
+        }
         const QString text = SendConnectorModel::sentence(e.mid(prefix.size()));
         m_errors << text;
         perColumn[SendConnectorModel::columnForError(e)] << text;
@@ -283,6 +380,14 @@ void SendConnectorDialog::revalidate()
         m_errors << caProblems;
     }
     QStringList passwordProblems;
+    if (mode == PasswordAuth && c.authUser.isEmpty()) {
+        perColumn[SendConnectorModel::AuthUser] << tr("Enter the AUTH user (or choose no authentication)");
+        m_errors << perColumn[SendConnectorModel::AuthUser].last();
+    }
+    if (mode == OAuthAuth) {
+        m_errors << m_oauth->showProblems(oauthErrors);
+        m_oauth->setSignInEnabled(m_signIn && oauthErrors.isEmpty());
+    }
     if (!c.authUser.isEmpty() && c.authPassword.isEmpty()) {
         passwordProblems << tr("Enter the password for AUTH user %1").arg(c.authUser);
         m_errors << passwordProblems;

@@ -7,7 +7,10 @@
 // The password is never shown back: the field starts empty with "(stored)" as
 // placeholder when one exists; leaving it empty keeps the stored password,
 // typing replaces it, and clearing the AUTH user drops it.
-// Thread: GUI thread. No I/O.
+// Authentication is None, Password (AUTH PLAIN/LOGIN) or OAuth 2.0 (the
+// OAuthSettingsBox; its validateOAuth() sentences are shown inline). With a
+// facade, "Sign in..." runs the delegated OAuth sign-in (OAuthSignIn).
+// Thread: GUI thread. No I/O (except the PEM file the admin picks).
 
 #include "config/sendconnector.h"
 
@@ -21,9 +24,17 @@ class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
+class QFormLayout;
 class QWidget;
 
+namespace rd::engine {
+class EngineFacade;
+}
+
 namespace rd::ui {
+
+class OAuthSettingsBox;
+class OAuthSignIn;
 
 class SendConnectorDialog : public QDialog {
     Q_OBJECT
@@ -43,13 +54,28 @@ public:
     // "host:port" entries of the Smart hosts field that do not parse.
     QStringList invalidHosts() const;
 
+    enum AuthMode { NoAuth, PasswordAuth, OAuthAuth };
+    // The Authentication choice (a preset sets it; the loaded connector otherwise).
+    void setAuthMode(AuthMode mode);
+    AuthMode authMode() const;
+    // Enables "Sign in..." for the delegated OAuth flow; facade must outlive the dialog.
+    void setFacade(rd::engine::EngineFacade *facade);
+    // The sign-in controller (null until setFacade()); tests replace its opener.
+    OAuthSignIn *signIn() const { return m_signIn; }
+    OAuthSettingsBox *oauthBox() const { return m_oauth; }
+
     // Splits a list typed by the user ("a, b; c d") into its entries.
     static QStringList splitList(const QString &text);
+
+public slots:
+    // Cancels a running sign-in before closing.
+    void done(int result) override;
 
 private:
     void buildUi();
     void load(const rd::config::SendConnectorConfig &c);
     void revalidate();
+    void fitHeight(); // as tall as the form, at most 90% of the screen
     void markField(QWidget *field, const QStringList &problems, const QString &tip);
 
     QList<rd::config::SendConnectorConfig> m_all;
@@ -57,6 +83,7 @@ private:
     rd::config::SendConnectorConfig m_original;
     QStringList m_errors;
 
+    QWidget *m_content = nullptr; // the scrolled form
     QLabel *m_note = nullptr;
     QLineEdit *m_name = nullptr;
     QLineEdit *m_domains = nullptr;
@@ -67,6 +94,10 @@ private:
     QLineEdit *m_caFile = nullptr;
     QLineEdit *m_authUser = nullptr;
     QLineEdit *m_password = nullptr;
+    QFormLayout *m_securityForm = nullptr;
+    QComboBox *m_authMode = nullptr;
+    OAuthSettingsBox *m_oauth = nullptr;
+    OAuthSignIn *m_signIn = nullptr;
     QSpinBox *m_connectTimeout = nullptr;
     QSpinBox *m_commandTimeout = nullptr;
     QSpinBox *m_maxConnections = nullptr;

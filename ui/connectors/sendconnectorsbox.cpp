@@ -1,8 +1,10 @@
 #include "connectors/sendconnectorsbox.h"
 
 #include "config/settings.h"
+#include "connectors/connectorpresets.h"
 #include "connectors/probereporttext.h"
 #include "connectors/sendconnectordialog.h"
+#include "connectors/uniquename.h"
 #include "delivery/connectorprobe.h"
 #include "engine/enginefacade.h"
 
@@ -47,16 +49,17 @@ SendConnectorsBox::SendConnectorsBox(rd::engine::EngineFacade *facade, QWidget *
 QMenu *SendConnectorsBox::presetMenu(QWidget *owner)
 {
     auto *menu = new QMenu(owner);
-    const char *names[SendConnectorModel::PresetCount] = {"presetBlank", "presetMicrosoft365", "presetGmail",
-                                                          "presetDirectMx", "presetInternal"};
-    // The named services first; the empty connector last.
-    for (int p : {1, 2, 3, 4, 0}) {
-        if (p == 0)
+    // The named services first; the empty connector last, after a separator.
+    for (const ConnectorPreset &p : connectorPresets()) {
+        if (p.id == QLatin1String("blank"))
             menu->addSeparator();
-        QAction *a = menu->addAction(SendConnectorModel::presetLabel(SendConnectorModel::Preset(p)));
-        a->setObjectName(QLatin1String(names[p]));
-        connect(a, &QAction::triggered, this, [this, p] { addPreset(SendConnectorModel::Preset(p)); });
+        QAction *a = menu->addAction(p.label);
+        a->setObjectName(QStringLiteral("preset") + p.objectSuffix);
+        a->setToolTip(p.checklist);
+        const QString id = p.id;
+        connect(a, &QAction::triggered, this, [this, id] { addPresetById(id); });
     }
+    menu->setToolTipsVisible(true);
     return menu;
 }
 
@@ -265,20 +268,31 @@ void SendConnectorsBox::updateState()
 
 void SendConnectorsBox::addPreset(SendConnectorModel::Preset preset)
 {
-    if (!m_editable)
+    switch (preset) {
+    case SendConnectorModel::Microsoft365Preset: addPresetById(QStringLiteral("microsoft365")); break;
+    case SendConnectorModel::GmailPreset: addPresetById(QStringLiteral("gmail")); break;
+    case SendConnectorModel::DirectMxPreset: addPresetById(QStringLiteral("direct-mx")); break;
+    case SendConnectorModel::InternalPreset: addPresetById(QStringLiteral("internal")); break;
+    default: addPresetById(QStringLiteral("blank")); break;
+    }
+}
+
+void SendConnectorsBox::addPresetById(const QString &id)
+{
+    const ConnectorPreset *p = findConnectorPreset(id);
+    if (!m_editable || !p)
         return;
-    QString note;
-    if (preset == SendConnectorModel::Microsoft365Preset)
-        note = tr("Microsoft 365 needs SMTP AUTH: enter the user and password of the mailbox that sends (SMTP AUTH "
-                  "must be enabled for it in the Microsoft 365 admin center).");
-    else if (preset == SendConnectorModel::GmailPreset)
-        note = tr("Gmail needs SMTP AUTH: enter the Google account and an app password.");
-    else if (preset == SendConnectorModel::InternalPreset)
-        note = tr("Enter your internal mail server as host:25 (several, comma-separated, for failover).");
-    else if (preset == SendConnectorModel::DirectMxPreset)
-        note = tr("Mail goes straight to each recipient domain's MX servers on port 25; this server needs outbound "
-                  "port 25 and a good reputation (reverse DNS, SPF).");
-    openDialog(m_model->preset(preset), -1, note);
+    SendConnectorConfig c = p->connector;
+    const QList<SendConnectorConfig> all = m_model->connectors();
+    c.name = uniqueName(p->nameBase, [&all](const QString &name) {
+        return std::any_of(all.begin(), all.end(), [&name](const SendConnectorConfig &o) {
+            return o.name.compare(name, Qt::CaseInsensitive) == 0;
+        });
+    });
+    const QString note = p->checklist.contains(QLatin1Char('\n'))
+                             ? tr("Before you start, on the provider's side:\n%1").arg(p->checklist)
+                             : p->checklist;
+    openDialog(c, -1, note, int(p->auth));
 }
 
 void SendConnectorsBox::editSelected()
@@ -289,13 +303,16 @@ void SendConnectorsBox::editSelected()
     openDialog(m_model->connector(row), row, QString());
 }
 
-void SendConnectorsBox::openDialog(const SendConnectorConfig &c, int row, const QString &note)
+void SendConnectorsBox::openDialog(const SendConnectorConfig &c, int row, const QString &note, int authMode)
 {
     if (m_dialog)
         m_dialog->close();
     auto *dialog = new SendConnectorDialog(c, m_model->connectors(), row, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setNote(note);
+    dialog->setFacade(m_facade);
+    if (authMode >= 0)
+        dialog->setAuthMode(SendConnectorDialog::AuthMode(authMode));
     m_dialog = dialog;
     connect(dialog, &QDialog::accepted, this, [this, dialog, row] {
         if (!m_editable)

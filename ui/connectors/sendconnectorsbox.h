@@ -57,6 +57,9 @@ protected:
 public slots:
     // Opens the editor on a new connector made from `preset` (added on OK).
     void addPreset(rd::ui::SendConnectorModel::Preset preset);
+    // Same for a preset of connectorPresets() by id ("microsoft365", "ses", ...);
+    // the dialog shows the preset's provider checklist. Unknown ids are ignored.
+    void addPresetById(const QString &id);
     // Opens the editor on the selected connector (replaced on OK).
     void editSelected();
     void removeSelected();
@@ -72,7 +75,7 @@ private:
     void showResultPane();
     void updateState();
     int selectedRow() const;
-    void openDialog(const rd::config::SendConnectorConfig &c, int row, const QString &note);
+    void openDialog(const rd::config::SendConnectorConfig &c, int row, const QString &note, int authMode = -1);
     void onConnectorTested(const QString &name, const rd::delivery::ProbeReport &report);
     QMenu *presetMenu(QWidget *owner);
 
