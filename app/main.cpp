@@ -5,6 +5,7 @@
 
 #include "app/admin.h"
 #include "app/dnscheckcli.h"
+#include "app/guilatency.h"
 #include "app/iisimportcli.h"
 #include "app/oauthcli.h"
 #include "app/runtime.h"
@@ -258,6 +259,8 @@ int main(int argc, char **argv)
         return 2;
     }
     window.show();
+    // The performance benchmark's probe of the GUI thread (tests/bench/gui_latency.py).
+    std::unique_ptr<rd::app::GuiLatencyProbe> latency(rd::app::GuiLatencyProbe::fromEnvironment(nullptr));
     QObject::connect(runtime.engine(), &rd::engine::Engine::fatalError, &window, [&window](const QString &message) {
         QMessageBox::critical(&window, QStringLiteral("RelayDesk"),
                               QStringLiteral("The relay engine could not start:\n\n%1").arg(message));

@@ -270,8 +270,12 @@ bool Engine::startListeners()
     return all;
 }
 
-void Engine::applyConfig(const rd::config::ConfigSnapshot &config)
+void Engine::applyConfig(const rd::config::ConfigSnapshot &incoming)
 {
+    // Secrets the GUI's copy may not have (a refresh token stored by a sign-in
+    // after the GUI loaded the configuration) are kept, as on import.
+    rd::config::ConfigSnapshot config = incoming;
+    rd::config::keepStoredSecrets(&config.sendConnectors, m_config.sendConnectors);
     QStringList errors = config.validate();
     if (!errors.isEmpty()) {
         emit configApplied(false, errors);
