@@ -332,6 +332,22 @@ void TestSendConnectors::validationMarksCells()
     QVERIFY(statusText().contains(QStringLiteral("3 more problem")));
     QCOMPARE(m_panel->pendingConfig().validate().size(), 4); // the engine would say the same
 
+    // OAuth settings belong to the authentication: their problems mark the AUTH cell, not the name.
+    SendConnectorConfig o = sampleConnectors().at(1);
+    o.authUser.clear();
+    o.authPassword.clear();
+    o.authMechanism = QStringLiteral("oauth2");
+    o.tls = QStringLiteral("required");
+    o.oauth.flow = QStringLiteral("client_credentials");
+    o.oauth.provider = QStringLiteral("microsoft365");
+    o.oauth.tenant = QStringLiteral("contoso.onmicrosoft.com");
+    o.oauth.clientId.clear();
+    QVERIFY(model()->setConnector(1, o));
+    QVERIFY2(cell(1, SendConnectorModel::AuthUser).data(SendConnectorModel::ErrorRole).toString().contains(
+                 QStringLiteral("client_id")),
+             qPrintable(cell(1, SendConnectorModel::AuthUser).data(SendConnectorModel::ErrorRole).toString()));
+    QVERIFY(cell(1, SendConnectorModel::Name).data(SendConnectorModel::ErrorRole).toString().isEmpty());
+
     QVERIFY(model()->setConnector(0, sampleConnectors().at(0)));
     QVERIFY(model()->setConnector(1, sampleConnectors().at(1)));
     QVERIFY(!model()->hasErrors());

@@ -359,6 +359,9 @@ int SendConnectorModel::columnForError(const QString &sentence)
     // The part after "send connector N ("name"): ".
     const qsizetype colon = sentence.indexOf(QLatin1String("\"): "));
     const QString s = colon < 0 ? sentence : sentence.mid(colon + 4);
+    // OAuth settings are edited with the authentication (their cell: AUTH).
+    if (s.startsWith(QLatin1String("oauth "), Qt::CaseInsensitive) || s.startsWith(QLatin1String("OAuth 2.0")))
+        return AuthUser;
     if (s.contains(QLatin1String("smart host")))
         return Hosts;
     if (s.contains(QLatin1String("AUTH")))
