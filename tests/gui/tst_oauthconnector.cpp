@@ -583,9 +583,10 @@ void TestOAuthConnector::signInCompletesAgainstTokenServer()
     // a scripted "browser" that follows /authorize's redirect to the engine.
     if (run(QStringLiteral("/usr/bin/python3"), {QStringLiteral("-c"), QStringLiteral("import oauthlib, jwt")}).isNull())
         QSKIP("python3-oauthlib / python3-jwt not installed");
-    const QString integration = QFileInfo(QStringLiteral(__FILE__)).absoluteDir().filePath(QStringLiteral("../integration"));
-    if (!QFile::exists(integration + QStringLiteral("/oauth_token_server.py")))
-        QSKIP("tests/integration/oauth_token_server.py not found next to this source");
+    // QFINDTESTDATA copes with a relative __FILE__ (ccache base_dir); the server must be found, not skipped.
+    const QString serverScript = QFINDTESTDATA("../integration/oauth_token_server.py");
+    QVERIFY2(!serverScript.isEmpty(), "tests/integration/oauth_token_server.py not found");
+    const QString integration = QFileInfo(serverScript).absolutePath();
     const QString script = QStringLiteral(
         "import sys, json\n"
         "sys.path.insert(0, sys.argv[1])\n"
