@@ -5,6 +5,7 @@
 #include "config/sendconnector.h"
 #include "delivery/connectorprobe.h"
 #include "dns/resolver.h"
+#include "mailauth/dkimkeyrecord.h"
 #include "mailauth/dmarc.h"
 #include "mailauth/publicsuffix.h"
 #include "mailauth/spf.h"
@@ -24,12 +25,6 @@ using detail::finding;
 const QStringList kOrder = {QStringLiteral("spf"),   QStringLiteral("dkim"), QStringLiteral("dmarc"),
                             QStringLiteral("mx"),    QStringLiteral("ptr"),  QStringLiteral("dnsbl"),
                             QStringLiteral("engine")};
-
-bool isSpfRecord(const QByteArray &text)
-{
-    const QByteArray lower = text.toLower();
-    return lower == "v=spf1" || lower.startsWith("v=spf1 ");
-}
 
 // "ip4:192.0.2.1" / "ip6:2001:db8::1"
 QString spfTerm(const QHostAddress &a)
@@ -62,22 +57,6 @@ QString spfWith(const QString &record, const QStringList &terms)
             parts.insert(at++, t);
     }
     return parts.join(QLatin1Char(' '));
-}
-
-// The p= value of a DKIM key record (white space removed); null if absent.
-QString dkimPublicKey(const QString &record)
-{
-    for (const QString &tag : record.split(QLatin1Char(';'))) {
-        const qsizetype eq = tag.indexOf(QLatin1Char('='));
-        if (eq < 0)
-            continue;
-        if (tag.left(eq).trimmed() == QLatin1String("p")) {
-            QString v = tag.mid(eq + 1);
-            v.remove(QRegularExpression(QStringLiteral("\\s")));
-            return v.isNull() ? QStringLiteral("") : v;
-        }
-    }
-    return {};
 }
 
 } // namespace
@@ -188,7 +167,7 @@ void DnsChecker::checkSpf()
         }
         QList<QByteArray> records;
         for (const dns::TxtRecord &t : a.txt) {
-            if (isSpfRecord(t.text()))
+            if (mailauth::isSpfRecordText(QByteArrayView(t.text())))
                 records << t.text();
         }
         if (records.isEmpty()) {
@@ -323,25 +302,25 @@ void DnsChecker::checkDkim()
                     QStringLiteral("Receivers cannot verify mail RelayDesk signs with this key%1. Publish the record.")
                         .arg(k.enabled ? QString() : QStringLiteral(" (the key is disabled now)")))));
             } else {
-                QString published;
+                // The key record parser the verifier uses: a record it refuses is one
+                // receivers refuse too.
+                const std::optional<mailauth::DkimKeyRecord> ours = mailauth::parseDkimKeyRecord(k.dnsRecord.toLatin1());
+                std::optional<mailauth::DkimKeyRecord> theirs;
+                QString why;
                 for (const dns::TxtRecord &t : a.txt) {
-                    const QString text = QString::fromUtf8(t.text());
-                    if (!dkimPublicKey(text).isNull()) {
-                        published = text;
+                    theirs = mailauth::parseDkimKeyRecord(t.text(), &why);
+                    if (theirs)
                         break;
-                    }
                 }
-                const QString ours = dkimPublicKey(k.dnsRecord);
-                const QString theirs = dkimPublicKey(published);
-                if (published.isEmpty()) {
+                if (!theirs) {
                     add(withFix(finding("dkim", Status::Fail,
-                                        QStringLiteral("%1 \u2014 the record has no key (p=)").arg(label),
-                                        QStringLiteral("Found: %1").arg(QString::fromUtf8(a.txt.first().text())))));
-                } else if (theirs.isEmpty()) {
+                                        QStringLiteral("%1 \u2014 the record is not a usable key record").arg(label),
+                                        QStringLiteral("%1\nFound: %2").arg(why, QString::fromUtf8(a.txt.first().text())))));
+                } else if (theirs->revoked) {
                     add(withFix(finding("dkim", Status::Fail,
                                         QStringLiteral("%1 \u2014 the published key is revoked (empty p=)").arg(label),
                                         QStringLiteral("Mail signed with this key fails verification."))));
-                } else if (theirs != ours) {
+                } else if (!ours || theirs->publicKey != ours->publicKey) {
                     add(withFix(finding(
                         "dkim", Status::Fail, QStringLiteral("%1 \u2014 the record carries a different key").arg(label),
                         QStringLiteral("Mail RelayDesk signs fails verification. Replace the record with ours."))));
@@ -373,7 +352,7 @@ void DnsChecker::checkDmarc()
         QStringList records;
         for (const dns::TxtRecord &t : a.txt) {
             const QString text = QString::fromUtf8(t.text());
-            if (text.trimmed().startsWith(QLatin1String("v=DMARC1"), Qt::CaseInsensitive))
+            if (mailauth::isDmarcRecordText(text))
                 records << text;
         }
         if (records.isEmpty())
