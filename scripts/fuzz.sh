@@ -21,7 +21,7 @@ BUILD="$ROOT/build-fuzz"
 TOTAL=${1:-60}
 JOBS=${RELAYDESK_JOBS:-2}
 WORKERS=${FUZZ_WORKERS:-1}
-TARGETS=(fuzz_serversession fuzz_parsers fuzz_clientsession fuzz_spf fuzz_dkim fuzz_dmarc)
+TARGETS=(fuzz_serversession fuzz_parsers fuzz_clientsession fuzz_spf fuzz_dkim fuzz_dmarc fuzz_mime)
 
 if ! [[ "$TOTAL" =~ ^[0-9]+$ ]] || ((TOTAL < 4)); then
     echo "usage: $0 [total seconds >= 4]" >&2
@@ -40,9 +40,9 @@ if ! ninja -C "$BUILD" -j"$JOBS" "${TARGETS[@]}"; then
 fi
 
 # The server session has the most state to explore: a quarter of the time;
-# the five others share the rest (at least 2 s each).
+# the six others share the rest (at least 2 s each).
 per_target() {
-    local rest=$(((TOTAL - TOTAL / 4) / 5))
+    local rest=$(((TOTAL - TOTAL / 4) / 6))
     ((rest < 2)) && rest=2
     case "$1" in
     fuzz_serversession) echo $((TOTAL / 4)) ;;
@@ -57,6 +57,7 @@ corpus_of() {
     fuzz_spf) echo spf ;;
     fuzz_dkim) echo dkim ;;
     fuzz_dmarc) echo dmarc ;;
+    fuzz_mime) echo mime ;;
     esac
 }
 

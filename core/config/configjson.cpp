@@ -29,6 +29,27 @@ bool stringList(const QJsonValue &v, const QString &where, QStringList *out, QSt
     return true;
 }
 
+// Reads root[key] as an array of objects, calling add(object, "key[i]") for each.
+template <typename Add>
+void readObjectArray(const QJsonObject &root, const char *key, QStringList *errors, Add add)
+{
+    const QJsonValue v = root.value(QLatin1String(key));
+    if (v.isUndefined())
+        return;
+    if (!v.isArray()) {
+        *errors << QStringLiteral("\"%1\" must be an array").arg(QLatin1String(key));
+        return;
+    }
+    const QJsonArray arr = v.toArray();
+    for (int i = 0; i < arr.size(); ++i) {
+        const QString where = QStringLiteral("%1[%2]").arg(QLatin1String(key)).arg(i);
+        if (!arr.at(i).isObject())
+            *errors << QStringLiteral("%1 must be an object").arg(where);
+        else
+            add(arr.at(i).toObject(), where);
+    }
+}
+
 } // namespace
 
 bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *errors)
@@ -46,7 +67,8 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
     const QJsonObject root = doc.object();
     const QSet<QString> known = {QStringLiteral("format"), QStringLiteral("version"), QStringLiteral("settings"),
                                  QStringLiteral("listeners"), QStringLiteral("accepted_domains"),
-                                 QStringLiteral("send_connectors")};
+                                 QStringLiteral("send_connectors"), QStringLiteral("rate_limits"),
+                                 QStringLiteral("dnsbl_zones"), QStringLiteral("content_rules")};
     for (auto it = root.begin(); it != root.end(); ++it) {
         if (!known.contains(it.key()))
             *errors << QStringLiteral("unknown top-level key \"%1\"").arg(it.key());
@@ -65,6 +87,12 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
         const QJsonObject s = settings.toObject();
         for (auto it = s.begin(); it != s.end(); ++it) {
             QString why;
+            if (it.key() == QLatin1String("dnsbl.zones") && it.value().isString()) {
+                // Exports made before dnsbl_zones existed carried the zones as one setting.
+                for (const QString &z : it.value().toString().split(QLatin1Char(','), Qt::SkipEmptyParts))
+                    cfg.dnsblZones << DnsblZone{z.trimmed().toLower(), QString(), true};
+                continue;
+            }
             if (!cfg.setValue(it.key(), it.value().toVariant(), &why))
                 *errors << QStringLiteral("settings: %1").arg(why);
         }
@@ -168,6 +196,15 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
             }
         }
     }
+    readObjectArray(root, "rate_limits", errors, [&](const QJsonObject &o, const QString &where) {
+        cfg.rateLimits << rateLimitFromJson(o, where, errors);
+    });
+    readObjectArray(root, "dnsbl_zones", errors, [&](const QJsonObject &o, const QString &where) {
+        cfg.dnsblZones << dnsblZoneFromJson(o, where, errors);
+    });
+    readObjectArray(root, "content_rules", errors, [&](const QJsonObject &o, const QString &where) {
+        cfg.contentRules << contentRuleFromJson(o, where, errors);
+    });
     if (errors->isEmpty())
         *errors << cfg.validate();
     if (!errors->isEmpty())
@@ -210,6 +247,18 @@ QByteArray configToJson(const ConfigSnapshot &config, bool withSecrets)
     for (const SendConnectorConfig &c : config.sendConnectors)
         sends.append(sendConnectorToJson(c, withSecrets));
     root.insert(QStringLiteral("send_connectors"), sends);
+    QJsonArray limits;
+    for (const RateLimitRule &r : config.rateLimits)
+        limits.append(rateLimitToJson(r));
+    root.insert(QStringLiteral("rate_limits"), limits);
+    QJsonArray zones;
+    for (const DnsblZone &z : config.dnsblZones)
+        zones.append(dnsblZoneToJson(z));
+    root.insert(QStringLiteral("dnsbl_zones"), zones);
+    QJsonArray rules;
+    for (const ContentRule &r : config.contentRules)
+        rules.append(contentRuleToJson(r));
+    root.insert(QStringLiteral("content_rules"), rules);
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 

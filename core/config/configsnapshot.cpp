@@ -85,6 +85,9 @@ QStringList ConfigSnapshot::validate() const
             errors << QStringLiteral("accepted domain \"%1\" is not a domain name").arg(d);
     }
     errors << validateSendConnectors(sendConnectors);
+    errors << validateRateLimits(rateLimits);
+    errors << validateDnsblZones(dnsblZones);
+    errors << validateContentRules(contentRules);
     return errors;
 }
 

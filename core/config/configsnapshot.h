@@ -2,6 +2,7 @@
 // A complete, validated configuration: what the engine runs with and what
 // import/export and the GUI exchange. A value type; cheap to copy.
 
+#include "config/policyconfig.h"
 #include "config/sendconnector.h"
 #include "config/settings.h"
 
@@ -59,8 +60,13 @@ public:
     // Outbound routes, first match wins. Empty: every domain goes to the
     // delivery.smarthost setting (when set), as before send connectors existed.
     QList<SendConnectorConfig> sendConnectors;
+    // Abuse control (config/policyconfig.h), each in list order.
+    QList<RateLimitRule> rateLimits;
+    QList<DnsblZone> dnsblZones;
+    QList<ContentRule> contentRules;
 
-    // Validates listeners and lists: addresses, ports, CIDRs, duplicates.
+    // Validates listeners and lists: addresses, ports, CIDRs, duplicates, and
+    // the rate limits, DNSBL zones and content rules.
     QStringList validate() const;
 
     bool operator==(const ConfigSnapshot &) const = default;

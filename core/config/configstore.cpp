@@ -45,11 +45,18 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
     if (!m_open)
         return cfg;
     QSqlDatabase db = QSqlDatabase::database(m_connection);
+    QList<DnsblZone> legacyZones;
     QSqlQuery q(db);
     q.exec(QStringLiteral("SELECT key, value FROM settings"));
     while (q.next()) {
         const QString key = q.value(0).toString();
         QString why;
+        if (key == QLatin1String("dnsbl.zones")) {
+            // Before schema v8 the DNS checks' block lists were one setting: they become dnsbl_zones rows.
+            for (const QString &z : q.value(1).toString().split(QLatin1Char(','), Qt::SkipEmptyParts))
+                legacyZones << DnsblZone{z.trimmed().toLower(), QString(), true};
+            continue;
+        }
         const SettingDef *def = findSetting(key);
         QVariant raw = q.value(1).toString();
         if (def && def->type == SettingType::Bool)
@@ -89,6 +96,17 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
     QString why;
     if (!loadSendConnectors(db, &cfg.sendConnectors, &why) && warnings)
         *warnings << QStringLiteral("config.db: send connectors: %1").arg(why);
+    why.clear();
+    if ((!loadRateLimits(db, &cfg.rateLimits, &why) || !why.isEmpty()) && warnings)
+        *warnings << QStringLiteral("config.db: rate limits: %1").arg(why);
+    why.clear();
+    if (!loadDnsblZones(db, &cfg.dnsblZones, &why) && warnings)
+        *warnings << QStringLiteral("config.db: DNS block lists: %1").arg(why);
+    if (cfg.dnsblZones.isEmpty())
+        cfg.dnsblZones = legacyZones;
+    why.clear();
+    if ((!loadContentRules(db, &cfg.contentRules, &why) || !why.isEmpty()) && warnings)
+        *warnings << QStringLiteral("config.db: content rules: %1").arg(why);
     return cfg;
 }
 
@@ -147,7 +165,8 @@ bool ConfigStore::save(const ConfigSnapshot &config)
             return fail(q);
     }
     QString why;
-    if (!saveSendConnectors(db, config.sendConnectors, &why)) {
+    if (!saveSendConnectors(db, config.sendConnectors, &why) || !saveRateLimits(db, config.rateLimits, &why)
+        || !saveDnsblZones(db, config.dnsblZones, &why) || !saveContentRules(db, config.contentRules, &why)) {
         m_error = QStringLiteral("saving the configuration failed: %1").arg(why);
         db.rollback();
         return false;

@@ -45,6 +45,8 @@ DeliveryAgent::DeliveryAgent(queue::QueueStore *store, LogFn log, QObject *paren
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &DeliveryAgent::pump);
+    m_throttleTimer.setSingleShot(true);
+    connect(&m_throttleTimer, &QTimer::timeout, this, &DeliveryAgent::pump);
 }
 
 DeliveryAgent::~DeliveryAgent()
@@ -111,7 +113,8 @@ void DeliveryAgent::load(const QVector<queue::QueueEntry> &entries)
 void DeliveryAgent::enqueue(const queue::QueueEntry &entry)
 {
     m_entries.insert(entry.info.queueId, entry);
-    schedule(entry.info.queueId, 0);
+    if (schedulable(entry.info.state))
+        schedule(entry.info.queueId, 0); // a message held on arrival waits for release()
     emit changed();
     // Pump on the next turn of the event loop so that a burst of commits is
     // scheduled together (and can share connections).
@@ -283,6 +286,8 @@ void DeliveryAgent::service(Destination &d)
     for (auto it = m_connections.begin(); it != m_connections.end() && !d.pending.empty(); ++it) {
         if (it->destKey == d.key && it->jobId == 0 && it.key()->isIdle() &&
             it->messages < c.maxMessagesPerConnection) {
+            if (throttled(d, d.pending.front()))
+                return;
             Job job = d.pending.front();
             d.pending.pop_front();
             startJob(it.key(), d, job);
@@ -290,10 +295,20 @@ void DeliveryAgent::service(Destination &d)
     }
     while (!d.pending.empty() && d.connections < c.maxConnections &&
            m_connections.size() < m_settings.maxConnections) {
+        const QString domain = domainOf(d.pending.front().rcpts.value(0));
+        if (m_throttle.mayOpenConnection && !m_throttle.mayOpenConnection(c.name, domain))
+            break; // a connection closing pumps again
+        if (throttled(d, d.pending.front())) {
+            if (m_throttle.connectionClosed)
+                m_throttle.connectionClosed(c.name, domain);
+            return;
+        }
         Job job = d.pending.front();
         d.pending.pop_front();
         const Target &t = d.targets.at(job.targetIndex % d.targets.size());
-        startJob(newConnection(d, t), d, job);
+        OutboundConnection *conn = newConnection(d, t);
+        m_connections[conn].throttleDomain = domain;
+        startJob(conn, d, job);
     }
     if (!d.pending.empty() && m_connections.size() >= m_settings.maxConnections) {
         // At the global limit: free a slot held by an idle connection elsewhere.
@@ -411,6 +426,36 @@ DeliveryJob DeliveryAgent::makeJob(const queue::QueueEntry &e, const Job &job) c
     return dj;
 }
 
+QDateTime DeliveryAgent::oldestReceived() const
+{
+    QDateTime oldest;
+    for (const queue::QueueEntry &e : m_entries) {
+        if (e.info.received.isValid() && (!oldest.isValid() || e.info.received < oldest))
+            oldest = e.info.received;
+    }
+    return oldest;
+}
+
+QString DeliveryAgent::connectorName(const Destination &d) const
+{
+    if (d.connector < 0 || d.connector >= m_settings.connectors.size())
+        return QString();
+    return m_settings.connectors.at(d.connector).name;
+}
+
+bool DeliveryAgent::throttled(const Destination &d, const Job &job)
+{
+    if (!m_throttle.mayStartMessage)
+        return false;
+    qint64 retryAt = 0;
+    if (m_throttle.mayStartMessage(connectorName(d), domainOf(job.rcpts.value(0)), &retryAt))
+        return false;
+    const qint64 wait = std::clamp<qint64>(retryAt - nowMs(), 50, 60000);
+    if (!m_throttleTimer.isActive() || m_throttleTimer.remainingTime() > wait)
+        m_throttleTimer.start(int(wait));
+    return true;
+}
+
 void DeliveryAgent::startJob(OutboundConnection *conn, Destination &d, Job job)
 {
     Q_UNUSED(d);
@@ -475,7 +520,7 @@ void DeliveryAgent::onIdle(OutboundConnection *conn)
             conn->quit();
             return;
         }
-        if (!d->pending.empty()) {
+        if (!d->pending.empty() && !throttled(*d, d->pending.front())) {
             Job job = d->pending.front();
             d->pending.pop_front();
             startJob(conn, *d, job); // connection reuse
@@ -499,6 +544,11 @@ void DeliveryAgent::onClosed(OutboundConnection *conn)
 {
     const ConnState cs = m_connections.take(conn);
     conn->deleteLater();
+    if (m_throttle.connectionClosed) {
+        const auto dest = m_destinations.constFind(cs.destKey);
+        if (dest != m_destinations.constEnd())
+            m_throttle.connectionClosed(connectorName(**dest), cs.throttleDomain);
+    }
     auto it = m_destinations.find(cs.destKey);
     if (it != m_destinations.end()) {
         --(*it)->connections;

@@ -95,6 +95,19 @@ public:
     // each time a job is made, on the agent's thread. May return empty.
     using HeaderFn = std::function<QByteArray(const queue::QueueEntry &entry)>;
     void setHeaders(HeaderFn fn) { m_headers = std::move(fn); }
+
+    // Outbound throttling (rate limits per send connector and destination
+    // domain): asked before a message starts on a connection and before a
+    // connection opens; a refused message stays queued and is tried again at
+    // *retryAtMs (or when a connection closes). Unset: no throttling.
+    struct Throttle {
+        std::function<bool(const QString &connector, const QString &domain, qint64 *retryAtMs)> mayStartMessage;
+        std::function<bool(const QString &connector, const QString &domain)> mayOpenConnection;
+        std::function<void(const QString &connector, const QString &domain)> connectionClosed;
+    };
+    void setThrottle(Throttle throttle) { m_throttle = std::move(throttle); }
+    // When the oldest message still in the queue arrived (null when empty); for the queue-age alert.
+    QDateTime oldestReceived() const;
     // Access tokens for OAuth 2.0 connectors (engine thread; outlives the agent; may be null:
     // then OAuth connectors sign in with nothing and fail temporarily).
     void setTokens(oauth::TokenManager *tokens);
@@ -156,6 +169,7 @@ private:
         QString destKey;
         int jobId = 0;     // 0: idle
         int messages = 0;  // jobs given to this connection
+        QString throttleDomain; // the domain counted for the throttle when it opened
     };
     struct Round {         // one delivery round of one message
         int jobsLeft = 0;
@@ -164,6 +178,9 @@ private:
     };
 
     void schedule(const QString &qid, qint64 dueMs);
+    // True if the throttle holds `job` back now (the pump is re-armed for it).
+    bool throttled(const Destination &d, const Job &job);
+    QString connectorName(const Destination &d) const;
     void pump();
     void armTimer();
     bool takeDue(QString *qid);
@@ -191,6 +208,8 @@ private:
     MxLookupFn m_mxLookup;
     BounceFn m_bounce;
     HeaderFn m_headers;
+    Throttle m_throttle;
+    QTimer m_throttleTimer; // pumps again when a throttled message may start
     oauth::TokenManager *m_tokens = nullptr;
     DeliverySettings m_settings;
     QHash<QString, queue::QueueEntry> m_entries;

@@ -72,8 +72,10 @@ CheckInput checkInputFor(const config::ConfigSnapshot &config, const QString &da
             in.publicAddresses << addr;
     }
     in.heloName = config.stringValue(kHostname);
-    for (const QString &z : config.stringValue(kDnsblZones).split(QLatin1Char(','), Qt::SkipEmptyParts))
-        in.dnsblZones << z.trimmed();
+    for (const config::DnsblZone &z : config.dnsblZones) {
+        if (z.enabled)
+            in.dnsblZones << z.zone.trimmed();
+    }
     in.smtpPort = quint16(config.intValue(kMxPort));
     config::DkimKeyStore store(dataDir);
     QString error;

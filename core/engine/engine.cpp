@@ -1,4 +1,8 @@
 #include "engine/engine.h"
+#include "engine/policyservice.h"
+#include "alerts/alertmonitor.h"
+#include "alerts/alertstore.h"
+#include "engine/trafficstats.h"
 
 #include "oauth/tokenmanager.h"
 
@@ -105,6 +109,7 @@ void Engine::systemLog(const QString &event, const QString &message, const QStri
 
 void Engine::log(log::LogEvent event)
 {
+    observe(event);
     if (m_log)
         m_log->append(std::move(event));
 }
@@ -160,6 +165,9 @@ void Engine::start()
                   .arg(QStringLiteral(RELAYDESK_VERSION), m_dataDir)
                   .arg(entries.size()));
 
+    m_log->setRetention(int(m_config.intValue(kLogRetentionDays)), m_config.intValue(kLogMaxSize) * 1024 * 1024);
+    startPolicy();
+    startAlerts();
     startResolver();
     m_delivery = new delivery::DeliveryAgent(m_queue, [this](log::LogEvent e) { log(std::move(e)); }, this);
     connect(m_delivery, &delivery::DeliveryAgent::changed, this, &Engine::scheduleStatus);
@@ -171,6 +179,18 @@ void Engine::start()
         queueBounce(e, rcpts, delay, std::move(done));
     });
     m_delivery->setHeaders([this](const queue::QueueEntry &e) { return dkimHeaders(e); });
+    delivery::DeliveryAgent::Throttle throttle;
+    throttle.mayStartMessage = [this](const QString &connector, const QString &domain, qint64 *retryAtMs) {
+        return !m_policy || m_policy->mayStartMessage(connector, domain, retryAtMs);
+    };
+    throttle.mayOpenConnection = [this](const QString &connector, const QString &domain) {
+        return !m_policy || m_policy->mayOpenConnection(connector, domain);
+    };
+    throttle.connectionClosed = [this](const QString &connector, const QString &domain) {
+        if (m_policy)
+            m_policy->connectionClosed(connector, domain);
+    };
+    m_delivery->setThrottle(std::move(throttle));
     if (!m_tokens) {
         m_tokens = new oauth::TokenManager(this);
         connect(m_tokens, &oauth::TokenManager::refreshTokenChanged, this,
@@ -295,6 +315,12 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &incoming)
     if (dnsChanged && m_resolver)
         startResolver();
     startMailAuth();
+    if (m_policy)
+        m_policy->configure(m_config);
+    if (m_alerts)
+        m_alerts->setThresholds(alerts::AlertThresholds::fromConfig(m_config));
+    if (m_log)
+        m_log->setRetention(int(m_config.intValue(kLogRetentionDays)), m_config.intValue(kLogMaxSize) * 1024 * 1024);
     if (m_delivery)
         m_delivery->configure(deliverySettings());
     m_status.smartHost = routeSummary();
@@ -343,6 +369,12 @@ void Engine::stop()
         m_delivery->stop();
         delete m_delivery;
         m_delivery = nullptr;
+    }
+    if (m_policy) {
+        for (const QString &p : m_policy->persist())
+            systemLog(QStringLiteral("policy_state"), p, QStringLiteral("warning"));
+        delete m_policy;
+        m_policy = nullptr;
     }
     delete m_resolver; // outstanding lookups are dropped without callbacks
     m_resolver = nullptr;

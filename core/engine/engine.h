@@ -7,7 +7,10 @@
 
 #include "config/configsnapshot.h"
 #include "dnscheck/dnscheckreport.h"
+#include "alerts/alert.h"
 #include "engine/enginestatus.h"
+#include "engine/trafficsnapshot.h"
+#include "policy/policystatus.h"
 #include "net/inboundhost.h"
 
 #include <QHash>
@@ -49,8 +52,16 @@ class CertificateStore;
 namespace rd::oauth {
 class TokenManager;
 }
+namespace rd::alerts {
+class AlertMonitor;
+class AlertStore;
+struct Alert;
+}
 
 namespace rd::engine {
+
+class PolicyService;
+class TrafficStats;
 
 class Engine : public QObject, public net::InboundHost {
     Q_OBJECT
@@ -77,6 +88,17 @@ public:
     bool inboundChecksEnabled() const override;
     void checkInbound(const QString &clientIp, const QString &helo, const QString &mailFrom, const QString &spoolPath,
                       qint64 bodyOffset, std::function<void(const QByteArray &, const QString &)> done) override;
+    // Abuse control (enginepolicy.cpp)
+    smtp::PolicyVerdict admitConnection(const QString &clientIp, const QString &sessionId, bool relayAllowed) override;
+    void connectionEnded(const QString &clientIp, const QString &sessionId) override;
+    bool policyChecksEnabled() const override;
+    void checkPolicy(const net::PolicyRequest &request, QObject *context,
+                     std::function<void(const smtp::PolicyVerdict &)> done) override;
+    bool contentChecksEnabled() const override;
+    void checkContent(const net::ContentRequest &request, QObject *context,
+                      std::function<void(const net::ContentDecision &)> done) override;
+    bool transcriptsEnabled() const override;
+    void logTranscript(const QString &sessionId, const QDateTime &start, const QString &lines) override;
 
 public slots:
     // Opens the queue (recovering after a crash), starts delivery and binds
@@ -108,6 +130,8 @@ public slots:
     // the refresh token is stored for c.name and handed to the token manager.
     void signInOAuth(const rd::config::SendConnectorConfig &c);
     void cancelOAuthSignIn(const QString &name);
+    // Answers with policyStatus(): rate-limit counters, greylisting, DNSBL cache.
+    void requestPolicyStatus();
 
     void retryNow(const QStringList &ids);
     void hold(const QStringList &ids);
@@ -133,6 +157,11 @@ signals:
     void dnsCheckFinished(const rd::dnscheck::Report &report);
     void oauthSignInUrl(const QString &name, const QUrl &url);
     void oauthSignInFinished(const QString &name, bool ok, const QString &message);
+    void policyStatus(const rd::policy::PolicyStatus &status);
+    // Every few seconds: per-minute traffic, top lists, TLS share (enginealerts.cpp).
+    void trafficUpdated(const rd::engine::TrafficSnapshot &snapshot);
+    // The open alerts, after every change (and once at start).
+    void alertsChanged(const QList<rd::alerts::Alert> &open);
 
 private:
     void publishStatus();
@@ -143,6 +172,13 @@ private:
     void startResolver();
     // (Re)creates the inbound checker on the current resolver.
     void startMailAuth();
+    // Creates the abuse controls and restores their state (enginepolicy.cpp).
+    void startPolicy();
+    // Traffic statistics and alerts (enginealerts.cpp).
+    void startAlerts();
+    void evaluateAlerts();
+    void observe(const log::LogEvent &event);
+    void mailAlert(const alerts::Alert &alert);
     // DeliveryAgent::HeaderFn: the DKIM-Signature fields for a message.
     QByteArray dkimHeaders(const queue::QueueEntry &entry);
     // Warns (log and status) about certificates that expire within 30 days
@@ -165,6 +201,11 @@ private:
     auth::Authenticator *m_auth = nullptr;
     dns::CaresResolver *m_resolver = nullptr;
     oauth::TokenManager *m_tokens = nullptr; // child; access tokens of OAuth connectors
+    PolicyService *m_policy = nullptr;       // child; rate limits, DNSBL, greylisting, content rules
+    std::unique_ptr<TrafficStats> m_traffic;
+    alerts::AlertMonitor *m_alerts = nullptr; // child
+    std::unique_ptr<alerts::AlertStore> m_alertStore;
+    QTimer *m_alertTimer = nullptr;
     mailauth::InboundChecker *m_checker = nullptr;
     std::unique_ptr<delivery::DkimSigner> m_dkim;
     QStringList m_dnsChecksRunning;

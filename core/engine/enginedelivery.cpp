@@ -2,6 +2,8 @@
 // DNS resolver, and queuing bounces (DSNs) for the DeliveryAgent.
 
 #include "engine/engine.h"
+#include "engine/policyservice.h"
+#include "alerts/alertmonitor.h"
 
 #include "config/settings.h"
 #include "delivery/bounces.h"
@@ -66,6 +68,18 @@ void Engine::checkCertificates()
     if (!m_certs)
         return;
     const QDateTime now = QDateTime::currentDateTimeUtc();
+    if (m_alerts) {
+        QList<tls::CertificateInfo> used; // the alert watches certificates that listeners use
+        for (const tls::CertificateInfo &c : m_certs->list()) {
+            for (const config::ListenerConfig &l : m_config.listeners) {
+                if (l.certificate == c.id) {
+                    used << c;
+                    break;
+                }
+            }
+        }
+        m_alerts->setCertificates(used);
+    }
     for (const tls::CertificateInfo &c : m_certs->list()) {
         const tls::CertificateInfo::Expiry e = c.expiry(now);
         if (e == tls::CertificateInfo::Ok)
@@ -100,6 +114,10 @@ void Engine::startResolver()
     m_resolver = new dns::CaresResolver(rc, this);
     if (!m_resolver->isValid())
         systemLog(QStringLiteral("dns"), m_resolver->errorString(), QStringLiteral("error"));
+    if (m_policy) {
+        m_policy->setResolver(m_resolver);
+        m_policy->configure(m_config);
+    }
 }
 
 void Engine::lookupClientName(const QString &clientIp, QObject *context, std::function<void(QString)> done)

@@ -13,6 +13,9 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
     qRegisterMetaType<rd::delivery::ProbeReport>();
     qRegisterMetaType<QList<rd::config::DkimKeyInfo>>();
     qRegisterMetaType<rd::dnscheck::Report>();
+    qRegisterMetaType<rd::policy::PolicyStatus>();
+    qRegisterMetaType<rd::engine::TrafficSnapshot>();
+    qRegisterMetaType<QList<rd::alerts::Alert>>();
     if (!m_engine)
         return;
     // A DKIM key was added, removed, enabled or disabled: the engine re-reads them.
@@ -32,6 +35,18 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
     connect(m_engine, &Engine::dnsCheckFinished, this, &EngineFacade::dnsCheckFinished, Qt::QueuedConnection);
     connect(m_engine, &Engine::oauthSignInUrl, this, &EngineFacade::oauthSignInUrl, Qt::QueuedConnection);
     connect(m_engine, &Engine::oauthSignInFinished, this, &EngineFacade::oauthSignInFinished, Qt::QueuedConnection);
+    connect(m_engine, &Engine::policyStatus, this, &EngineFacade::policyStatusReady, Qt::QueuedConnection);
+    connect(m_engine, &Engine::trafficUpdated, this, &EngineFacade::trafficUpdated, Qt::QueuedConnection);
+    connect(m_engine, &Engine::alertsChanged, this, &EngineFacade::alertsChanged, Qt::QueuedConnection);
+}
+
+void EngineFacade::requestPolicyStatus()
+{
+    if (!m_engine) {
+        emit policyStatusReady({});
+        return;
+    }
+    QMetaObject::invokeMethod(m_engine, &Engine::requestPolicyStatus, Qt::QueuedConnection);
 }
 
 void EngineFacade::requestConfig()

@@ -7,7 +7,10 @@
 #include "config/configsnapshot.h"
 #include "delivery/connectorprobe.h"
 #include "dnscheck/dnscheckreport.h"
+#include "alerts/alert.h"
 #include "engine/enginestatus.h"
+#include "engine/trafficsnapshot.h"
+#include "policy/policystatus.h"
 
 #include <QObject>
 #include <QUrl>
@@ -72,6 +75,9 @@ public slots:
     // oauthSignInFinished(name, ok, message). Implemented in engineoauth.cpp.
     void signInOAuth(const rd::config::SendConnectorConfig &c);
     void cancelOAuthSignIn(const QString &name);
+    // What the rate limits, greylisting and DNSBL cache hold right now (the
+    // busiest counters first); answered with policyStatusReady().
+    void requestPolicyStatus();
 
 signals:
     void statusChanged(const rd::engine::EngineStatus &status);
@@ -89,6 +95,10 @@ signals:
     void dnsCheckFinished(const rd::dnscheck::Report &report);
     void oauthSignInUrl(const QString &name, const QUrl &url);
     void oauthSignInFinished(const QString &name, bool ok, const QString &message);
+    void policyStatusReady(const rd::policy::PolicyStatus &status);
+    // Traffic charts and top lists, every few seconds; the open alerts after each change.
+    void trafficUpdated(const rd::engine::TrafficSnapshot &snapshot);
+    void alertsChanged(const QList<rd::alerts::Alert> &open);
 
 private:
     void onStatus(const rd::engine::EngineStatus &status);

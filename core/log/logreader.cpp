@@ -1,10 +1,11 @@
 #include "log/logreader.h"
 
+#include "log/logquery.h"
 #include "storage/database.h"
 
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QTimeZone>
+#include <QStringList>
 #include <QVariant>
 
 namespace rd::log {
@@ -13,13 +14,17 @@ struct LogReader::Impl {
     QString connection;
     QString error;
     bool open = false;
+
+    QSqlDatabase db() const { return QSqlDatabase::database(connection, false); }
 };
 
 namespace {
 
 const char kColumns[] =
-    "id, ts, kind, level, session_id, direction, client_ip, client_name, user, helo, sender, recipients,"
-    " queue_id, reply_code, enhanced_code, bytes, tls_version, tls_cipher, duration_ms, result, rule, message";
+    "events.id, events.ts, events.kind, events.level, events.session_id, events.direction, events.client_ip,"
+    " events.client_name, events.user, events.helo, events.sender, events.recipients, events.queue_id,"
+    " events.reply_code, events.enhanced_code, events.bytes, events.tls_version, events.tls_cipher,"
+    " events.duration_ms, events.result, events.rule, events.message";
 
 LogEvent readRow(const QSqlQuery &q)
 {
@@ -49,37 +54,160 @@ LogEvent readRow(const QSqlQuery &q)
     return e;
 }
 
-// Builds " AND ..." conditions and their bind values for a filter.
-QString where(const LogFilter &f, QVariantList *binds)
+struct Statement {
+    QString sql;
+    QVariantList binds;
+    QString error;
+};
+
+bool run(QSqlQuery &q, const Statement &st, QString *error)
 {
-    QString w;
-    if (f.kind >= 0) {
-        w += QStringLiteral(" AND kind = ?");
-        *binds << f.kind;
+    q.setForwardOnly(true);
+    if (!q.prepare(st.sql)) {
+        *error = q.lastError().text();
+        return false;
     }
-    if (f.from.isValid()) {
-        w += QStringLiteral(" AND ts >= ?");
-        *binds << f.from.toMSecsSinceEpoch();
+    for (const QVariant &b : st.binds)
+        q.addBindValue(b);
+    if (!q.exec()) {
+        *error = q.lastError().text();
+        return false;
     }
-    if (f.to.isValid()) {
-        w += QStringLiteral(" AND ts <= ?");
-        *binds << f.to.toMSecsSinceEpoch();
+    return true;
+}
+
+// Rows a condition would visit, counted up to LogReader::ProbeLimit.
+qint64 probe(const QSqlDatabase &db, const Statement &st)
+{
+    QSqlQuery q(db);
+    QString error;
+    if (!run(q, st, &error) || !q.next())
+        return LogReader::ProbeLimit;
+    return q.value(0).toLongLong();
+}
+
+// The first-page/next-page statement for a filter (see the header for plans).
+// FTS5 reads every doclist of a prefix term into memory before the first
+// row; the exact terms of the vocabulary joined by OR stream instead. A lone
+// word with at most kMaxExpansion terms is rewritten so.
+constexpr int kMaxExpansion = 32;
+
+void expandLonePrefix(const QSqlDatabase &db, LogQueryParts *p)
+{
+    if (p->lonePrefixPart < 0)
+        return;
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT term FROM temp.events_vocab WHERE term >= ? AND term < ? LIMIT %1")
+                  .arg(kMaxExpansion + 1));
+    QString end = p->lonePrefixToken;
+    end[end.size() - 1] = QChar(end.at(end.size() - 1).unicode() + 1);
+    q.addBindValue(p->lonePrefixToken);
+    q.addBindValue(end);
+    if (!q.exec())
+        return; // keep the prefix query
+    QStringList terms;
+    while (q.next())
+        terms << QLatin1Char('"') + q.value(0).toString() + QLatin1Char('"');
+    if (terms.isEmpty() || terms.size() > kMaxExpansion)
+        return;
+    p->ftsParts[p->lonePrefixPart] = terms.join(QStringLiteral(" OR "));
+    p->fts = joinFts(p->ftsParts);
+    bool prefix = false;
+    for (const QString &part : p->ftsParts)
+        prefix = prefix || part.endsWith(QLatin1Char('*'));
+    p->ftsPrefix = prefix;
+}
+
+Statement pageStatement(const QSqlDatabase &db, const LogFilter &filter, int limit, const LogCursor &cursor,
+                        bool ascending)
+{
+    const QString order = ascending ? QStringLiteral("ASC") : QStringLiteral("DESC");
+    const QString after = ascending ? QStringLiteral(">") : QStringLiteral("<");
+    Statement st;
+    LogQueryParts p = buildLogQuery(filter);
+    if (!p.error.isEmpty()) {
+        st.error = p.error;
+        return st;
     }
-    const QString text = f.text.trimmed();
-    if (!text.isEmpty()) {
-        QString like = text;
-        like.replace(QLatin1Char('\\'), QStringLiteral("\\\\"))
-            .replace(QLatin1Char('%'), QStringLiteral("\\%"))
-            .replace(QLatin1Char('_'), QStringLiteral("\\_"));
-        like = QLatin1Char('%') + like + QLatin1Char('%');
-        w += QStringLiteral(" AND (sender LIKE ? ESCAPE '\\' OR recipients LIKE ? ESCAPE '\\'"
-                            " OR client_ip LIKE ? ESCAPE '\\' OR queue_id LIKE ? ESCAPE '\\'"
-                            " OR message LIKE ? ESCAPE '\\' OR result LIKE ? ESCAPE '\\'"
-                            " OR session_id LIKE ? ESCAPE '\\' OR helo LIKE ? ESCAPE '\\')");
-        for (int i = 0; i < 8; ++i)
-            *binds << like;
+    expandLonePrefix(db, &p);
+    // Probe each driver candidate; -1 = the full-text index, -2 = none.
+    int driver = -2;
+    qint64 best = LogReader::ProbeLimit;
+    for (int i = 0; i < p.indexed.size(); ++i) {
+        Statement pr;
+        pr.sql = QStringLiteral("SELECT count(*) FROM (SELECT 1 FROM events WHERE %1%2 LIMIT %3)")
+                     .arg(indexedSql(p.indexed.at(i), true), p.timeConditions)
+                     .arg(LogReader::ProbeLimit);
+        pr.binds = p.indexed.at(i).binds + p.timeBinds;
+        const qint64 n = probe(db, pr);
+        if (n < best) {
+            best = n;
+            driver = i;
+        }
     }
-    return w;
+    if (!p.fts.isEmpty()) {
+        Statement pr;
+        pr.sql = QStringLiteral("SELECT count(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT %1)")
+                     .arg(LogReader::ProbeLimit);
+        pr.binds << p.fts;
+        QSqlQuery q(db);
+        if (!run(q, pr, &st.error)) {
+            st.error = QStringLiteral("full-text search failed: %1").arg(st.error);
+            return st;
+        }
+        const qint64 n = q.next() ? q.value(0).toLongLong() : 0;
+        // Streaming the full-text hits by id is the better plan unless an
+        // index visits fewer rows.
+        if (n <= best || driver == -2)
+            driver = -1;
+    }
+
+    QString where;
+    QVariantList binds;
+    for (int i = 0; i < p.indexed.size(); ++i) {
+        where += QStringLiteral(" AND ") + indexedSql(p.indexed.at(i), driver == i || driver == -2);
+        binds += p.indexed.at(i).binds;
+    }
+    where += p.conditions;
+    binds += p.binds;
+
+    if (driver == -1) {
+        QString time = p.timeConditions;
+        time.replace(QStringLiteral("events.ts"), QStringLiteral("+events.ts"));
+        st.sql = QStringLiteral("SELECT %1 FROM events_fts CROSS JOIN events ON events.id = events_fts.rowid"
+                                " WHERE events_fts MATCH ?")
+                     .arg(QLatin1String(kColumns));
+        st.binds << p.fts;
+        if (cursor.id > 0) {
+            st.sql += QStringLiteral(" AND events_fts.rowid %1 ?").arg(after);
+            st.binds << cursor.id;
+        }
+        st.sql += where + time + QStringLiteral(" ORDER BY events_fts.rowid %1 LIMIT ?").arg(order);
+        st.binds += binds + p.timeBinds;
+        st.binds << limit;
+        return st;
+    }
+    st.sql = QStringLiteral("SELECT %1 FROM events WHERE 1=1").arg(QLatin1String(kColumns)) + where
+        + p.timeConditions;
+    st.binds = binds + p.timeBinds;
+    if (!p.fts.isEmpty()) {
+        // An index visits fewer rows than the full-text hits: test each row.
+        // A prefix term re-reads its doclists per test, so those are read once.
+        if (p.ftsPrefix)
+            st.sql += QStringLiteral(" AND events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)");
+        else
+            st.sql += QStringLiteral(" AND EXISTS (SELECT 1 FROM events_fts WHERE events_fts MATCH ?"
+                                     " AND events_fts.rowid = events.id)");
+        st.binds << p.fts;
+    }
+    if (cursor.id > 0) {
+        st.sql += QStringLiteral(" AND (events.ts, events.id) %1 (?, ?)").arg(after);
+        st.binds << cursor.ts << cursor.id;
+    }
+    st.sql += QStringLiteral(" ORDER BY events.ts %1, events.id %1 LIMIT ?").arg(order);
+    st.binds << limit;
+    return st;
 }
 
 } // namespace
@@ -89,6 +217,12 @@ LogReader::LogReader(const QString &dataDir) : d(std::make_unique<Impl>())
     d->connection = storage::uniqueConnectionName(QStringLiteral("logreader"));
     QSqlDatabase db = storage::openDatabase(dataDir, storage::DbKind::Log, d->connection, {}, &d->error);
     d->open = db.isValid();
+    if (d->open) {
+        // A per-connection view of the full-text vocabulary (nothing is written to log.db).
+        QSqlQuery q(db);
+        q.exec(QStringLiteral("CREATE VIRTUAL TABLE IF NOT EXISTS temp.events_vocab"
+                              " USING fts5vocab(main, 'events_fts', 'row')"));
+    }
 }
 
 LogReader::~LogReader()
@@ -106,32 +240,42 @@ QString LogReader::errorString() const
     return d->error;
 }
 
-QVector<LogEvent> LogReader::newest(const LogFilter &filter, int limit, qint64 beforeId) const
+LogPage LogReader::newest(const LogFilter &filter, int limit, const LogCursor &cursor) const
 {
-    QVector<LogEvent> out;
-    if (!d->open)
-        return out;
-    QVariantList binds;
-    QString sql = QStringLiteral("SELECT %1 FROM events WHERE 1=1").arg(QLatin1String(kColumns));
-    if (beforeId > 0) {
-        sql += QStringLiteral(" AND id < ?");
-        binds << beforeId;
+    return page(filter, limit, cursor, false);
+}
+
+LogPage LogReader::oldest(const LogFilter &filter, int limit, const LogCursor &cursor) const
+{
+    return page(filter, limit, cursor, true);
+}
+
+LogPage LogReader::page(const LogFilter &filter, int limit, const LogCursor &cursor, bool ascending) const
+{
+    LogPage page;
+    page.next = cursor;
+    if (!d->open) {
+        page.error = d->error;
+        return page;
     }
-    sql += where(filter, &binds);
-    sql += QStringLiteral(" ORDER BY id DESC LIMIT ?");
-    binds << limit;
-    QSqlQuery q(QSqlDatabase::database(d->connection));
-    q.setForwardOnly(true);
-    q.prepare(sql);
-    for (const QVariant &b : binds)
-        q.addBindValue(b);
-    if (!q.exec()) {
-        d->error = q.lastError().text();
-        return out;
+    const Statement st = pageStatement(d->db(), filter, limit, cursor, ascending);
+    if (!st.error.isEmpty()) {
+        page.error = st.error;
+        return page;
     }
+    // Read the tail position first: rows committed meanwhile are either in the
+    // page or after it.
+    if (!ascending && cursor.id == 0)
+        page.lastId = lastId();
+    QSqlQuery q(d->db());
+    if (!run(q, st, &page.error))
+        return page;
     while (q.next())
-        out.append(readRow(q));
-    return out;
+        page.rows.append(readRow(q));
+    page.atEnd = page.rows.size() < limit;
+    if (!page.rows.isEmpty())
+        page.next = {page.rows.last().time.toMSecsSinceEpoch(), page.rows.last().id};
+    return page;
 }
 
 QVector<LogEvent> LogReader::after(const LogFilter &filter, qint64 afterId, int limit) const
@@ -139,21 +283,30 @@ QVector<LogEvent> LogReader::after(const LogFilter &filter, qint64 afterId, int 
     QVector<LogEvent> out;
     if (!d->open)
         return out;
-    QVariantList binds;
-    QString sql = QStringLiteral("SELECT %1 FROM events WHERE id > ?").arg(QLatin1String(kColumns));
-    binds << afterId;
-    sql += where(filter, &binds);
-    sql += QStringLiteral(" ORDER BY id ASC LIMIT ?");
-    binds << limit;
-    QSqlQuery q(QSqlDatabase::database(d->connection));
-    q.setForwardOnly(true);
-    q.prepare(sql);
-    for (const QVariant &b : binds)
-        q.addBindValue(b);
-    if (!q.exec()) {
-        d->error = q.lastError().text();
+    LogQueryParts p = buildLogQuery(filter);
+    if (!p.error.isEmpty())
         return out;
+    expandLonePrefix(d->db(), &p);
+    // Only the rows after afterId are looked at: by rowid, no other index.
+    Statement st;
+    st.sql = QStringLiteral("SELECT %1 FROM events NOT INDEXED WHERE events.id > ?").arg(QLatin1String(kColumns));
+    st.binds << afterId;
+    for (const IndexCandidate &c : p.indexed) {
+        st.sql += QStringLiteral(" AND ") + indexedSql(c, false);
+        st.binds += c.binds;
     }
+    st.sql += p.conditions + p.timeConditions;
+    st.binds += p.binds + p.timeBinds;
+    if (!p.fts.isEmpty()) {
+        st.sql += QStringLiteral(" AND events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
+                                 " AND rowid > ?)");
+        st.binds << p.fts << afterId;
+    }
+    st.sql += QStringLiteral(" ORDER BY events.id ASC LIMIT ?");
+    st.binds << limit;
+    QSqlQuery q(d->db());
+    if (!run(q, st, &d->error))
+        return out;
     while (q.next())
         out.append(readRow(q));
     return out;
@@ -163,10 +316,42 @@ qint64 LogReader::lastId() const
 {
     if (!d->open)
         return 0;
-    QSqlQuery q(QSqlDatabase::database(d->connection));
+    QSqlQuery q(d->db());
     if (q.exec(QStringLiteral("SELECT MAX(id) FROM events")) && q.next())
         return q.value(0).toLongLong();
     return 0;
+}
+
+QString LogReader::transcript(const QString &sessionId, QDateTime *start) const
+{
+    if (!d->open || sessionId.isEmpty())
+        return {};
+    QSqlQuery q(d->db());
+    q.prepare(QStringLiteral("SELECT ts, lines FROM transcripts WHERE session_id = ?"));
+    q.addBindValue(sessionId);
+    if (!q.exec() || !q.next())
+        return {};
+    if (start)
+        *start = QDateTime::fromMSecsSinceEpoch(q.value(0).toLongLong(), Qt::UTC);
+    return q.value(1).toString();
+}
+
+QString LogReader::queryPlan(const LogFilter &filter) const
+{
+    if (!d->open)
+        return d->error;
+    Statement st = pageStatement(d->db(), filter, 500, {}, false);
+    if (!st.error.isEmpty())
+        return st.error;
+    st.sql.prepend(QStringLiteral("EXPLAIN QUERY PLAN "));
+    QSqlQuery q(d->db());
+    QString error;
+    if (!run(q, st, &error))
+        return error;
+    QStringList lines;
+    while (q.next())
+        lines << q.value(3).toString();
+    return lines.join(QLatin1Char('\n'));
 }
 
 } // namespace rd::log

@@ -35,14 +35,76 @@ public:
 
     void close()
     {
+        delete m_retentionTimer;
+        m_retentionTimer = nullptr;
         flush();
         storage::closeDatabase(m_connection);
+    }
+
+    void pushTranscript(const QString &sessionId, qint64 ts, const QString &lines)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_transcripts.append({sessionId, ts, lines});
+        scheduleLocked();
+    }
+
+    void setPolicy(const RetentionPolicy &p)
+    {
+        bool first = false;
+        {
+            QMutexLocker lock(&m_mutex);
+            m_policy = p;
+            first = !m_policySet;
+            m_policySet = true;
+        }
+        if (first) {
+            QMetaObject::invokeMethod(this, [this] {
+                if (!m_retentionTimer) {
+                    m_retentionTimer = new QTimer(this);
+                    connect(m_retentionTimer, &QTimer::timeout, this, [this] { retention(); });
+                    m_retentionTimer->start(LogStore::RetentionIntervalMs);
+                    QTimer::singleShot(LogStore::RetentionFirstDelayMs, this, [this] { retention(); });
+                }
+            }, Qt::QueuedConnection);
+        }
+    }
+
+    RetentionResult retention()
+    {
+        RetentionPolicy policy;
+        {
+            QMutexLocker lock(&m_mutex);
+            policy = m_policy;
+            if (!m_ok)
+                return {};
+        }
+        flush();
+        QSqlDatabase db = QSqlDatabase::database(m_connection);
+        const RetentionResult r = applyRetention(db, policy, QDateTime::currentDateTimeUtc(), [this] { flush(); });
+        if (r.events + r.transcripts + r.alerts > 0 || !r.error.isEmpty()) {
+            LogEvent e;
+            e.time = QDateTime::currentDateTimeUtc();
+            e.kind = LogKind::System;
+            e.level = r.error.isEmpty() ? QStringLiteral("info") : QStringLiteral("warning");
+            e.result = QStringLiteral("log_retention");
+            e.message = QStringLiteral("log retention removed %1 events, %2 transcripts, %3 alerts; used size %4 -> %5 bytes%6")
+                            .arg(r.events).arg(r.transcripts).arg(r.alerts).arg(r.bytesBefore).arg(r.bytesAfter)
+                            .arg(r.error.isEmpty() ? QString() : QStringLiteral("; error: ") + r.error);
+            push(std::move(e));
+            flush();
+        }
+        return r;
     }
 
     void push(LogEvent &&e)
     {
         QMutexLocker lock(&m_mutex);
         m_pending.append(std::move(e));
+        scheduleLocked();
+    }
+
+    void scheduleLocked()
+    {
         if (!m_scheduled) {
             m_scheduled = true;
             QMetaObject::invokeMethod(this, [this] { QTimer::singleShot(50, this, &LogWriter::flush); },
@@ -53,17 +115,31 @@ public:
     void flush()
     {
         QVector<LogEvent> batch;
+        QVector<Transcript> transcripts;
         {
             QMutexLocker lock(&m_mutex);
             batch.swap(m_pending);
+            transcripts.swap(m_transcripts);
             m_scheduled = false;
             if (!m_ok)
                 return;
         }
-        if (batch.isEmpty())
+        if (batch.isEmpty() && transcripts.isEmpty())
             return;
         QSqlDatabase db = QSqlDatabase::database(m_connection);
         db.transaction();
+        if (!transcripts.isEmpty()) {
+            QSqlQuery t(db);
+            t.prepare(QStringLiteral("INSERT OR REPLACE INTO transcripts (session_id, ts, lines) VALUES (?,?,?)"));
+            for (const Transcript &tr : transcripts) {
+                t.addBindValue(tr.sessionId);
+                t.addBindValue(tr.ts);
+                t.addBindValue(storage::nn(tr.lines));
+                if (!t.exec())
+                    std::fprintf(stderr, "level=error kind=system msg=\"transcript insert failed: %s\"\n",
+                                 qPrintable(t.lastError().text()));
+            }
+        }
         QSqlQuery q(db);
         q.prepare(QStringLiteral(
             "INSERT INTO events (ts, kind, level, session_id, direction, client_ip, client_name, user, helo,"
@@ -110,8 +186,18 @@ public:
     }
 
 private:
+    struct Transcript {
+        QString sessionId;
+        qint64 ts = 0;
+        QString lines;
+    };
+
     QString m_dataDir;
     LogStore *m_owner;
+    QVector<Transcript> m_transcripts;
+    RetentionPolicy m_policy;
+    bool m_policySet = false;
+    QTimer *m_retentionTimer = nullptr; // writer thread
     QString m_connection;
     mutable QMutex m_mutex;
     QVector<LogEvent> m_pending;
@@ -147,6 +233,26 @@ void LogStore::append(LogEvent event)
         std::fflush(stderr);
     }
     m_writer->push(std::move(event));
+}
+
+void LogStore::appendTranscript(const QString &sessionId, const QDateTime &start, const QString &lines)
+{
+    if (sessionId.isEmpty())
+        return;
+    const QDateTime t = start.isValid() ? start : QDateTime::currentDateTimeUtc();
+    m_writer->pushTranscript(sessionId, t.toMSecsSinceEpoch(), lines);
+}
+
+void LogStore::setRetention(int days, qint64 maxBytes)
+{
+    m_writer->setPolicy({days, maxBytes});
+}
+
+RetentionResult LogStore::applyRetentionNow()
+{
+    RetentionResult r;
+    QMetaObject::invokeMethod(m_writer, [this, &r] { r = m_writer->retention(); }, Qt::BlockingQueuedConnection);
+    return r;
 }
 
 void LogStore::flushNow()

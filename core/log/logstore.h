@@ -4,6 +4,7 @@
 // id written. Also prints each event as a key=value line on stderr if asked.
 // Thread-safe: append() may be called from any thread.
 
+#include "log/logretention.h"
 #include "log/logtypes.h"
 
 #include <QMutex>
@@ -25,6 +26,23 @@ public:
 
     // Stamps the time if unset, echoes to stderr if enabled, queues the row.
     void append(LogEvent event);
+
+    // Stores a session's command/reply transcript ("C: ..."/"S: ..." lines,
+    // secrets already redacted by the caller), replacing an earlier one of the
+    // same session. Thread-safe like append(); written with the next batch.
+    void appendTranscript(const QString &sessionId, const QDateTime &start, const QString &lines);
+
+    // Retention applied by the writer thread a few seconds after the first call,
+    // then every RetentionIntervalMs (see logretention.h). days <= 0 or
+    // maxBytes <= 0 turn that limit off. Thread-safe; does not block.
+    void setRetention(int days, qint64 maxBytes);
+
+    // Applies retention now on the writer thread and returns what it removed.
+    // Blocks the caller (tests, CLI); never call it on the GUI thread.
+    RetentionResult applyRetentionNow();
+
+    static constexpr int RetentionIntervalMs = 3600 * 1000;
+    static constexpr int RetentionFirstDelayMs = 10 * 1000;
 
     // Writes everything appended so far before returning (used at shutdown and
     // in tests). Blocks the caller: never call it on the GUI thread while running.

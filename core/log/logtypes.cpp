@@ -80,4 +80,11 @@ QString LogEvent::toKeyValueLine() const
     return out;
 }
 
+bool LogFilter::isEmpty() const
+{
+    return text.trimmed().isEmpty() && search.trimmed().isEmpty() && ip.trimmed().isEmpty()
+        && user.isEmpty() && sender.trimmed().isEmpty() && recipient.trimmed().isEmpty() && statusClass == 0
+        && direction.isEmpty() && kind < 0 && sessionId.isEmpty() && !from.isValid() && !to.isValid();
+}
+
 } // namespace rd::log

@@ -45,12 +45,36 @@ struct LogEvent {
     QString toKeyValueLine() const;
 };
 
+// What the log browser asks for. Every set field narrows the result (AND).
+// Matching rules (the reader turns them into SQL; see logquery.h):
 struct LogFilter {
-    QString text;             // substring over sender, recipients, ip, queue id, message, result
+    QString text;             // legacy substring over sender, recipients, ip, queue id, message, result,
+                              // session id, helo (a table scan: prefer `search`)
+    QString search;           // full-text (FTS5) words over the text columns: every word must occur;
+                              // a lone word is a prefix ("deliv" finds "delivered")
+    QString ip;               // client/peer address: "10.1.2.3" or "2001:db8::1" exact,
+                              // "10.1.0.0/16" (IPv4 CIDR, any length), "10.1." (text prefix)
+    QString user;             // authenticated user, exact
+    QString sender;           // "a@b.example" exact address, or "@b.example" every sender of that domain
+    QString recipient;        // text in the recipients column starting at a word start ("bob@", "example.org")
+    int statusClass = 0;      // 2, 4 or 5: reply_code / 100; 0 = any
+    QString direction;        // "in" or "out"; empty = any
     int kind = -1;            // LogKind as int, or -1 for all
-    QDateTime from, to;       // UTC, null = open
+    QString sessionId;        // exact: every row of one session ("Show session")
+    QDateTime from, to;       // UTC, null = open; inclusive
+
+    bool isEmpty() const;
+};
+
+// Where a page of results ends: the next page starts after this row.
+// (Results are newest first; the reader decides the exact order, see LogReader.)
+struct LogCursor {
+    qint64 ts = 0;            // ms since epoch of the last row returned
+    qint64 id = 0;            // its id; 0 = start from the newest row
 };
 
 } // namespace rd::log
 
 Q_DECLARE_METATYPE(rd::log::LogEvent)
+Q_DECLARE_METATYPE(rd::log::LogFilter)
+Q_DECLARE_METATYPE(rd::log::LogCursor)

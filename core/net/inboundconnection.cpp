@@ -177,7 +177,8 @@ void InboundConnection::onReadyRead()
         return;
     }
     m_idle.start(m_idleMs);
-    if (m_session.waitingForCommit() || m_session.waitingForAuth() || m_session.waitingForTls() || !m_greeted)
+    if (m_session.waitingForCommit() || m_session.waitingForAuth() || m_session.waitingForTls()
+        || m_session.waitingForPolicy() || !m_greeted)
         return; // leave input in the socket (TCP back-pressure); resumed when the wait ends
     const QByteArray data = m_socket->readAll();
     smtp::Output out;
@@ -198,6 +199,14 @@ void InboundConnection::handle(smtp::Output &out)
         m_socket->write(out.replies);
         if (!out.rejections.empty())
             logRejections(out.rejections);
+    }
+    for (const QByteArray &line : std::as_const(out.transcript)) {
+        if (m_transcript.size() > kTranscriptLimit)
+            break;
+        m_transcript += line;
+        m_transcript += '\n';
+        if (m_transcript.size() > kTranscriptLimit)
+            m_transcript += "[transcript truncated]\n";
     }
     for (smtp::Action &a : out.actions) {
         switch (a.kind) {
@@ -224,8 +233,37 @@ void InboundConnection::handle(smtp::Output &out)
         case ActionKind::Authenticate:
             authenticate(a.data);
             break;
+        case ActionKind::CheckSender:
+        case ActionKind::CheckRecipient:
+            checkPolicy(a.kind == ActionKind::CheckSender, a.data);
+            break;
         }
     }
+}
+
+void InboundConnection::checkPolicy(bool mail, const QByteArray &address)
+{
+    const smtp::SessionConfig &cfg = m_session.config();
+    PolicyRequest r;
+    r.mail = mail;
+    r.sessionId = cfg.sessionId;
+    r.clientIp = cfg.clientIp;
+    r.helo = QString::fromUtf8(m_session.envelope().helo);
+    r.user = QString::fromUtf8(m_session.authenticatedUser());
+    r.relayRight = m_session.hasRelayRight();
+    r.sender = QString::fromUtf8(mail ? address : m_session.envelope().mailFrom);
+    if (!mail)
+        r.recipient = QString::fromUtf8(address);
+    QPointer<InboundConnection> self(this);
+    m_host->checkPolicy(r, this, [self](const smtp::PolicyVerdict &verdict) {
+        if (!self)
+            return;
+        smtp::Output out;
+        self->m_session.policyFinished(verdict, out);
+        self->handle(out);
+        if (!self->m_session.waitingForPolicy() && self->m_socket->bytesAvailable() > 0)
+            QMetaObject::invokeMethod(self.data(), &InboundConnection::onReadyRead, Qt::QueuedConnection);
+    });
 }
 
 void InboundConnection::beginMessage()
@@ -393,24 +431,83 @@ void InboundConnection::endMessage()
             self->onReadyRead();
     });
     };
-    if (entry.origin == QLatin1String("inbound") && host->inboundChecksEnabled()) {
-        // SPF, DKIM and DMARC before the 250: the results go on top of the
-        // message as an Authentication-Results field. A client that leaves
-        // meanwhile never got its 250: the message is dropped, as Postfix does.
-        host->checkInbound(cfg.clientIp, QString::fromUtf8(env.helo), QString::fromUtf8(env.mailFrom), tmp,
-                           entry.bodyOffset,
-                           [self, entry, commit, tmp](const QByteArray &header, const QString &summary) mutable {
+    const bool authChecks = entry.origin == QLatin1String("inbound") && host->inboundChecksEnabled();
+    const QString helo = QString::fromUtf8(env.helo);
+    const QString clientIp = cfg.clientIp;
+    const QString mailFrom = QString::fromUtf8(env.mailFrom);
+    // SPF, DKIM and DMARC before the 250: the results go on top of the
+    // message as an Authentication-Results field. A client that leaves
+    // meanwhile never got its 250: the message is dropped, as Postfix does.
+    auto checkAuth = [self, host, commit, tmp, authChecks, helo, clientIp, mailFrom](queue::QueueEntry entry,
+                                                                                     QString notes) mutable {
+        if (!authChecks) {
+            commit(entry, notes);
+            return;
+        }
+        host->checkInbound(clientIp, helo, mailFrom, tmp, entry.bodyOffset,
+                           [self, entry, commit, tmp, notes](const QByteArray &header, const QString &summary) mutable {
                                if (!self) {
                                    QFile::remove(tmp);
                                    return;
                                }
                                queue::QueueEntry withResults = entry;
-                               withResults.prepend = header;
-                               commit(withResults, summary);
+                               withResults.prepend = header + entry.prepend;
+                               commit(withResults, notes.isEmpty() ? summary : notes + QLatin1Char(' ') + summary);
                            });
+    };
+    if (!host->contentChecksEnabled()) {
+        checkAuth(entry, QString());
         return;
     }
-    commit(entry, QString());
+    ContentRequest request;
+    request.sessionId = cfg.sessionId;
+    request.clientIp = cfg.clientIp;
+    request.user = e.user;
+    request.relayRight = m_session.hasRelayRight();
+    request.sender = mailFrom;
+    request.recipients = rcpts;
+    request.spoolPath = tmp;
+    request.bodyOffset = entry.bodyOffset;
+    request.size = size;
+    host->checkContent(request, this, [self, host, entry, e, tmp, checkAuth](const ContentDecision &d) mutable {
+        if (!self) {
+            QFile::remove(tmp);
+            return;
+        }
+        if (!d.verdict.accepted()) {
+            // Refused by a content rule: the file goes, the client gets 550 naming the rule.
+            QFile::remove(tmp);
+            const smtp::ReplySpec &spec = smtp::replySpec(*d.verdict.reply);
+            e.level = QStringLiteral("warning");
+            e.result = QStringLiteral("rejected");
+            e.replyCode = spec.code;
+            e.enhancedCode = QString::fromLatin1(spec.enhanced);
+            e.rule = QString::fromUtf8(d.verdict.rule);
+            e.message = QString::fromUtf8(smtp::formatReply(*d.verdict.reply, d.verdict.text).trimmed());
+            e.queueId.clear();
+            host->log(e);
+            host->messageRejected();
+            smtp::CommitResult r;
+            r.ok = false;
+            r.policy = d.verdict;
+            r.policy.rule.clear(); // logged above with the message's details
+            smtp::Output out;
+            self->m_session.commitFinished(r, out);
+            out.rejections.clear();
+            self->handle(out);
+            return;
+        }
+        queue::QueueEntry decided = entry;
+        decided.prepend += d.prepend;
+        QString notes;
+        if (d.hold) {
+            decided.info.state = queue::MessageState::Held;
+            notes = QStringLiteral("held by rule \"%1\"").arg(d.rule);
+        } else if (!d.prepend.isEmpty()) {
+            notes = QStringLiteral("header added by rule \"%1\"").arg(d.rule);
+        }
+        checkAuth(decided, notes);
+    });
 }
 
 void InboundConnection::abortMessage()
@@ -460,6 +557,7 @@ void InboundConnection::logRejections(const std::vector<smtp::Rejection> &reject
         if (!esc.isEmpty() && esc.at(0) == line.at(0) && esc.contains('.'))
             e.enhancedCode = QString::fromLatin1(esc);
         e.result = r.code >= 500 ? QStringLiteral("rejected") : QStringLiteral("tempfail");
+        e.rule = QString::fromUtf8(r.rule);
         e.message = QString::fromUtf8(line);
         if (!r.command.isEmpty())
             e.message += QStringLiteral(" (command: %1)").arg(QString::fromLatin1(r.command));
@@ -496,6 +594,8 @@ void InboundConnection::finish()
     e.result = QStringLiteral("closed");
     e.message = QStringLiteral("messages=%1 rejections=%2").arg(m_session.messagesAccepted()).arg(m_rejections);
     m_host->log(e);
+    if (!m_transcript.isEmpty() && m_host->transcriptsEnabled())
+        m_host->logTranscript(cfg.sessionId, m_started, QString::fromUtf8(m_transcript));
     m_host->sessionClosed();
     emit finished();
     deleteLater();

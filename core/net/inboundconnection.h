@@ -7,6 +7,7 @@
 #include "net/inboundhost.h"
 #include "smtp/serversession.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
@@ -55,6 +56,7 @@ private:
     void startTls();
     void onEncrypted();
     void authenticate(const QByteArray &credentials);
+    void checkPolicy(bool mail, const QByteArray &address);
     void resumeReading();
 
     QSslSocket *m_socket;
@@ -76,6 +78,9 @@ private:
     bool m_closing = false;
     bool m_finished = false;
     int m_rejections = 0;
+    QByteArray m_transcript;   // "C: ..."/"S: ..." lines (SessionConfig::transcript)
+    QDateTime m_started = QDateTime::currentDateTimeUtc();
+    static constexpr qsizetype kTranscriptLimit = 32768;
 };
 
 } // namespace rd::net

@@ -7,10 +7,45 @@
 #include "queue/queuestore.h"
 #include "smtp/serversession.h"
 
+#include <QDateTime>
 #include <QString>
+#include <QStringList>
 #include <functional>
 
 namespace rd::net {
+
+// A MAIL or RCPT for the host's policy (rate limits, DNSBL, greylisting,
+// blocked addresses).
+struct PolicyRequest {
+    bool mail = true;        // CheckSender (true) or CheckRecipient (false)
+    QString sessionId;
+    QString clientIp;
+    QString helo;
+    QString user;            // authenticated user, empty if none
+    bool relayRight = false; // listed address or a user with the relay right
+    QString sender;          // the reverse-path (for RCPT: the transaction's)
+    QString recipient;       // RCPT only
+};
+
+// The message as received, for the content rules (before the commit).
+struct ContentRequest {
+    QString sessionId;
+    QString clientIp;
+    QString user;
+    bool relayRight = false;
+    QString sender;
+    QStringList recipients;
+    QString spoolPath;       // the finished, not yet committed spool file
+    qint64 bodyOffset = 0;   // where the message starts in it
+    qint64 size = 0;         // message octets
+};
+
+struct ContentDecision {
+    smtp::PolicyVerdict verdict; // a refusal (550 5.7.1 naming the rule), or accept
+    bool hold = false;           // accept, but keep the message on hold for review
+    QByteArray prepend;          // header fields to add on top ("Name: value\r\n"...)
+    QString rule;                // the rule that decided hold/prepend, for the log
+};
 
 class InboundHost {
 public:
@@ -45,6 +80,29 @@ public:
     virtual void checkInbound(const QString &clientIp, const QString &helo, const QString &mailFrom,
                               const QString &spoolPath, qint64 bodyOffset,
                               std::function<void(const QByteArray &, const QString &)> done) = 0;
+
+    // ---- abuse control (core/policy) ----
+    // At accept time, before the greeting: connection rate limits for the
+    // client. An accepted connection is paired with connectionEnded() later;
+    // a refused one gets verdict's 421 and is closed. May start background
+    // work for the session (the DNSBL lookup).
+    virtual smtp::PolicyVerdict admitConnection(const QString &clientIp, const QString &sessionId,
+                                                bool relayAllowed) = 0;
+    virtual void connectionEnded(const QString &clientIp, const QString &sessionId) = 0;
+    // True when a MAIL/RCPT policy is configured: sessions then emit
+    // CheckSender/CheckRecipient, answered by checkPolicy().
+    virtual bool policyChecksEnabled() const = 0;
+    // Calls done(verdict) exactly once (possibly at once, possibly later in
+    // the engine thread) unless `context` was destroyed first.
+    virtual void checkPolicy(const PolicyRequest &request, QObject *context,
+                             std::function<void(const smtp::PolicyVerdict &)> done) = 0;
+    // Content rules at the end of DATA (before the commit): same contract.
+    virtual bool contentChecksEnabled() const = 0;
+    virtual void checkContent(const ContentRequest &request, QObject *context,
+                              std::function<void(const ContentDecision &)> done) = 0;
+    // Session transcripts for the log browser (log.transcripts).
+    virtual bool transcriptsEnabled() const = 0;
+    virtual void logTranscript(const QString &sessionId, const QDateTime &start, const QString &lines) = 0;
 };
 
 } // namespace rd::net

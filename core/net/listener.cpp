@@ -112,6 +112,28 @@ void Listener::onNewConnection()
         cfg.sessionId = util::newSessionId();
         cfg.clientIp = peer.toString();
         cfg.relayAllowed = m_settings.allow.matches(peer) && !m_settings.deny.matches(peer);
+        const smtp::PolicyVerdict admission = m_host->admitConnection(ip, cfg.sessionId, cfg.relayAllowed);
+        if (!admission.accepted()) {
+            const QByteArray line = smtp::formatReply(*admission.reply, admission.text);
+            socket->write(line);
+            socket->disconnectFromHost();
+            connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            log::LogEvent e;
+            e.kind = log::LogKind::Session;
+            e.level = QStringLiteral("warning");
+            e.sessionId = cfg.sessionId;
+            e.direction = QStringLiteral("in");
+            e.clientIp = ip;
+            e.replyCode = smtp::replySpec(*admission.reply).code;
+            e.enhancedCode = QString::fromLatin1(smtp::replySpec(*admission.reply).enhanced);
+            e.result = QStringLiteral("rejected");
+            e.rule = QString::fromUtf8(admission.rule);
+            e.message = QString::fromUtf8(line.trimmed());
+            m_host->log(e);
+            continue;
+        }
+        cfg.policyChecks = m_host->policyChecksEnabled();
+        cfg.transcript = m_host->transcriptsEnabled();
         cfg.acceptedDomains = m_settings.acceptedDomains;
         cfg.limits = m_settings.limits;
         cfg.tlsAvailable = m_settings.tls.has_value();
@@ -127,7 +149,9 @@ void Listener::onNewConnection()
         conn->setSessionTimeLimit(m_settings.maxSessionTimeMs);
         m_connections.insert(conn);
         ++m_perIp[ip];
-        connect(conn, &InboundConnection::finished, this, [this, conn, ip] {
+        const QString sessionId = cfg.sessionId;
+        connect(conn, &InboundConnection::finished, this, [this, conn, ip, sessionId] {
+            m_host->connectionEnded(ip, sessionId);
             if (--m_perIp[ip] <= 0)
                 m_perIp.remove(ip);
             m_connections.remove(conn);

@@ -81,6 +81,14 @@ constexpr std::array<ReplySpec, static_cast<size_t>(ReplyId::Count)> kReplies{{
     {R::ChunkReceived,             250, "2.0.0", "%1 octets received",                                  "RFC 3030 2"},
     {R::TooManySessionsFromIp,     421, "4.7.0", "Too many sessions from your address, try again later", "RFC 5321 3.8"},
     {R::SessionTimeLimit,          421, "4.4.2", "Session time limit exceeded",                         "RFC 5321 4.5.3.2"},
+    // Abuse control (core/policy): %1 names the limit, list or rule that decided.
+    {R::RateLimited,               451, "4.7.1", "Rate limit exceeded: %1",                             "RFC 3463 3.8"},
+    {R::ConnectionRateLimited,     421, "4.7.0", "Rate limit exceeded: %1",                             "RFC 5321 3.8"},
+    {R::DnsblListed,               554, "5.7.1", "Service unavailable; %1",                             "RFC 5782 2.1"},
+    {R::Greylisted,                450, "4.7.1", "Greylisted: %1",                                      "RFC 6647 2.1"},
+    {R::SenderRejected,            550, "5.7.1", "Sender address rejected: %1",                         "RFC 3463 3.8"},
+    {R::RecipientRejected,         550, "5.7.1", "Recipient address rejected: %1",                      "RFC 3463 3.8"},
+    {R::ContentRejected,           550, "5.7.1", "Message rejected: %1",                                "RFC 3463 3.8"},
 }};
 
 constexpr bool tableInIdOrder()

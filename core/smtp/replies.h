@@ -80,6 +80,14 @@ enum class ReplyId {
     ChunkReceived,            // 250 2.0.0 <n> octets received
     TooManySessionsFromIp,    // 421 4.7.0 (sent by the listener)
     SessionTimeLimit,         // 421 4.4.2 (total session time cap)
+    // Abuse control (core/policy); %1 names the limit, list or rule
+    RateLimited,              // 451 4.7.1 (MAIL/RCPT over a rate limit)
+    ConnectionRateLimited,    // 421 4.7.0 (connections per window; sent at connect)
+    DnsblListed,              // 554 5.7.1 (client on a DNS block list)
+    Greylisted,               // 450 4.7.1
+    SenderRejected,           // 550 5.7.1 (blocked sender address or domain)
+    RecipientRejected,        // 550 5.7.1 (blocked recipient address or domain)
+    ContentRejected,          // 550 5.7.1 (a header, body, attachment or size rule)
 
     Count // keep last
 };

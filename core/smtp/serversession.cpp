@@ -19,8 +19,11 @@ namespace {
 // commitFinished(); input is held. TlsWait: 220 to STARTTLS sent, waiting for
 // tlsStarted(); input is discarded (RFC 3207 / CVE-2011-0411). AuthInput:
 // 334 sent, the next line is a SASL response. AuthVerify: waiting for
-// authFinished(); input is held. Closed: Close emitted, input ignored.
-enum class State { Greeted, Helo, Mail, Rcpt, Data, Bdat, WaitCommit, TlsWait, AuthInput, AuthVerify, Closed };
+// authFinished(); input is held. PolicyWait: CheckSender/CheckRecipient
+// emitted, waiting for policyFinished(); input is held. Closed: Close emitted,
+// input ignored.
+enum class State { Greeted, Helo, Mail, Rcpt, Data, Bdat, WaitCommit, TlsWait, AuthInput, AuthVerify, PolicyWait,
+                   Closed };
 
 enum class AuthMech { None, Plain, LoginUser, LoginPassword };
 
@@ -115,6 +118,12 @@ struct ServerSession::Impl {
     bool bdatCrPending = false;   // the last BDAT octet was CR: the next must be LF
     QByteArray loginUser;     // AUTH LOGIN: the user name until the password arrives
 
+    // Policy checks: the MAIL or RCPT waiting for policyFinished()
+    bool pendingIsMail = false;
+    QByteArray pendingAddress;
+    QList<Param> pendingParams;
+    bool pendingUtf8 = false;
+
     explicit Impl(SessionConfig c) : config(std::move(c))
     {
         hostname = config.hostname.trimmed().toUtf8();
@@ -126,13 +135,15 @@ struct ServerSession::Impl {
     }
 
     // ---- replies and closing ----
-    void reply(Output &out, ReplyId id, QByteArrayView extra = {})
+    void reply(Output &out, ReplyId id, QByteArrayView extra = {}, const QByteArray &rule = {})
     {
         const qsizetype start = out.replies.size();
         appendReply(out.replies, id, extra);
         lastReplyCode = replySpec(id).code;
         if (lastReplyCode >= 400)
-            out.rejections.push_back({lastReplyCode, out.replies.mid(start).trimmed(), currentCommand});
+            out.rejections.push_back({lastReplyCode, out.replies.mid(start).trimmed(), currentCommand, rule});
+        if (config.transcript)
+            out.transcript.append("S: " + out.replies.mid(start).trimmed());
     }
 
     // A reply to a client error: counted; at maxErrors the session closes.
@@ -177,6 +188,7 @@ struct ServerSession::Impl {
                 return;
             case State::WaitCommit:
             case State::AuthVerify:
+            case State::PolicyWait:
                 held.append(in.data(), in.size());
                 return;
             case State::TlsWait:
@@ -249,6 +261,8 @@ struct ServerSession::Impl {
             if (sp > 0)
                 currentCommand = currentCommand.left(sp) + " [redacted]";
         }
+        if (config.transcript)
+            out.transcript.append("C: " + currentCommand);
         bool nonAscii = false;
         for (char c : text) {
             const auto u = static_cast<unsigned char>(c);
@@ -307,8 +321,15 @@ struct ServerSession::Impl {
             extensions << "STARTTLS";
         if (authOffered())
             extensions << "AUTH PLAIN LOGIN";
-        out.replies += formatMultilineReply(ReplyId::EhloOk, hostname, extensions);
+        const QByteArray ehlo = formatMultilineReply(ReplyId::EhloOk, hostname, extensions);
+        out.replies += ehlo;
         lastReplyCode = replySpec(ReplyId::EhloOk).code;
+        if (config.transcript) {
+            for (const QByteArray &l : ehlo.split('\n')) {
+                if (!l.trimmed().isEmpty())
+                    out.transcript.append("S: " + l.trimmed());
+            }
+        }
     }
 
     void onMail(const Command &cmd, Output &out)
@@ -380,13 +401,43 @@ struct ServerSession::Impl {
             reject(out, ReplyId::NonAsciiNeedsSmtpUtf8);
             return;
         }
+        if (config.policyChecks) {
+            waitForPolicy(true, std::move(r.address), std::move(r.params), smtputf8, out);
+            return;
+        }
+        acceptMail(std::move(r.address), std::move(r.params), smtputf8, out);
+    }
+
+    void acceptMail(QByteArray address, QList<Param> params, bool smtputf8, Output &out)
+    {
         utf8Transaction = smtputf8;
         bdatOpen = false;
-        envelope.mailFrom = std::move(r.address);
-        envelope.mailParams = std::move(r.params);
+        envelope.mailFrom = std::move(address);
+        envelope.mailParams = std::move(params);
         state = State::Mail;
         reply(out, ReplyId::MailOk);
     }
+
+    void acceptRcpt(QByteArray address, QList<Param> params, Output &out)
+    {
+        envelope.rcptTo.append(std::move(address));
+        envelope.rcptParams.append(std::move(params));
+        state = State::Rcpt;
+        reply(out, ReplyId::RcptOk);
+    }
+
+    // Hands a MAIL or RCPT that passed the protocol checks to the host's policy.
+    void waitForPolicy(bool mail, QByteArray address, QList<Param> params, bool utf8, Output &out)
+    {
+        pendingIsMail = mail;
+        pendingAddress = std::move(address);
+        pendingParams = std::move(params);
+        pendingUtf8 = utf8;
+        policyReturnState = state;
+        state = State::PolicyWait;
+        out.actions.push_back({mail ? ActionKind::CheckSender : ActionKind::CheckRecipient, pendingAddress});
+    }
+    State policyReturnState = State::Helo; // where a refused MAIL/RCPT leaves the session
 
     // Relay policy: nullopt when `address` may be accepted.
     std::optional<ReplyId> relayCheck(QByteArrayView address) const
@@ -455,10 +506,11 @@ struct ServerSession::Impl {
             reject(out, *denial);
             return;
         }
-        envelope.rcptTo.append(std::move(r.address));
-        envelope.rcptParams.append(std::move(r.params));
-        state = State::Rcpt;
-        reply(out, ReplyId::RcptOk);
+        if (config.policyChecks) {
+            waitForPolicy(false, std::move(r.address), std::move(r.params), false, out);
+            return;
+        }
+        acceptRcpt(std::move(r.address), std::move(r.params), out);
     }
 
     void onData(const Command &, Output &out)
@@ -627,6 +679,8 @@ struct ServerSession::Impl {
         bdatOpen = false;
         messageOpen = false;
         state = State::WaitCommit;
+        if (config.transcript)
+            out.transcript.append("C: <message content, " + QByteArray::number(dataSize) + " octets>");
         out.actions.push_back({ActionKind::EndMessage, {}});
     }
 
@@ -701,6 +755,8 @@ struct ServerSession::Impl {
     void processAuthResponse(QByteArrayView text, Output &out)
     {
         currentCommand = "AUTH [response]";
+        if (config.transcript)
+            out.transcript.append("C: [AUTH response redacted]");
         authResponse(text, out);
     }
 
@@ -888,6 +944,8 @@ struct ServerSession::Impl {
         flushChunk(out);
         messageOpen = false;
         state = State::WaitCommit;
+        if (config.transcript)
+            out.transcript.append("C: <message content, " + QByteArray::number(dataSize) + " octets>");
         out.actions.push_back({ActionKind::EndMessage, {}});
     }
 };
@@ -959,6 +1017,9 @@ void ServerSession::commitFinished(const CommitResult &result, Output &out)
     if (result.ok) {
         ++d->messagesAccepted;
         d->reply(out, ReplyId::MessageQueued, result.queueId.toUtf8());
+    } else if (result.policy.reply) {
+        d->currentCommand.clear();
+        d->reply(out, *result.policy.reply, result.policy.text, result.policy.rule);
     } else {
         d->reply(out, result.temporary ? ReplyId::QueueTemporaryFailure : ReplyId::QueuePermanentFailure);
     }
@@ -1039,6 +1100,39 @@ void ServerSession::authFinished(const AuthOutcome &outcome, Output &out)
     }
 }
 
+void ServerSession::policyFinished(const PolicyVerdict &verdict, Output &out)
+{
+    if (d->state != State::PolicyWait)
+        return;
+    d->state = d->policyReturnState;
+    if (verdict.accepted()) {
+        if (d->pendingIsMail)
+            d->acceptMail(std::move(d->pendingAddress), std::move(d->pendingParams), d->pendingUtf8, out);
+        else
+            d->acceptRcpt(std::move(d->pendingAddress), std::move(d->pendingParams), out);
+    } else if (replySpec(*verdict.reply).code >= 500) {
+        d->reply(out, *verdict.reply, verdict.text, verdict.rule);
+        if (++d->errors >= d->config.limits.maxErrors) {
+            d->reply(out, ReplyId::TooManyErrors);
+            d->close(out);
+            return;
+        }
+    } else {
+        d->reply(out, *verdict.reply, verdict.text, verdict.rule);
+        if (replySpec(*verdict.reply).code == 421) {
+            d->close(out);
+            return;
+        }
+    }
+    d->pendingAddress.clear();
+    d->pendingParams.clear();
+    if (d->state != State::Closed && !d->held.isEmpty()) {
+        QByteArray pending;
+        pending.swap(d->held);
+        d->consume(pending, out);
+    }
+}
+
 void ServerSession::sessionTimeLimit(Output &out)
 {
     if (d->state == State::Closed)
@@ -1050,6 +1144,7 @@ void ServerSession::sessionTimeLimit(Output &out)
 
 bool ServerSession::waitingForAuth() const { return d->state == State::AuthVerify; }
 bool ServerSession::waitingForTls() const { return d->state == State::TlsWait; }
+bool ServerSession::waitingForPolicy() const { return d->state == State::PolicyWait; }
 bool ServerSession::tlsActive() const { return d->tlsActive; }
 QString ServerSession::tlsProtocol() const { return d->tlsProtocol; }
 QString ServerSession::tlsCipher() const { return d->tlsCipher; }

@@ -4,12 +4,15 @@
 // caller must carry out (stream the body to the spool, commit, close).
 // Thread: used by one thread at a time; no I/O, no timers, no globals.
 
+#include "smtp/replies.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QList>
 #include <QString>
 #include <QStringList>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace rd::smtp {
@@ -36,6 +39,8 @@ struct SessionConfig {
     bool authAvailable = false;      // offer AUTH PLAIN LOGIN (only over TLS, see below)
     bool authRequired = false;       // MAIL needs AUTH first (530 5.7.0; submission)
     bool plaintextAuthAllowed = false; // offer AUTH without TLS (loopback listeners only)
+    bool policyChecks = false;       // ask the host about each MAIL and RCPT (CheckSender/CheckRecipient)
+    bool transcript = false;         // fill Output::transcript with commands and replies
 };
 
 // A parsed ESMTP parameter (e.g. SIZE=1234, BODY=8BITMIME).
@@ -65,6 +70,11 @@ enum class ActionKind {
                    // tlsStarted() (or close on failure); the session waits
     Authenticate,  // `data` is user '\0' password: verify, then call
                    // authFinished(); the session waits. NEVER log `data`.
+    CheckSender,   // `data` is the reverse-path of a MAIL that passed every
+                   // protocol check: apply the policy (rate limits, DNSBL,
+                   // blocked senders), then call policyFinished(); the session waits
+    CheckRecipient, // `data` is the forward-path of a RCPT that passed every
+                   // protocol and relay check: likewise (greylisting, limits)
 };
 
 struct Action {
@@ -78,13 +88,18 @@ struct Rejection {
     QByteArray reply;   // the reply line without CRLF
     QByteArray command; // the client's command line (printable ASCII, at most 200
                         // octets; empty for data-phase and session-level replies)
+    QByteArray rule;    // the policy rule that decided (PolicyVerdict/CommitResult), if any
 };
 
 struct Output {
     QByteArray replies;          // bytes for the socket, in order, CRLF-terminated
     std::vector<Action> actions; // in order
     std::vector<Rejection> rejections; // every 4xx/5xx reply in `replies`, in order
-    void clear() { replies.clear(); actions.clear(); rejections.clear(); }
+    // With SessionConfig::transcript: "C: <command>" and "S: <reply line>" in
+    // wire order; AUTH arguments and SASL responses are redacted, message
+    // content is summarised ("C: <message content, N octets>").
+    QByteArrayList transcript;
+    void clear() { replies.clear(); actions.clear(); rejections.clear(); transcript.clear(); }
 };
 
 struct AuthOutcome {
@@ -93,11 +108,20 @@ struct AuthOutcome {
     bool mayRelay = false;   // Success: the user may relay to any domain
 };
 
+// The host's answer to CheckSender/CheckRecipient, and a content decision.
+struct PolicyVerdict {
+    std::optional<ReplyId> reply; // empty: accept; else the refusal (4xx/5xx from replies.h)
+    QByteArray text;              // fills the reply's %1 (a sentence naming the limit or list)
+    QByteArray rule;              // the deciding rule, for the log
+    bool accepted() const { return !reply.has_value(); }
+};
+
 struct CommitResult {
     bool ok = false;
     bool temporary = true;   // on failure: 451 4.3.0 (true) or 554 5.3.0 (false)
     QString queueId;         // on success, quoted in the 250 reply
     QString error;           // on failure, for the log
+    PolicyVerdict policy;    // on failure: a policy refusal replaces 451/554 (content rules)
 };
 
 class ServerSession {
@@ -127,6 +151,10 @@ public:
     // Then processes any input buffered meanwhile.
     void authFinished(const AuthOutcome &outcome, Output &out);
 
+    // Resumes after a CheckSender/CheckRecipient action: 250 and the transition,
+    // or the verdict's refusal. Then processes any input buffered meanwhile.
+    void policyFinished(const PolicyVerdict &verdict, Output &out);
+
     // Idle timeout: 421 4.4.2 and Close.
     void timeout(Output &out);
     // Server shutting down: 421 4.3.2 and Close.
@@ -137,6 +165,7 @@ public:
     bool waitingForCommit() const;
     bool waitingForAuth() const;
     bool waitingForTls() const;
+    bool waitingForPolicy() const;
     bool tlsActive() const;
     QString tlsProtocol() const;   // e.g. "TLSv1.3", empty without TLS
     QString tlsCipher() const;

@@ -75,6 +75,30 @@ const QVector<Migration> kConfig = {
                         " algorithm TEXT NOT NULL, private_key TEXT NOT NULL, created BIGINT NOT NULL,"
                         " enabled INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (domain, selector))"),
      }},
+    // Abuse control (config/policyconfig.h): rate limits and outbound throttles,
+    // DNSBL zones with their answer codes, content rules, each in list order.
+    // State the engine keeps across restarts: rate counters of windows longer
+    // than a minute (core/policy/ratelimiter.h) and greylisting triplets.
+    {8,
+     {
+         QStringLiteral("CREATE TABLE rate_limits (position INTEGER PRIMARY KEY, scope TEXT NOT NULL,"
+                        " subject TEXT NOT NULL, metric TEXT NOT NULL, window_s INTEGER NOT NULL,"
+                        " maximum INTEGER NOT NULL, enabled INTEGER NOT NULL, comment TEXT NOT NULL)"),
+         QStringLiteral("CREATE TABLE dnsbl_zones (position INTEGER PRIMARY KEY, zone TEXT NOT NULL,"
+                        " codes TEXT NOT NULL, enabled INTEGER NOT NULL)"),
+         QStringLiteral("CREATE TABLE content_rules (position INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                        " target TEXT NOT NULL, field TEXT NOT NULL, match TEXT NOT NULL,"
+                        " pattern TEXT NOT NULL, action TEXT NOT NULL, action_arg TEXT NOT NULL,"
+                        " enabled INTEGER NOT NULL)"),
+         QStringLiteral("CREATE TABLE rate_counters (scope TEXT NOT NULL, subject TEXT NOT NULL,"
+                        " metric TEXT NOT NULL, window_s INTEGER NOT NULL, key TEXT NOT NULL,"
+                        " bucket BIGINT NOT NULL, count INTEGER NOT NULL,"
+                        " PRIMARY KEY (scope, subject, metric, window_s, key, bucket))"),
+         QStringLiteral("CREATE TABLE greylist (client_net TEXT NOT NULL, sender TEXT NOT NULL,"
+                        " recipient TEXT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,"
+                        " passed INTEGER NOT NULL, PRIMARY KEY (client_net, sender, recipient))"),
+         QStringLiteral("CREATE INDEX greylist_last_seen ON greylist (last_seen)"),
+     }},
 };
 
 // Queue index. The spool file is the durable truth for an accepted message;
@@ -150,6 +174,43 @@ const QVector<Migration> kLog = {
          QStringLiteral("CREATE TABLE dns_checks (id INTEGER PRIMARY KEY, domain TEXT NOT NULL,"
                         " ts BIGINT NOT NULL, worst TEXT NOT NULL, report TEXT NOT NULL)"),
          QStringLiteral("CREATE INDEX dns_checks_domain ON dns_checks (domain, ts)"),
+     }},
+    // The log browser: filters by client, user, sender and direction use an
+    // index each (with ts for the time range and order); full-text search over
+    // the text columns (SQLite FTS5, an external-content index kept by
+    // triggers; a PostgreSQL store uses a tsvector index instead). Each SMTP
+    // session's command/reply transcript (AUTH secrets redacted) keyed by the
+    // session id. Alerts raised by the engine (core/alerts), open until resolved.
+    {3,
+     {
+         QStringLiteral("CREATE INDEX events_ip ON events (client_ip, ts)"),
+         QStringLiteral("CREATE INDEX events_user ON events (user, ts)"),
+         QStringLiteral("CREATE INDEX events_sender ON events (sender, ts)"),
+         QStringLiteral("CREATE INDEX events_kind ON events (kind, ts)"),
+         QStringLiteral("CREATE VIRTUAL TABLE events_fts USING fts5(client_ip, client_name, user, helo,"
+                        " sender, recipients, queue_id, result, rule, message, content='events',"
+                        " content_rowid='id')"),
+         QStringLiteral("INSERT INTO events_fts (rowid, client_ip, client_name, user, helo, sender,"
+                        " recipients, queue_id, result, rule, message) SELECT id, client_ip,"
+                        " client_name, user, helo, sender, recipients, queue_id, result, rule, message"
+                        " FROM events"),
+         QStringLiteral("CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN"
+                        " INSERT INTO events_fts (rowid, client_ip, client_name, user, helo, sender,"
+                        " recipients, queue_id, result, rule, message) VALUES (new.id, new.client_ip,"
+                        " new.client_name, new.user, new.helo, new.sender, new.recipients, new.queue_id,"
+                        " new.result, new.rule, new.message); END"),
+         QStringLiteral("CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN"
+                        " INSERT INTO events_fts (events_fts, rowid, client_ip, client_name, user, helo,"
+                        " sender, recipients, queue_id, result, rule, message) VALUES ('delete', old.id,"
+                        " old.client_ip, old.client_name, old.user, old.helo, old.sender, old.recipients,"
+                        " old.queue_id, old.result, old.rule, old.message); END"),
+         QStringLiteral("CREATE TABLE transcripts (session_id TEXT PRIMARY KEY, ts BIGINT NOT NULL,"
+                        " lines TEXT NOT NULL)"),
+         QStringLiteral("CREATE INDEX transcripts_ts ON transcripts (ts)"),
+         QStringLiteral("CREATE TABLE alerts (id INTEGER PRIMARY KEY, ts BIGINT NOT NULL,"
+                        " rule TEXT NOT NULL, subject TEXT NOT NULL, severity TEXT NOT NULL,"
+                        " message TEXT NOT NULL, resolved BIGINT NOT NULL DEFAULT 0)"),
+         QStringLiteral("CREATE INDEX alerts_ts ON alerts (ts)"),
      }},
 };
 

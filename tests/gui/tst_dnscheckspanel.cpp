@@ -84,6 +84,7 @@ private slots:
 
     void addDomains();
     void badPublicAddressIsNotSaved();
+    void zonesComeFromTheBlockLists();
     void storedReportsShowFindingsAndChanges();
     void finishedSignalShowsNewRun();
     void realRunThroughTheEngine();
@@ -243,9 +244,65 @@ void TestDnsChecksPanel::badPublicAddressIsNotSaved()
     QCOMPARE(applied.first().at(0).toBool(), true);
     const rd::config::ConfigSnapshot c = engineConfig();
     QCOMPARE(c.stringValue(rd::config::keys::kPublicAddresses), QStringLiteral("192.0.2.10,2001:db8::25"));
-    QCOMPARE(c.stringValue(rd::config::keys::kDnsblZones), QStringLiteral("zen.example.test"));
+    QCOMPARE(c.dnsblZones.size(), 1);
+    QCOMPARE(c.dnsblZones.at(0).zone, QStringLiteral("zen.example.test"));
+    QVERIFY(c.dnsblZones.at(0).enabled);
+    QVERIFY(c.dnsblZones.at(0).codes.isEmpty()); // any answer lists
     QTRY_VERIFY_WITH_TIMEOUT(!apply->isEnabled(), kTimeoutMs); // clean again
     QVERIFY(m_panel->statusText().startsWith(QStringLiteral("Saved")));
+}
+
+void TestDnsChecksPanel::zonesComeFromTheBlockLists()
+{
+    // The Filtering panel's zones, with codes and a disabled one, applied by another panel.
+    rd::config::ConfigSnapshot c = engineConfig();
+    rd::config::DnsblZone zen;
+    zen.zone = QStringLiteral("zen.example.test");
+    zen.codes = QStringLiteral("127.0.0.2=SBL; 127.0.0.4-127.0.0.7=XBL");
+    rd::config::DnsblZone off;
+    off.zone = QStringLiteral("off.example.test");
+    off.enabled = false;
+    rd::config::DnsblZone second;
+    second.zone = QStringLiteral("second.example.test");
+    second.codes = QStringLiteral("127.0.0.2=listed");
+    c.dnsblZones = {zen, off, second};
+    QSignalSpy applied(m_facade.get(), &EngineFacade::configApplied);
+    m_facade->applyConfig(c);
+    QVERIFY(applied.wait(kTimeoutMs));
+    QVERIFY(applied.first().at(0).toBool());
+    QSignalSpy loaded(m_facade.get(), &EngineFacade::configLoaded);
+    m_facade->requestConfig();
+    QVERIFY(loaded.wait(kTimeoutMs));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_panel->relaySettings()->isDirty(), kTimeoutMs);
+
+    // Only the enabled zones are shown; nothing to apply.
+    auto *field = child<QLineEdit>("dnsblZones");
+    QCOMPARE(field->text(), QStringLiteral("zen.example.test, second.example.test"));
+    QVERIFY(!m_panel->canApplySettings());
+    QVERIFY(child<QLabel>("dnsblFilteringLink"));
+    QSignalSpy link(m_panel->relaySettings(), &rd::ui::DnsRelaySettings::filteringRequested);
+    emit child<QLabel>("dnsblFilteringLink")->linkActivated(QStringLiteral("filtering"));
+    QCOMPARE(link.count(), 1);
+
+    // Removing one turns it off (codes kept); a new name is appended, enabled.
+    m_panel->setDnsblZonesText(QStringLiteral("zen.example.test, NEW.example.test"));
+    QVERIFY(m_panel->canApplySettings());
+    applied.clear();
+    QVERIFY(m_panel->applySettings());
+    QVERIFY(applied.wait(kTimeoutMs));
+    QVERIFY(applied.first().at(0).toBool());
+    const QList<rd::config::DnsblZone> zones = engineConfig().dnsblZones;
+    QCOMPARE(zones.size(), 4);
+    QCOMPARE(zones.at(0), zen);
+    QCOMPARE(zones.at(1), off);
+    QCOMPARE(zones.at(2).zone, second.zone);
+    QCOMPARE(zones.at(2).codes, second.codes);
+    QVERIFY(!zones.at(2).enabled);
+    QCOMPARE(zones.at(3).zone, QStringLiteral("new.example.test"));
+    QVERIFY(zones.at(3).enabled);
+    const QString grabDir = qEnvironmentVariable("RELAYDESK_GRAB_DIR");
+    if (!grabDir.isEmpty())
+        QVERIFY(m_panel->grab().save(QDir(grabDir).filePath(QStringLiteral("dnschecks-zones.png"))));
 }
 
 void TestDnsChecksPanel::storedReportsShowFindingsAndChanges()

@@ -1,10 +1,14 @@
 // LogModel and LogsPanel against a real log.db written by rd::log::LogStore
-// (the engine's own writer), no engine running.
+// (the engine's own writer), no engine running. Queries run in the
+// LogQueryService thread, so every check waits for the answer.
 
 #include "logs/logmodel.h"
 #include "logs/logspanel.h"
 
 #include "engine/enginefacade.h"
+#include "logs/logdetailpane.h"
+#include "logs/logfilterbar.h"
+#include "log/logqueryservice.h"
 #include "log/logreader.h"
 #include "log/logstore.h"
 
@@ -12,13 +16,16 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QItemSelectionModel>
+#include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
+#include <QToolButton>
 
 #include <memory>
 
@@ -47,6 +54,7 @@ LogEvent makeEvent(int n, LogKind kind)
     e.bytes = 1000 + n;
     e.result = kind == LogKind::Delivery ? QStringLiteral("delivered") : QStringLiteral("accepted");
     e.message = QStringLiteral("event number %1").arg(n);
+    e.user = n % 10 == 0 ? QStringLiteral("tenth") : QString();
     return e;
 }
 
@@ -67,19 +75,23 @@ private slots:
 
     void newestFirstAndRoles();
     void fetchMoreLoadsOlderRows();
-    void filterRequeries();
+    void filterRequeriesAndDropsStaleAnswers();
     void liveTailInsertsAtTopWithoutReset();
     void liveTailWithFilterSkipsNonMatching();
     void capDropsOldestRows();
-    void panelFilterDebounceFollowAndDetail();
+    void panelFilterBarFollowAndDetail();
+    void panelTranscriptAndShowSession();
+    void panelExport();
 
 private:
     // Appends events numbered [from, to) and waits until they are in log.db.
     void append(int from, int to, LogKind forced = LogKind(-1));
     qint64 lastId() const;
+    static bool settled(const LogModel &model) { return !model.isLoading(); }
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<rd::log::LogStore> m_store;
+    std::unique_ptr<rd::log::LogQueryService> m_service;
     int m_next = 0;
 };
 
@@ -91,10 +103,12 @@ void TestLogsPanel::init()
     QVERIFY2(m_store->errorString().isEmpty(), qPrintable(m_store->errorString()));
     m_next = 0;
     append(0, kInitial);
+    m_service = std::make_unique<rd::log::LogQueryService>(m_dir->path());
 }
 
 void TestLogsPanel::cleanup()
 {
+    m_service.reset();
     m_store.reset();
     m_dir.reset();
 }
@@ -114,10 +128,12 @@ qint64 TestLogsPanel::lastId() const
 
 void TestLogsPanel::newestFirstAndRoles()
 {
-    LogModel model(m_dir->path());
+    LogModel model(m_service.get());
+    QCOMPARE(model.rowCount(), 0); // nothing until the worker answers
+    QVERIFY(model.isLoading());
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
     QCOMPARE(model.rowCount(), int(LogModel::PageSize)); // the newest page only
     QVERIFY(model.canFetchMore({}));
-    // (The tester calls fetchMore() itself, so attach it after that check.)
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(model.columnCount(), int(LogModel::ColumnCount));
     for (int r = 1; r < model.rowCount(); ++r)
@@ -138,12 +154,12 @@ void TestLogsPanel::newestFirstAndRoles()
     QCOMPARE(top.siblingAtColumn(LogModel::Bytes).data(LogModel::RawValueRole).toLongLong(), qint64(1000 + n));
     QCOMPARE(top.data(LogModel::LogEventRole).value<LogEvent>().message, QStringLiteral("event number %1").arg(n));
 
-    // The newest Delivery row has a reply with its enhanced code.
     for (int r = 0; r < 4; ++r) {
         const QModelIndex idx = model.index(r, LogModel::Reply);
         if (idx.data(LogModel::KindRole).toInt() == int(LogKind::Delivery)) {
             QCOMPARE(idx.data().toString(), QStringLiteral("250 2.0.0"));
             QCOMPARE(idx.data(LogModel::ReplyCodeRole).toInt(), 250);
+            QCOMPARE(idx.siblingAtColumn(LogModel::Direction).data().toString(), QStringLiteral("out"));
         } else {
             QCOMPARE(idx.data().toString(), QString());
         }
@@ -152,57 +168,77 @@ void TestLogsPanel::newestFirstAndRoles()
 
 void TestLogsPanel::fetchMoreLoadsOlderRows()
 {
-    LogModel model(m_dir->path());
+    LogModel model(m_service.get());
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QVERIFY(model.canFetchMore({}));
+    model.fetchMore({});
+    QVERIFY(!model.canFetchMore({})); // one page at a time
+    QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 2 * LogModel::PageSize, 5000);
+    QCOMPARE(inserted.count(), 1);
+    QCOMPARE(inserted.at(0).at(1).toInt(), int(LogModel::PageSize)); // appended at the bottom
+    QCOMPARE(model.index(LogModel::PageSize, LogModel::Message).data().toString(),
+             QStringLiteral("event number %1").arg(kInitial - 1 - LogModel::PageSize));
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    // The tester itself calls fetchMore(); start from what it left.
-    while (model.canFetchMore({}))
+    for (int guard = 0; guard < 10 && (model.canFetchMore({}) || model.isLoading()); ++guard) {
         model.fetchMore({});
+        QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
+    }
     QCOMPARE(model.rowCount(), kInitial);
     QVERIFY(!model.canFetchMore({}));
     QCOMPARE(model.index(kInitial - 1, LogModel::Message).data().toString(), QStringLiteral("event number 0"));
-
-    LogModel fresh(m_dir->path());
-    QSignalSpy inserted(&fresh, &QAbstractItemModel::rowsInserted);
-    QCOMPARE(fresh.rowCount(), int(LogModel::PageSize));
-    QVERIFY(fresh.canFetchMore({}));
-    fresh.fetchMore({});
-    QCOMPARE(fresh.rowCount(), 2 * LogModel::PageSize);
-    QCOMPARE(inserted.count(), 1);
-    QCOMPARE(inserted.at(0).at(1).toInt(), int(LogModel::PageSize)); // appended at the bottom
-    QCOMPARE(fresh.index(LogModel::PageSize, LogModel::Message).data().toString(),
-             QStringLiteral("event number %1").arg(kInitial - 1 - LogModel::PageSize));
 }
 
-void TestLogsPanel::filterRequeries()
+void TestLogsPanel::filterRequeriesAndDropsStaleAnswers()
 {
-    LogModel model(m_dir->path());
+    LogModel model(m_service.get());
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
     rd::log::LogFilter f;
     f.kind = int(LogKind::Delivery);
     model.setFilter(f);
-    while (model.canFetchMore({}))
-        model.fetchMore({});
-    QCOMPARE(model.rowCount(), kInitial / 4);
+    rd::log::LogFilter g;
+    g.user = QStringLiteral("tenth"); // replaces the kind filter before its answer is in
+    model.setFilter(g);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
+    QTest::qWait(100);
+    QCOMPARE(resets.count(), 1); // the stale answer was dropped
+    QCOMPARE(model.rowCount(), kInitial / 10);
     for (int r = 0; r < model.rowCount(); ++r)
-        QCOMPARE(model.index(r, 0).data(LogModel::KindRole).toInt(), int(LogKind::Delivery));
+        QCOMPARE(model.index(r, LogModel::User).data().toString(), QStringLiteral("tenth"));
 
-    f.kind = -1;
-    f.text = QStringLiteral("sender77@"); // one event
-    model.setFilter(f);
+    rd::log::LogFilter h;
+    h.search = QStringLiteral("sender77@example.test");
+    model.setFilter(h);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
     QCOMPARE(model.rowCount(), 1);
     QCOMPARE(model.index(0, LogModel::Sender).data().toString(), QStringLiteral("sender77@example.test"));
 
-    f.text = QStringLiteral("10.0.1."); // client ips of events 250..499
-    model.setFilter(f);
+    rd::log::LogFilter i;
+    i.ip = QStringLiteral("10.0.1.0/24"); // client ips of events 250..499
+    model.setFilter(i);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
     QCOMPARE(model.rowCount(), 250);
     QVERIFY(!model.canFetchMore({}));
+
+    rd::log::LogFilter bad;
+    bad.ip = QStringLiteral("10.0.0.0/40");
+    model.setFilter(bad);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
+    QCOMPARE(model.rowCount(), 0);
+    QVERIFY(!model.errorString().isEmpty());
 }
 
 void TestLogsPanel::liveTailInsertsAtTopWithoutReset()
 {
-    LogModel model(m_dir->path());
+    LogModel model(m_service.get());
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    // The tester pages everything in (it calls fetchMore() after each insert).
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model) && !model.canFetchMore({}), 5000);
     const int before = model.rowCount();
+    QCOMPARE(before, kInitial);
     const qint64 oldTop = model.index(0, 0).data(LogModel::IdRole).toLongLong();
     QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
@@ -210,18 +246,23 @@ void TestLogsPanel::liveTailInsertsAtTopWithoutReset()
 
     append(m_next, m_next + 3);
     const qint64 newest = lastId();
-    // Several notifications within the coalescing window give one fetch.
+    // Several notifications within the coalescing window give one query.
     model.onLogAppended(newest - 1);
     model.onLogAppended(newest);
     model.onLogAppended(newest);
-    QTRY_COMPARE_WITH_TIMEOUT(prepended.count(), 1, 2000);
-    QTest::qWait(LogModel::TailDelayMs + 50);
+    QTRY_COMPARE_WITH_TIMEOUT(prepended.count(), 1, 3000);
+    QTest::qWait(LogModel::TailDelayMs + 100);
     QCOMPARE(prepended.count(), 1);
     QCOMPARE(prepended.at(0).at(0).toInt(), 3);
     QCOMPARE(resets.count(), 0);
-    QCOMPARE(inserted.count(), 1);
-    QCOMPARE(inserted.at(0).at(1).toInt(), 0); // first
-    QCOMPARE(inserted.at(0).at(2).toInt(), 2); // last
+    // (The tester pages older rows in at the bottom meanwhile; count the top.)
+    QList<QList<QVariant>> atTop;
+    for (const auto &args : inserted) {
+        if (args.at(1).toInt() == 0)
+            atTop << args;
+    }
+    QCOMPARE(atTop.size(), 1);
+    QCOMPARE(atTop.at(0).at(2).toInt(), 2); // last
     QCOMPARE(model.rowCount(), before + 3);
     QCOMPARE(model.index(0, 0).data(LogModel::IdRole).toLongLong(), newest);
     QCOMPARE(model.index(2, 0).data(LogModel::IdRole).toLongLong(), newest - 2);
@@ -230,17 +271,18 @@ void TestLogsPanel::liveTailInsertsAtTopWithoutReset()
 
     // A notification for what we already hold does nothing.
     model.onLogAppended(newest);
-    QTest::qWait(LogModel::TailDelayMs + 50);
+    QTest::qWait(LogModel::TailDelayMs + 100);
     QCOMPARE(prepended.count(), 1);
 }
 
 void TestLogsPanel::liveTailWithFilterSkipsNonMatching()
 {
-    LogModel model(m_dir->path());
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    LogModel model(m_service.get());
     rd::log::LogFilter f;
     f.kind = int(LogKind::System);
     model.setFilter(f);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     const int before = model.rowCount();
     QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
 
@@ -248,7 +290,8 @@ void TestLogsPanel::liveTailWithFilterSkipsNonMatching()
     append(m_next, m_next + 2, LogKind::System);
     append(m_next, m_next + 5, LogKind::Receive);
     model.fetchNewer();
-    QCOMPARE(model.rowCount(), before + 2);
+    QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), before + 2, 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 3000);
     QCOMPARE(resets.count(), 0);
     QCOMPARE(model.index(0, 0).data(LogModel::KindRole).toInt(), int(LogKind::System));
     QCOMPARE(model.index(1, 0).data(LogModel::KindRole).toInt(), int(LogKind::System));
@@ -258,11 +301,14 @@ void TestLogsPanel::liveTailWithFilterSkipsNonMatching()
 
 void TestLogsPanel::capDropsOldestRows()
 {
-    LogModel model(m_dir->path());
+    LogModel model(m_service.get());
+    QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     model.setMaxRows(600);
-    while (model.canFetchMore({}))
+    for (int guard = 0; guard < 10 && (model.canFetchMore({}) || model.isLoading()); ++guard) {
         model.fetchMore({});
+        QTRY_VERIFY_WITH_TIMEOUT(settled(model), 5000);
+    }
     QCOMPARE(model.rowCount(), 600);
     const qint64 oldestKept = model.index(599, 0).data(LogModel::IdRole).toLongLong();
 
@@ -270,65 +316,71 @@ void TestLogsPanel::capDropsOldestRows()
     QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
     append(m_next, m_next + 50);
     model.fetchNewer();
+    QTRY_COMPARE_WITH_TIMEOUT(removed.count(), 1, 3000);
     QCOMPARE(model.rowCount(), 600);
-    QCOMPARE(removed.count(), 1);
     QCOMPARE(removed.at(0).at(1).toInt(), 600);
     QCOMPARE(resets.count(), 0);
     QCOMPARE(model.index(0, 0).data(LogModel::IdRole).toLongLong(), lastId());
     QCOMPARE(model.index(599, 0).data(LogModel::IdRole).toLongLong(), oldestKept + 50);
 }
 
-void TestLogsPanel::panelFilterDebounceFollowAndDetail()
+void TestLogsPanel::panelFilterBarFollowAndDetail()
 {
     rd::engine::EngineFacade facade(nullptr, m_dir->path());
     LogsPanel panel(&facade);
-    panel.resize(1000, 700);
+    panel.resize(1200, 800);
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    LogModel *model = panel.model();
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), int(LogModel::PageSize), 5000);
 
     auto *table = panel.findChild<QTableView *>(QStringLiteral("logTable"));
-    auto *filter = panel.findChild<QLineEdit *>(QStringLiteral("logFilter"));
+    auto *search = panel.findChild<QLineEdit *>(QStringLiteral("logFilter"));
+    auto *ip = panel.findChild<QLineEdit *>(QStringLiteral("logIp"));
+    auto *user = panel.findChild<QLineEdit *>(QStringLiteral("logUser"));
     auto *kind = panel.findChild<QComboBox *>(QStringLiteral("logKind"));
+    auto *status = panel.findChild<QComboBox *>(QStringLiteral("logStatus"));
+    auto *direction = panel.findChild<QComboBox *>(QStringLiteral("logDirection"));
+    auto *time = panel.findChild<QComboBox *>(QStringLiteral("logTime"));
     auto *follow = panel.findChild<QCheckBox *>(QStringLiteral("logFollow"));
     auto *detail = panel.findChild<QTextBrowser *>(QStringLiteral("logDetail"));
-    QVERIFY(table && filter && kind && follow && detail);
-    QCOMPARE(table->model(), panel.model());
+    QVERIFY(table && search && ip && user && kind && status && direction && time && follow && detail);
+    QCOMPARE(table->model(), model);
     QCOMPARE(kind->count(), 5);
     QVERIFY(panel.isFollowing());
 
     // Live tail through the facade's signal; Follow keeps the newest row in view.
-    table->scrollTo(panel.model()->index(200, 0));
+    table->scrollTo(model->index(200, 0));
     panel.setFollowing(true);
-    QSignalSpy resets(panel.model(), &QAbstractItemModel::modelReset);
+    QSignalSpy resets(model, &QAbstractItemModel::modelReset);
     append(m_next, m_next + 4);
     emit facade.logAppended(lastId());
-    QTRY_COMPARE_WITH_TIMEOUT(panel.model()->index(0, 0).data(LogModel::IdRole).toLongLong(), lastId(), 2000);
+    QTRY_COMPARE_WITH_TIMEOUT(model->index(0, 0).data(LogModel::IdRole).toLongLong(), lastId(), 3000);
     QCOMPARE(resets.count(), 0);
     QTRY_COMPARE_WITH_TIMEOUT(table->verticalScrollBar()->value(), 0, 2000);
-    QCOMPARE(table->rowAt(0), 0);
 
     // Not following: the rows being read stay in place.
     panel.setFollowing(false);
-    table->scrollTo(panel.model()->index(100, 0), QAbstractItemView::PositionAtTop);
+    table->scrollTo(model->index(100, 0), QAbstractItemView::PositionAtTop);
     QCoreApplication::processEvents();
     const int topRow = table->rowAt(0);
-    const qint64 topId = panel.model()->index(topRow, 0).data(LogModel::IdRole).toLongLong();
+    const qint64 topId = model->index(topRow, 0).data(LogModel::IdRole).toLongLong();
     QVERIFY(topRow > 0);
     append(m_next, m_next + 3);
     emit facade.logAppended(lastId());
-    QTRY_COMPARE_WITH_TIMEOUT(panel.model()->index(0, 0).data(LogModel::IdRole).toLongLong(), lastId(), 2000);
-    QTRY_COMPARE_WITH_TIMEOUT(panel.model()->index(table->rowAt(0), 0).data(LogModel::IdRole).toLongLong(), topId,
-                              2000);
+    QTRY_COMPARE_WITH_TIMEOUT(model->index(0, 0).data(LogModel::IdRole).toLongLong(), lastId(), 3000);
+    QTRY_COMPARE_WITH_TIMEOUT(model->index(table->rowAt(0), 0).data(LogModel::IdRole).toLongLong(), topId, 2000);
 
-    // Text filter: re-queried after the debounce, not per keystroke.
-    QSignalSpy filterResets(panel.model(), &QAbstractItemModel::modelReset);
-    QTest::keyClicks(filter, QStringLiteral("sender77@"));
+    // Typing is debounced: one query after the pause, not one per keystroke.
+    QSignalSpy filterResets(model, &QAbstractItemModel::modelReset);
+    QTest::keyClicks(search, QStringLiteral("sender77@example.test"));
     QCOMPARE(filterResets.count(), 0);
-    QTRY_COMPARE_WITH_TIMEOUT(panel.model()->rowCount(), 1, 2000);
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, 3000);
     QCOMPARE(filterResets.count(), 1);
+    QCOMPARE(model->filter().search, QStringLiteral("sender77@example.test"));
 
     // Detail shows every field of the selected row.
-    table->selectionModel()->setCurrentIndex(panel.model()->index(0, 0),
+    table->selectionModel()->setCurrentIndex(model->index(0, 0),
                                              QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
     const QString text = detail->toPlainText();
     QVERIFY2(text.contains(QStringLiteral("sender77@example.test")), qPrintable(text));
@@ -336,13 +388,131 @@ void TestLogsPanel::panelFilterDebounceFollowAndDetail()
     QVERIFY(text.contains(QStringLiteral("10.0.0.77")));
     QVERIFY(text.contains(QStringLiteral("event number 77")));
     QVERIFY(text.contains(QStringLiteral("S25"))); // session id
-    QVERIFY(text.contains(QStringLiteral("Q%1").arg(77, 15, 10, QLatin1Char('0'))));
 
-    // Kind combo applies at once (77 % 4 == 1: Receive).
+    // Combos apply at once (77 % 4 == 1: Receive, direction in, no reply code).
     kind->setCurrentIndex(kind->findData(int(LogKind::Delivery)));
-    QCOMPARE(panel.model()->rowCount(), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model) && model->rowCount() == 0, 3000);
     kind->setCurrentIndex(kind->findData(int(LogKind::Receive)));
-    QCOMPARE(panel.model()->rowCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1, 3000);
+    direction->setCurrentIndex(direction->findData(QStringLiteral("out")));
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model) && model->rowCount() == 0, 3000);
+    direction->setCurrentIndex(0);
+    search->clear();
+    kind->setCurrentIndex(0);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model) && model->filter().isEmpty() && model->rowCount() > 1, 3000);
+
+    // Status class: only the Delivery rows carry 250.
+    status->setCurrentIndex(status->findData(2));
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model) && model->filter().statusClass == 2, 3000);
+    QVERIFY(model->rowCount() > 0);
+    for (int r = 0; r < model->rowCount(); ++r)
+        QCOMPARE(model->index(r, 0).data(LogModel::ReplyCodeRole).toInt() / 100, 2);
+    status->setCurrentIndex(0);
+
+    // An invalid IP is marked and not queried; a valid one is.
+    QTest::keyClicks(ip, QStringLiteral("10.0.1.0/99"));
+    QTRY_VERIFY_WITH_TIMEOUT(!panel.filterBar()->inputError().isEmpty(), 2000);
+    QVERIFY(!ip->toolTip().isEmpty());
+    QVERIFY(model->filter().ip.isEmpty());
+    ip->clear();
+    QTest::keyClicks(ip, QStringLiteral("10.0.1.0/24"));
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model) && model->filter().ip == QStringLiteral("10.0.1.0/24"), 3000);
+    QCOMPARE(model->rowCount(), 250);
+    QVERIFY(ip->toolTip().isEmpty());
+    QTest::keyClicks(user, QStringLiteral("tenth"));
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model) && model->filter().user == QStringLiteral("tenth"), 3000);
+    QCOMPARE(model->rowCount(), 25);
+
+    // A time preset: every row is from 2023, so "last hour" is empty.
+    time->setCurrentIndex(time->findData(int(rd::ui::LogFilterBar::LastHour)));
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model) && model->filter().from.isValid(), 3000);
+    QCOMPARE(model->rowCount(), 0);
+}
+
+void TestLogsPanel::panelTranscriptAndShowSession()
+{
+    m_store->appendTranscript(QStringLiteral("S25"), QDateTime::currentDateTimeUtc(),
+                              QStringLiteral("S: 220 ready\nC: EHLO a.example\nC: AUTH LOGIN ***"));
+    m_store->flushNow();
+    rd::engine::EngineFacade facade(nullptr, m_dir->path());
+    LogsPanel panel(&facade);
+    panel.resize(1200, 800);
+    panel.show();
+    LogModel *model = panel.model();
+    auto *table = panel.findChild<QTableView *>(QStringLiteral("logTable"));
+    auto *detail = panel.findChild<QTextBrowser *>(QStringLiteral("logDetail"));
+    auto *showSession = panel.findChild<QPushButton *>(QStringLiteral("logShowSession"));
+    QVERIFY(table && detail && showSession);
+    rd::log::LogFilter f;
+    f.search = QStringLiteral("sender77@example.test");
+    model->setFilter(f);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model) && model->rowCount() == 1, 5000);
+    QVERIFY(!showSession->isEnabled());
+    table->selectionModel()->setCurrentIndex(model->index(0, 0),
+                                             QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    QTRY_VERIFY_WITH_TIMEOUT(detail->toPlainText().contains(QStringLiteral("C: EHLO a.example")), 3000);
+    QVERIFY(detail->toPlainText().contains(QStringLiteral("AUTH LOGIN ***")));
+    QVERIFY(showSession->isEnabled());
+
+    // Show session: every row of S25 (events 75..77), not just the search hit.
+    QTest::mouseClick(showSession, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model) && model->filter().sessionId == QStringLiteral("S25"), 3000);
+    QCOMPARE(model->rowCount(), 3);
+    for (int r = 0; r < 3; ++r)
+        QCOMPARE(model->index(r, 0).data(LogModel::SessionIdRole).toString(), QStringLiteral("S25"));
+    auto *label = panel.findChild<QLabel *>(QStringLiteral("logSessionLabel"));
+    QVERIFY(label && label->isVisible() && label->text().contains(QStringLiteral("S25")));
+    // A row without a stored transcript says so.
+    table->selectionModel()->setCurrentIndex(model->index(0, 0),
+                                             QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    auto *clear = panel.findChild<QToolButton *>(QStringLiteral("logSessionClear"));
+    QVERIFY(clear);
+    QTest::mouseClick(clear, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model) && model->filter().sessionId.isEmpty() && model->rowCount() > 3, 3000);
+    QVERIFY(!label->isVisible());
+}
+
+void TestLogsPanel::panelExport()
+{
+    rd::engine::EngineFacade facade(nullptr, m_dir->path());
+    LogsPanel panel(&facade);
+    LogModel *model = panel.model();
+    rd::log::LogFilter f;
+    f.kind = int(LogKind::Delivery);
+    model->setFilter(f);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(*model), 5000);
+    QTemporaryDir out;
+    QSignalSpy finished(&panel, &LogsPanel::exportFinished);
+    const QString csvPath = out.filePath(QStringLiteral("log.csv"));
+    panel.exportTo(csvPath, rd::log::ExportFormat::Csv);
+    QVERIFY(panel.isExporting());
+    QVERIFY(!panel.findChild<QPushButton *>(QStringLiteral("logExport"))->isEnabled());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QVERIFY(!panel.isExporting());
+    const auto result = finished.at(0).at(0).value<rd::log::ExportResult>();
+    QVERIFY2(result.error.isEmpty(), qPrintable(result.error));
+    QCOMPARE(result.rows, qint64(kInitial / 4));
+    QFile csv(csvPath);
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = csv.readAll().split('\n');
+    QCOMPARE(lines.size(), kInitial / 4 + 2); // header, rows, "" after the last CRLF
+    QVERIFY(lines.at(0).startsWith("id,time,kind"));
+    QVERIFY(lines.at(1).contains(",delivery,"));
+    QVERIFY(panel.findChild<QLabel *>(QStringLiteral("logCount"))->text().contains(QStringLiteral("300")));
+
+    const QString w3cPath = out.filePath(QStringLiteral("log.log"));
+    panel.exportTo(w3cPath, rd::log::ExportFormat::W3c);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
+    QFile w3c(w3cPath);
+    QVERIFY(w3c.open(QIODevice::ReadOnly));
+    const QByteArray all = w3c.readAll();
+    QVERIFY(all.startsWith("#Software: RelayDesk"));
+    QCOMPARE(all.count("DELIVERY"), kInitial / 4);
+
+    // A path that cannot be written gives an error, not a crash.
+    panel.exportTo(out.filePath(QStringLiteral("missing/dir/x.csv")), rd::log::ExportFormat::Csv);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 10000);
+    QVERIFY(!finished.at(2).at(0).value<rd::log::ExportResult>().error.isEmpty());
 }
 
 QTEST_MAIN(TestLogsPanel)

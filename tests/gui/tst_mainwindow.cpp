@@ -5,6 +5,8 @@
 #include "dashboard/dashboardpanel.h"
 #include "logs/logspanel.h"
 #include "main/mainwindow.h"
+#include "filtering/filteringpanel.h"
+#include "ratelimits/ratelimitspanel.h"
 #include "certificates/certificatespanel.h"
 #include "connectors/connectorspanel.h"
 #include "relaylists/relaylistspanel.h"
@@ -77,7 +79,7 @@ void TestMainWindow::navigationListsEveryPanel()
     const QStringList expected{QStringLiteral("Dashboard"),    QStringLiteral("Connectors"),
                                QStringLiteral("Relay IP lists"), QStringLiteral("Users"),
                                QStringLiteral("Certificates"), QStringLiteral("Rate limits"),
-                               QStringLiteral("DNS checks"),   QStringLiteral("Queue"),
+                               QStringLiteral("Filtering"),    QStringLiteral("DNS checks"),   QStringLiteral("Queue"),
                                QStringLiteral("Logs")};
     QCOMPARE(nav->count(), int(expected.size()));
     QCOMPARE(nav->count(), int(MainWindow::PanelCount));
@@ -134,15 +136,14 @@ void TestMainWindow::switchingShowsTheRightPanel()
             QVERIFY(qobject_cast<rd::ui::DnsChecksPanel *>(shown));
             QVERIFY(shown->findChild<QWidget *>(QStringLiteral("dnsFindings"))->isVisible());
             break;
-        default: {
-            auto *placeholder = qobject_cast<rd::ui::PlaceholderPanel *>(shown);
-            QVERIFY(placeholder);
-            QCOMPARE(placeholder->title(), nav->item(i)->text());
-            auto *status = placeholder->findChild<QLabel *>(QStringLiteral("placeholderStatus"));
-            QVERIFY(status && status->text().contains(QStringLiteral("Not yet available in this version")));
-            auto *text = placeholder->findChild<QLabel *>(QStringLiteral("placeholderDescription"));
-            QVERIFY(text && text->text().size() > 40);
-        }
+        case MainWindow::RateLimits:
+            QVERIFY(qobject_cast<rd::ui::RateLimitsPanel *>(shown));
+            break;
+        case MainWindow::Filtering:
+            QVERIFY(qobject_cast<rd::ui::FilteringPanel *>(shown));
+            break;
+        default:
+            QFAIL(qPrintable(QStringLiteral("panel %1 is not checked").arg(i)));
         }
     }
     m_window->showPanel(MainWindow::Queue);

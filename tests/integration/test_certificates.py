@@ -42,7 +42,11 @@ class CertificateExpiry(harness.RelayTestCase):
         rows = relay.wait_log(lambda r: r["result"] == "certificate_expiry"
                               or "certificate_expiry" in (r.get("message") or "")
                               or "expires in" in (r.get("message") or ""), 20, "expiry rows")
-        rows = [r for r in relay.log_rows() if "expires in" in (r.get("message") or "")]
+        rows = [r for r in relay.log_rows() if r["result"] == "certificate_expiry"]
+        # The certificate alert (alerts.certificate_days) raises its own row for the used one.
+        alerts = relay.wait_log(lambda r: r["result"] == "alert_raised" and "urgent.example.test" in r["message"],
+                                20, "certificate alert")
+        self.assertEqual(len(alerts), 1, alerts)
         by_cn = {cn: [r for r in rows if cn in r["message"]] for cn in ids}
         self.assertEqual(len(by_cn["soon.example.test"]), 1, rows)
         self.assertEqual(by_cn["soon.example.test"][0]["level"], "warning")

@@ -255,7 +255,7 @@ void DnsChecksPanel::setConfig(const rd::config::ConfigSnapshot &config)
         m_domains = list;
     }
     if (m_applying != Applying::Settings)
-        m_settings->load(config.stringValue(keys::kPublicAddresses), config.stringValue(keys::kDnsblZones));
+        m_settings->load(config.stringValue(keys::kPublicAddresses), config.dnsblZones);
     refreshDomainList();
     updateState();
 }
@@ -330,11 +330,11 @@ bool DnsChecksPanel::applySettings()
         return false;
     rd::config::ConfigSnapshot c = m_config;
     QString error;
-    if (!c.setValue(QString::fromLatin1(keys::kPublicAddresses), m_settings->addressesValue(), &error)
-        || !c.setValue(QString::fromLatin1(keys::kDnsblZones), m_settings->zonesValue(), &error)) {
+    if (!c.setValue(QString::fromLatin1(keys::kPublicAddresses), m_settings->addressesValue(), &error)) {
         setStatus(tr("Cannot save: %1").arg(error), QLatin1String(kRed));
         return false;
     }
+    c.dnsblZones = m_settings->zonesValue();
     m_applying = Applying::Settings;
     m_applyWhat = tr("Saved the public addresses and block lists; the next run uses them.");
     setStatus(tr("Saving\u2026"));

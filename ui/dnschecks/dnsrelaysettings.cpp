@@ -46,14 +46,22 @@ DnsRelaySettings::DnsRelaySettings(QWidget *parent) : QGroupBox(tr("This relay a
     m_zones = new QLineEdit(this);
     m_zones->setObjectName(QStringLiteral("dnsblZones"));
     m_zones->setPlaceholderText(tr("e.g. zen.spamhaus.org, bl.spamcop.net"));
-    m_zones->setToolTip(tr("DNS block lists to look the public addresses up in (some need an account for "
-                           "commercial use)."));
+    m_zones->setToolTip(tr("DNS block lists to look the public addresses up in: the enabled lists of Filtering "
+                           "› DNS block lists (some need an account for commercial use). A name added here "
+                           "becomes an enabled list; a name removed here is turned off there, its answer codes "
+                           "kept."));
     m_apply = new QPushButton(style()->standardIcon(QStyle::SP_DialogApplyButton), tr("Apply"), this);
     m_apply->setObjectName(QStringLiteral("applyDnsSettings"));
     m_problem = new QLabel(this);
     m_problem->setObjectName(QStringLiteral("dnsSettingsProblem"));
     m_problem->setWordWrap(true);
     m_problem->hide();
+    m_zonesNote = new QLabel(
+        tr("<a href=\"filtering\">Answer codes and more lists: Filtering › DNS block lists</a>"), this);
+    m_zonesNote->setObjectName(QStringLiteral("dnsblFilteringLink"));
+    m_zonesNote->setTextFormat(Qt::RichText);
+    m_zonesNote->setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
+    connect(m_zonesNote, &QLabel::linkActivated, this, &DnsRelaySettings::filteringRequested);
 
     for (QLineEdit *e : {m_addresses, m_zones}) {
         connect(e, &QLineEdit::textChanged, this, [this] {
@@ -73,7 +81,8 @@ DnsRelaySettings::DnsRelaySettings(QWidget *parent) : QGroupBox(tr("This relay a
     grid->addWidget(new QLabel(tr("Block lists (DNSBL):"), this), 0, 2);
     grid->addWidget(m_zones, 0, 3);
     grid->addWidget(m_apply, 0, 4);
-    grid->addWidget(m_problem, 1, 0, 1, 5);
+    grid->addWidget(m_zonesNote, 1, 3, 1, 2);
+    grid->addWidget(m_problem, 2, 0, 1, 5);
     grid->setColumnStretch(1, 1);
     grid->setColumnStretch(3, 1);
     update();
@@ -109,14 +118,19 @@ QString DnsRelaySettings::checkZones(const QString &text)
     return {};
 }
 
-void DnsRelaySettings::load(const QString &addresses, const QString &zones, bool force)
+void DnsRelaySettings::load(const QString &addresses, const QList<rd::config::DnsblZone> &zones, bool force)
 {
     const bool keep = !force && isDirty();
     m_loadedAddresses = splitList(addresses).join(QLatin1Char(','));
-    m_loadedZones = splitList(zones).join(QLatin1Char(','));
+    m_loadedZones = zones;
     if (!keep) {
         m_addresses->setText(splitList(addresses).join(QStringLiteral(", ")));
-        m_zones->setText(splitList(zones).join(QStringLiteral(", ")));
+        QStringList enabled;
+        for (const rd::config::DnsblZone &z : zones) {
+            if (z.enabled)
+                enabled << z.zone.trimmed().toLower();
+        }
+        m_zones->setText(enabled.join(QStringLiteral(", ")));
     }
     update();
 }
@@ -136,9 +150,37 @@ QString DnsRelaySettings::addressesValue() const
     return splitList(m_addresses->text()).join(QLatin1Char(','));
 }
 
-QString DnsRelaySettings::zonesValue() const
+QStringList DnsRelaySettings::zoneNames() const
 {
-    return splitList(m_zones->text()).join(QLatin1Char(','));
+    QStringList out;
+    for (const QString &z : splitList(m_zones->text())) {
+        QString name = z.toLower();
+        if (name.endsWith(QLatin1Char('.')))
+            name.chop(1);
+        if (!out.contains(name))
+            out << name;
+    }
+    return out;
+}
+
+QList<rd::config::DnsblZone> DnsRelaySettings::zonesValue() const
+{
+    const QStringList names = zoneNames();
+    QList<rd::config::DnsblZone> out = m_loadedZones;
+    QStringList known;
+    for (rd::config::DnsblZone &z : out) {
+        const QString name = z.zone.trimmed().toLower();
+        z.enabled = names.contains(name);
+        known << name;
+    }
+    for (const QString &name : names) {
+        if (known.contains(name))
+            continue;
+        rd::config::DnsblZone z;
+        z.zone = name;
+        out << z;
+    }
+    return out;
 }
 
 bool DnsRelaySettings::isDirty() const

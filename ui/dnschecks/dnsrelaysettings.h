@@ -1,12 +1,19 @@
 #pragma once
 // The DNS checks panel's "this relay" fields: the relay's public IP addresses
 // (setting dnschecks.public_addresses) and the DNS block lists to look them
-// up in (dnsbl.zones). Checked as they are typed: a bad entry is named in red
-// and blocks Apply; a private address gets an amber note. The panel does the
-// saving (applyRequested) and says when it can (setApplyAllowed).
+// up in: the enabled zones of ConfigSnapshot::dnsblZones, shown as a list of
+// names. Adding a name here adds an enabled zone (any 127.x answer lists);
+// removing one turns that zone off (its answer codes are kept); the Filtering
+// panel edits the codes (the link emits filteringRequested()). Checked as
+// typed: a bad entry is named in red and blocks Apply; a private address gets
+// an amber note. The panel does the saving (applyRequested) and says when it
+// can (setApplyAllowed).
 // Thread: GUI thread. Pure widget: no I/O.
 
+#include "config/policyconfig.h"
+
 #include <QGroupBox>
+#include <QList>
 #include <QStringList>
 
 class QLabel;
@@ -27,14 +34,19 @@ public:
     static QString checkAddresses(const QString &text);
     static QString checkZones(const QString &text);
 
-    // Loads the stored values (comma-separated, as in the settings). Edits
-    // the user has not applied are kept unless `force`.
-    void load(const QString &addresses, const QString &zones, bool force = false);
-    // The fields as typed / as the settings store them ("a,b").
+    // Loads the stored values: the addresses comma-separated as in the
+    // setting, the zones as in ConfigSnapshot::dnsblZones. Edits the user has
+    // not applied are kept unless `force`.
+    void load(const QString &addresses, const QList<rd::config::DnsblZone> &zones, bool force = false);
+    // The fields as typed / as stored ("a,b" for the addresses setting).
     void setAddressesText(const QString &text);
     void setZonesText(const QString &text);
     QString addressesValue() const;
-    QString zonesValue() const;
+    // The zone names typed, lower case, without repeats.
+    QStringList zoneNames() const;
+    // The loaded zones with the typed names applied: a listed zone enabled, an
+    // unlisted one disabled (kept), a new name appended (enabled, no codes).
+    QList<rd::config::DnsblZone> zonesValue() const;
 
     // Differs from what load() set.
     bool isDirty() const;
@@ -51,17 +63,20 @@ public:
 signals:
     void applyRequested();
     void edited();
+    // The "edit in Filtering" link was clicked: show Filtering > DNS block lists.
+    void filteringRequested();
 
 private:
     void update();
 
     QString m_loadedAddresses; // as splitList(...).join(',')
-    QString m_loadedZones;
+    QList<rd::config::DnsblZone> m_loadedZones;
     bool m_applyAllowed = false;
     bool m_problemIsError = false;
     QLineEdit *m_addresses = nullptr;
     QLineEdit *m_zones = nullptr;
     QLabel *m_problem = nullptr;
+    QLabel *m_zonesNote = nullptr;
     QPushButton *m_apply = nullptr;
 };
 

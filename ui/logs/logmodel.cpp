@@ -1,6 +1,6 @@
 #include "logs/logmodel.h"
 
-#include "log/logreader.h"
+#include "log/logqueryservice.h"
 
 #include <QColor>
 #include <QLocale>
@@ -13,9 +13,6 @@ using rd::log::LogEvent;
 using rd::log::LogKind;
 
 namespace {
-
-// Upper bound of rows read per query while catching up with the tail.
-constexpr int kTailBatch = 1000;
 
 QString replyText(const LogEvent &e)
 {
@@ -43,15 +40,16 @@ bool isWarning(const LogEvent &e)
 
 } // namespace
 
-LogModel::LogModel(const QString &dataDir, QObject *parent)
+LogModel::LogModel(rd::log::LogQueryService *service, QObject *parent)
     : QAbstractTableModel(parent)
-    , m_dataDir(dataDir)
-    , m_reader(std::make_unique<rd::log::LogReader>(dataDir))
+    , m_service(service)
 {
     m_tailTimer.setSingleShot(true);
     m_tailTimer.setInterval(TailDelayMs);
     connect(&m_tailTimer, &QTimer::timeout, this, &LogModel::fetchNewer);
-    load();
+    connect(m_service, &rd::log::LogQueryService::pageReady, this, &LogModel::onPage);
+    connect(m_service, &rd::log::LogQueryService::tailReady, this, &LogModel::onTail);
+    reload();
 }
 
 LogModel::~LogModel() = default;
@@ -64,16 +62,6 @@ int LogModel::rowCount(const QModelIndex &parent) const
 int LogModel::columnCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : ColumnCount;
-}
-
-bool LogModel::isOpen() const
-{
-    return m_reader->isOpen();
-}
-
-QString LogModel::errorString() const
-{
-    return m_reader->errorString();
 }
 
 QString LogModel::kindLabel(LogKind kind)
@@ -97,8 +85,10 @@ QVariant LogModel::displayValue(const LogEvent &e, int column) const
     switch (column) {
     case Time: return e.time.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
     case Kind: return kindLabel(e.kind);
+    case Direction: return e.direction;
     case Result: return e.result;
     case Client: return e.clientIp;
+    case User: return e.user;
     case Sender: return e.sender;
     case Recipients: return e.recipients;
     case QueueId: return e.queueId;
@@ -114,8 +104,10 @@ QVariant LogModel::rawValue(const LogEvent &e, int column) const
     switch (column) {
     case Time: return e.time;
     case Kind: return int(e.kind);
+    case Direction: return e.direction;
     case Result: return e.result;
     case Client: return e.clientIp;
+    case User: return e.user;
     case Sender: return e.sender;
     case Recipients: return e.recipients;
     case QueueId: return e.queueId;
@@ -180,8 +172,10 @@ QVariant LogModel::headerData(int section, Qt::Orientation orientation, int role
     switch (section) {
     case Time: return tr("Time");
     case Kind: return tr("Kind");
+    case Direction: return tr("Dir");
     case Result: return tr("Result");
     case Client: return tr("Client");
+    case User: return tr("User");
     case Sender: return tr("Sender");
     case Recipients: return tr("Recipients");
     case QueueId: return tr("Queue ID");
@@ -192,30 +186,16 @@ QVariant LogModel::headerData(int section, Qt::Orientation orientation, int role
     return {};
 }
 
-void LogModel::load()
-{
-    m_rows.clear();
-    m_newestId = 0;
-    m_atEnd = true;
-    if (!m_reader->isOpen())
-        m_reader = std::make_unique<rd::log::LogReader>(m_dataDir);
-    if (!m_reader->isOpen())
-        return;
-    // Read the tail position first: rows committed meanwhile are either in the
-    // page or come after it.
-    const qint64 lastId = m_reader->lastId();
-    const QVector<LogEvent> rows = m_reader->newest(m_filter, PageSize);
-    m_rows = rows; // QVector is QList in Qt 6
-    m_atEnd = rows.size() < PageSize;
-    m_newestId = std::max(lastId, m_rows.isEmpty() ? qint64(0) : m_rows.first().id);
-}
-
 void LogModel::reload()
 {
     m_tailTimer.stop();
-    beginResetModel();
-    load();
-    endResetModel();
+    ++m_generation;
+    m_pageLoading = true;
+    m_fetching = false;
+    m_tailing = false;
+    m_tailAgain = false;
+    m_service->requestPage(m_generation, m_filter, {}, PageSize);
+    emit stateChanged();
 }
 
 void LogModel::setFilter(const rd::log::LogFilter &filter)
@@ -232,7 +212,8 @@ void LogModel::setMaxRows(int rows)
 
 bool LogModel::canFetchMore(const QModelIndex &parent) const
 {
-    return !parent.isValid() && !m_atEnd && !m_rows.isEmpty() && m_rows.size() < m_maxRows;
+    return !parent.isValid() && !m_atEnd && !m_pageLoading && !m_fetching && !m_rows.isEmpty()
+        && m_rows.size() < m_maxRows;
 }
 
 void LogModel::fetchMore(const QModelIndex &parent)
@@ -240,20 +221,60 @@ void LogModel::fetchMore(const QModelIndex &parent)
     if (!canFetchMore(parent))
         return;
     const int room = m_maxRows - int(m_rows.size());
-    const int limit = std::min(PageSize, room);
-    const QVector<LogEvent> older = m_reader->newest(m_filter, limit, m_rows.last().id);
-    if (older.size() < limit)
-        m_atEnd = true;
-    if (older.isEmpty())
+    m_fetching = true;
+    m_service->requestPage(m_generation, m_filter, m_cursor, std::min<int>(PageSize, room));
+    emit stateChanged();
+}
+
+void LogModel::onPage(quint64 generation, const rd::log::LogPage &page)
+{
+    if (generation != m_generation)
+        return; // a stale answer: the filter changed meanwhile
+    m_error = page.error;
+    if (m_pageLoading) {
+        m_pageLoading = false;
+        beginResetModel();
+        m_rows = page.rows;
+        m_cursor = page.next;
+        m_atEnd = page.atEnd;
+        m_newestId = std::max(page.lastId, m_rows.isEmpty() ? qint64(0) : m_rows.first().id);
+        endResetModel();
+        emit pageLoaded();
+        emit stateChanged();
+        if (m_tailAgain || m_pendingTail > m_newestId) {
+            m_tailAgain = false;
+            m_tailTimer.start();
+        }
         return;
+    }
+    if (!m_fetching)
+        return;
+    m_fetching = false;
+    if (!page.error.isEmpty() || page.rows.isEmpty()) {
+        m_atEnd = true;
+        emit stateChanged();
+        return;
+    }
+    // The cap may have shrunk while the page was on its way.
+    const int room = m_maxRows - int(m_rows.size());
+    if (room <= 0) {
+        emit stateChanged();
+        return;
+    }
+    const QVector<LogEvent> rows = page.rows.mid(0, room);
+    const bool whole = rows.size() == page.rows.size();
+    m_atEnd = page.atEnd && whole;
+    m_cursor = whole ? page.next : rd::log::LogCursor{rows.last().time.toMSecsSinceEpoch(), rows.last().id};
     const int first = int(m_rows.size());
-    beginInsertRows({}, first, first + int(older.size()) - 1);
-    m_rows.append(older);
+    beginInsertRows({}, first, first + int(rows.size()) - 1);
+    m_rows.append(rows);
     endInsertRows();
+    emit stateChanged();
 }
 
 void LogModel::onLogAppended(qint64 lastId)
 {
+    m_pendingTail = std::max(m_pendingTail, lastId);
     if (lastId > m_newestId && !m_tailTimer.isActive())
         m_tailTimer.start();
 }
@@ -261,36 +282,47 @@ void LogModel::onLogAppended(qint64 lastId)
 void LogModel::fetchNewer()
 {
     m_tailTimer.stop();
-    if (!m_reader->isOpen()) {
-        // The database appeared after we started: load it from scratch.
-        reload();
+    if (m_pageLoading || m_tailing) {
+        m_tailAgain = true; // asked again when the pending answer is in
         return;
     }
-    int inserted = 0;
-    for (;;) {
-        // Rows matching the filter up to lastId are all returned when the batch
-        // is not full, so the tail may then move to lastId even if it did not
-        // match: the next query does not rescan rows already looked at.
-        const qint64 lastId = m_reader->lastId();
-        const QVector<LogEvent> batch = m_reader->after(m_filter, m_newestId, kTailBatch);
-        if (!batch.isEmpty()) {
-            const int n = int(batch.size());
-            beginInsertRows({}, 0, n - 1);
-            // batch is oldest first; the newest ends up at row 0.
-            for (const LogEvent &e : batch)
-                m_rows.prepend(e);
-            endInsertRows();
-            inserted += n;
-            m_newestId = std::max(m_newestId, batch.last().id);
-            trimToMax();
-        }
-        if (batch.size() < kTailBatch) {
-            m_newestId = std::max(m_newestId, lastId);
-            break;
-        }
+    m_tailing = true;
+    m_service->requestTail(m_generation, m_filter, m_newestId, TailBatch);
+}
+
+void LogModel::onTail(quint64 generation, const QVector<LogEvent> &rows, qint64 lastId)
+{
+    if (generation != m_generation || !m_tailing)
+        return;
+    m_tailing = false;
+    QVector<LogEvent> fresh;
+    for (const LogEvent &e : rows) {
+        if (e.id > m_newestId)
+            fresh.append(e);
     }
-    if (inserted > 0)
-        emit rowsPrepended(inserted);
+    if (!fresh.isEmpty()) {
+        const int n = int(fresh.size());
+        beginInsertRows({}, 0, n - 1);
+        // fresh is oldest first; the newest ends up at row 0.
+        for (const LogEvent &e : fresh)
+            m_rows.prepend(e);
+        endInsertRows();
+        m_newestId = std::max(m_newestId, fresh.last().id);
+        trimToMax();
+    }
+    // A short batch holds every match up to lastId: the tail moves there even
+    // if those rows did not match, so they are not scanned again.
+    const bool full = rows.size() >= TailBatch;
+    if (!full)
+        m_newestId = std::max(m_newestId, lastId);
+    if (!fresh.isEmpty())
+        emit rowsPrepended(int(fresh.size()));
+    emit stateChanged();
+    if (full || (m_tailAgain && m_pendingTail > m_newestId)) {
+        m_tailAgain = false;
+        fetchNewer();
+    }
+    m_tailAgain = false;
 }
 
 void LogModel::trimToMax()
@@ -303,6 +335,8 @@ void LogModel::trimToMax()
     m_rows.resize(m_maxRows);
     endRemoveRows();
     m_atEnd = false; // older rows exist in the database
+    if (!m_rows.isEmpty())
+        m_cursor = {m_rows.last().time.toMSecsSinceEpoch(), m_rows.last().id};
 }
 
 } // namespace rd::ui

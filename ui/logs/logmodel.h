@@ -1,13 +1,15 @@
 #pragma once
-// Table model over the structured log (rd::log::LogReader), newest row first.
+// Table model over the structured log, newest row first, fed asynchronously
+// by rd::log::LogQueryService (queries run on its thread, never here).
 //
-// Holds a bounded window of rows: the newest PageSize on load, older pages on
-// fetchMore() (the view asks when scrolled to the bottom), and a live tail:
-// onLogAppended() coalesces the facade's notifications and fetchNewer() inserts
-// the rows that came after the newest id held at the top (beginInsertRows, no
-// reset). Beyond maxRows() the oldest rows are dropped (beginRemoveRows).
-// Only setFilter()/reload() reset the model.
-// Thread: GUI thread only. The model owns its reader (no SQL here).
+// Holds a bounded window of rows: the newest PageSize after setFilter(),
+// older pages on fetchMore() (the view asks when scrolled to the bottom), and
+// a live tail: onLogAppended() coalesces the facade's notifications and asks
+// for the rows after the newest id looked at; they are inserted at the top
+// (beginInsertRows, no reset). Beyond maxRows() the oldest rows are dropped.
+// Each setFilter()/reload() starts a new generation: answers for an older one
+// are dropped; the old rows stay until the new first page arrives (one reset).
+// Thread: GUI thread only. No SQL here.
 
 #include "log/logtypes.h"
 
@@ -15,10 +17,9 @@
 #include <QList>
 #include <QTimer>
 
-#include <memory>
-
 namespace rd::log {
-class LogReader;
+class LogQueryService;
+struct LogPage;
 }
 
 namespace rd::ui {
@@ -29,8 +30,10 @@ public:
     enum Column {
         Time,       // local time
         Kind,
+        Direction,
         Result,
         Client,     // peer ip
+        User,
         Sender,
         Recipients,
         QueueId,
@@ -63,11 +66,10 @@ public:
     static constexpr int PageSize = 500;
     static constexpr int DefaultMaxRows = 50000;
     static constexpr int TailDelayMs = 200;
+    static constexpr int TailBatch = 1000;
 
-    // Opens dataDir/log.db through a LogReader it owns and loads the newest
-    // page. If the database cannot be opened yet, the model is empty and the
-    // next onLogAppended()/reload() retries.
-    explicit LogModel(const QString &dataDir, QObject *parent = nullptr);
+    // Uses `service` (not owned; must outlive the model) and loads the newest page.
+    explicit LogModel(rd::log::LogQueryService *service, QObject *parent = nullptr);
     ~LogModel() override;
 
     int rowCount(const QModelIndex &parent = {}) const override;
@@ -75,13 +77,13 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
-    // Older rows exist and the window is below maxRows().
+    // Older rows exist, none are being fetched and the window is below maxRows().
     bool canFetchMore(const QModelIndex &parent) const override;
-    // Appends the next PageSize older rows at the bottom.
+    // Asks for the next PageSize older rows (appended at the bottom on arrival).
     void fetchMore(const QModelIndex &parent) override;
 
     rd::log::LogFilter filter() const { return m_filter; }
-    // Applies a new filter and reloads the newest page (one model reset).
+    // Applies a new filter: the newest page is requested (one reset on arrival).
     void setFilter(const rd::log::LogFilter &filter);
 
     // Cap of rows held in memory (oldest dropped first); at least PageSize.
@@ -93,36 +95,50 @@ public:
     // The event at a row (newest first), or nullptr when out of range.
     const rd::log::LogEvent *eventAt(int row) const;
 
-    bool isOpen() const;
-    QString errorString() const;
+    // A query is running for the current filter (first page, older page or tail).
+    bool isLoading() const { return m_pageLoading || m_fetching || m_tailing; }
+    // The last query error for the current filter ("" if fine).
+    QString errorString() const { return m_error; }
 
     static QString kindLabel(rd::log::LogKind kind);
 
 public slots:
-    // Reloads the newest page (one model reset).
+    // Requests the newest page again (one reset when it arrives).
     void reload();
-    // Connect EngineFacade::logAppended here: fetchNewer() runs once,
-    // TailDelayMs after the first notification with an id we do not hold.
+    // Connect EngineFacade::logAppended here: the tail is requested once,
+    // TailDelayMs after the first notification with an id we have not looked at.
     void onLogAppended(qint64 lastId);
-    // Inserts rows newer than newestId() at the top now.
+    // Requests the rows newer than newestId() now.
     void fetchNewer();
 
 signals:
-    // After fetchNewer() inserted `count` rows at the top.
+    // After rows newer than the top were inserted at the top.
     void rowsPrepended(int count);
+    // After the first page of a filter arrived (and replaced the rows).
+    void pageLoaded();
+    // isLoading() or errorString() changed.
+    void stateChanged();
 
 private:
-    void load();
+    void onPage(quint64 generation, const rd::log::LogPage &page);
+    void onTail(quint64 generation, const QVector<rd::log::LogEvent> &rows, qint64 lastId);
     void trimToMax();
     QVariant displayValue(const rd::log::LogEvent &e, int column) const;
     QVariant rawValue(const rd::log::LogEvent &e, int column) const;
 
-    QString m_dataDir;
-    std::unique_ptr<rd::log::LogReader> m_reader;
+    rd::log::LogQueryService *m_service;
     rd::log::LogFilter m_filter;
     QList<rd::log::LogEvent> m_rows; // newest first
+    rd::log::LogCursor m_cursor;     // where the next older page starts
+    quint64 m_generation = 0;
     qint64 m_newestId = 0;           // tail position (may be past m_rows.first())
+    qint64 m_pendingTail = 0;        // highest id announced, not yet looked at
     bool m_atEnd = true;             // no older rows beyond m_rows.last()
+    bool m_pageLoading = false;      // first page of this generation pending
+    bool m_fetching = false;         // an older page pending
+    bool m_tailing = false;          // a tail query pending
+    bool m_tailAgain = false;        // more rows announced while tailing
+    QString m_error;
     int m_maxRows = DefaultMaxRows;
     QTimer m_tailTimer;
 };

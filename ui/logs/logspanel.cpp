@@ -1,21 +1,25 @@
 #include "logs/logspanel.h"
 
+#include "logs/logdetailpane.h"
+#include "logs/logfilterbar.h"
 #include "logs/logmodel.h"
 
 #include "engine/enginefacade.h"
+#include "log/logqueryservice.h"
 
 #include <QCheckBox>
-#include <QComboBox>
+#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
-#include <QLineEdit>
 #include <QLocale>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSplitter>
 #include <QTableView>
-#include <QTextBrowser>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -23,30 +27,17 @@
 namespace rd::ui {
 
 using rd::log::LogEvent;
-using rd::log::LogKind;
-
-namespace {
-
-QString field(const QString &key, const QString &value)
-{
-    return QStringLiteral("<tr><td style='padding-right:14px'><b>%1</b></td><td>%2</td></tr>")
-        .arg(key.toHtmlEscaped(), value.isEmpty() ? QStringLiteral("&mdash;") : value.toHtmlEscaped());
-}
-
-} // namespace
 
 LogsPanel::LogsPanel(rd::engine::EngineFacade *facade, QWidget *parent)
     : QWidget(parent)
-    , m_model(new LogModel(facade->dataDir(), this))
+    , m_service(new rd::log::LogQueryService(facade->dataDir(), this))
+    , m_model(new LogModel(m_service, this))
 {
     setObjectName(QStringLiteral("logsPanel"));
     buildUi();
 
-    m_filterTimer.setSingleShot(true);
-    m_filterTimer.setInterval(FilterDelayMs);
-    connect(&m_filterTimer, &QTimer::timeout, this, &LogsPanel::applyFilter);
-
     connect(facade, &rd::engine::EngineFacade::logAppended, m_model, &LogModel::onLogAppended);
+    connect(m_filterBar, &LogFilterBar::filterChanged, this, &LogsPanel::applyFilter);
 
     connect(m_model, &LogModel::rowsAboutToBeInserted, this,
             [this](const QModelIndex &, int first, int) {
@@ -54,13 +45,25 @@ LogsPanel::LogsPanel(rd::engine::EngineFacade *facade, QWidget *parent)
                     onRowsAboutToBePrepended();
             });
     connect(m_model, &LogModel::rowsPrepended, this, &LogsPanel::onRowsPrepended);
-    connect(m_model, &LogModel::rowsInserted, this, &LogsPanel::updateCountLabel);
-    connect(m_model, &LogModel::rowsRemoved, this, &LogsPanel::updateCountLabel);
-    connect(m_model, &LogModel::modelReset, this, &LogsPanel::updateCountLabel);
+    connect(m_model, &LogModel::stateChanged, this, &LogsPanel::updateStatus);
+    connect(m_model, &LogModel::rowsInserted, this, &LogsPanel::updateStatus);
+    connect(m_model, &LogModel::rowsRemoved, this, &LogsPanel::updateStatus);
+    connect(m_model, &LogModel::modelReset, this, &LogsPanel::updateStatus);
     connect(m_model, &LogModel::modelReset, this, &LogsPanel::showDetail);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &LogsPanel::showDetail);
 
-    updateCountLabel();
+    connect(m_detail, &LogDetailPane::transcriptWanted, m_service, &rd::log::LogQueryService::requestTranscript);
+    connect(m_service, &rd::log::LogQueryService::transcriptReady, m_detail,
+            [this](const QString &sessionId, const QString &text) { m_detail->setTranscript(sessionId, text); });
+    connect(m_detail, &LogDetailPane::showSessionRequested, m_filterBar, &LogFilterBar::setSession);
+
+    connect(m_service, &rd::log::LogQueryService::exportProgress, this, [this](quint64 job, qint64 rows) {
+        if (job == m_exportJob)
+            m_exportProgress->setFormat(tr("%1 rows").arg(QLocale().toString(rows)));
+    });
+    connect(m_service, &rd::log::LogQueryService::exportFinished, this, &LogsPanel::onExportFinished);
+
+    updateStatus();
     showDetail();
 }
 
@@ -74,20 +77,7 @@ void LogsPanel::buildUi()
     titleFont.setBold(true);
     title->setFont(titleFont);
 
-    m_kindCombo = new QComboBox(this);
-    m_kindCombo->setObjectName(QStringLiteral("logKind"));
-    m_kindCombo->addItem(tr("All"), -1);
-    m_kindCombo->addItem(tr("Sessions"), int(LogKind::Session));
-    m_kindCombo->addItem(tr("Received"), int(LogKind::Receive));
-    m_kindCombo->addItem(tr("Deliveries"), int(LogKind::Delivery));
-    m_kindCombo->addItem(tr("System"), int(LogKind::System));
-    connect(m_kindCombo, &QComboBox::currentIndexChanged, this, &LogsPanel::applyFilter);
-
-    m_textFilter = new QLineEdit(this);
-    m_textFilter->setObjectName(QStringLiteral("logFilter"));
-    m_textFilter->setPlaceholderText(tr("Filter by address, IP, queue ID, result or message"));
-    m_textFilter->setClearButtonEnabled(true);
-    connect(m_textFilter, &QLineEdit::textChanged, this, [this] { m_filterTimer.start(); });
+    m_filterBar = new LogFilterBar(this);
 
     m_follow = new QCheckBox(tr("Follow"), this);
     m_follow->setObjectName(QStringLiteral("logFollow"));
@@ -98,16 +88,30 @@ void LogsPanel::buildUi()
             m_table->scrollToTop();
     });
 
-    m_countLabel = new QLabel(this);
-    m_countLabel->setObjectName(QStringLiteral("logCount"));
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("logCount"));
 
-    auto *filterBar = new QHBoxLayout;
-    filterBar->addWidget(new QLabel(tr("Show:"), this));
-    filterBar->addWidget(m_kindCombo);
-    filterBar->addSpacing(12);
-    filterBar->addWidget(m_textFilter, 1);
-    filterBar->addSpacing(12);
-    filterBar->addWidget(m_follow);
+    m_export = new QPushButton(tr("Export…"), this);
+    m_export->setObjectName(QStringLiteral("logExport"));
+    m_export->setToolTip(tr("Save the entries of the current filter as CSV or W3C extended log"));
+    connect(m_export, &QPushButton::clicked, this, &LogsPanel::chooseExport);
+    m_exportProgress = new QProgressBar(this);
+    m_exportProgress->setObjectName(QStringLiteral("logExportProgress"));
+    m_exportProgress->setRange(0, 0);
+    m_exportProgress->setTextVisible(true);
+    m_exportProgress->setMaximumWidth(220);
+    m_exportProgress->setVisible(false);
+    m_cancelExport = new QPushButton(tr("Cancel"), this);
+    m_cancelExport->setObjectName(QStringLiteral("logExportCancel"));
+    m_cancelExport->setVisible(false);
+    connect(m_cancelExport, &QPushButton::clicked, m_service, &rd::log::LogQueryService::cancelExport);
+
+    auto *statusBar = new QHBoxLayout;
+    statusBar->addWidget(m_status, 1);
+    statusBar->addWidget(m_exportProgress);
+    statusBar->addWidget(m_cancelExport);
+    statusBar->addWidget(m_export);
+    statusBar->addWidget(m_follow);
 
     m_table = new QTableView(this);
     m_table->setObjectName(QStringLiteral("logTable"));
@@ -124,7 +128,7 @@ void LogsPanel::buildUi()
     header->setStretchLastSection(true);
     header->setHighlightSections(false);
     header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-    const int widths[LogModel::ColumnCount] = {135, 70, 75, 100, 165, 165, 135, 70, 60, 240};
+    const int widths[LogModel::ColumnCount] = {135, 70, 40, 75, 100, 80, 165, 165, 135, 70, 60, 240};
     for (int c = 0; c < LogModel::ColumnCount; ++c)
         m_table->setColumnWidth(c, widths[c]);
     m_table->setColumnWidth(LogModel::Time,
@@ -138,9 +142,7 @@ void LogsPanel::buildUi()
         });
     });
 
-    m_detail = new QTextBrowser(this);
-    m_detail->setObjectName(QStringLiteral("logDetail"));
-    m_detail->setOpenLinks(false);
+    m_detail = new LogDetailPane(this);
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->setChildrenCollapsible(false);
@@ -151,8 +153,8 @@ void LogsPanel::buildUi()
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(title);
-    layout->addLayout(filterBar);
-    layout->addWidget(m_countLabel);
+    layout->addWidget(m_filterBar);
+    layout->addLayout(statusBar);
     layout->addWidget(splitter, 1);
 }
 
@@ -168,24 +170,22 @@ void LogsPanel::setFollowing(bool follow)
 
 void LogsPanel::applyFilter()
 {
-    m_filterTimer.stop();
-    rd::log::LogFilter f = m_model->filter();
-    f.kind = m_kindCombo->currentData().toInt();
-    f.text = m_textFilter->text().trimmed();
-    m_model->setFilter(f);
+    m_model->setFilter(m_filterBar->filter());
 }
 
-void LogsPanel::updateCountLabel()
+void LogsPanel::updateStatus()
 {
-    if (!m_model->isOpen()) {
-        m_countLabel->setText(tr("Log not available: %1").arg(m_model->errorString()));
+    if (!m_model->errorString().isEmpty()) {
+        m_status->setText(tr("Cannot read the log: %1").arg(m_model->errorString()));
         return;
     }
     const int n = m_model->rowCount();
     QString text = n == 1 ? tr("1 entry") : tr("%1 entries").arg(QLocale().toString(n));
-    if (m_model->canFetchMore({}))
+    if (m_model->isLoading())
+        text += QLatin1Char(' ') + tr("(loading…)");
+    else if (m_model->canFetchMore({}))
         text += QLatin1Char(' ') + tr("(scroll down for older entries)");
-    m_countLabel->setText(text);
+    m_status->setText(text);
 }
 
 void LogsPanel::onRowsAboutToBePrepended()
@@ -212,46 +212,49 @@ void LogsPanel::onRowsPrepended(int count)
 void LogsPanel::showDetail()
 {
     const QModelIndex current = m_table->selectionModel()->currentIndex();
-    const LogEvent *e = current.isValid() ? m_model->eventAt(current.row()) : nullptr;
-    if (!e) {
-        m_detail->setHtml(QStringLiteral("<p style='color:gray'>%1</p>")
-                              .arg(tr("Select an entry to see all of its fields.").toHtmlEscaped()));
-        return;
-    }
-    QString tls = e->tlsVersion;
-    if (!e->tlsCipher.isEmpty())
-        tls += (tls.isEmpty() ? QString() : QStringLiteral(" ")) + e->tlsCipher;
-    const QString reply = e->replyCode > 0
-        ? QStringLiteral("%1 %2").arg(e->replyCode).arg(e->enhancedCode).trimmed()
-        : QString();
+    m_detail->setEvent(current.isValid() ? m_model->eventAt(current.row()) : nullptr);
+}
 
-    QString html = QStringLiteral("<table cellspacing='2'>");
-    html += field(tr("Time"), e->time.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"))
-                                  + QStringLiteral("  (UTC ")
-                                  + e->time.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"))
-                                  + QLatin1Char(')'));
-    html += field(tr("ID"), QString::number(e->id));
-    html += field(tr("Kind"), LogModel::kindLabel(e->kind));
-    html += field(tr("Level"), e->level);
-    html += field(tr("Result"), e->result);
-    html += field(tr("Rule"), e->rule);
-    html += field(tr("Session"), e->sessionId);
-    html += field(tr("Direction"), e->direction);
-    html += field(tr("Client IP"), e->clientIp);
-    html += field(tr("Client name"), e->clientName);
-    html += field(tr("HELO"), e->helo);
-    html += field(tr("User"), e->user);
-    html += field(tr("Sender"), e->sender);
-    html += field(tr("Recipients"), e->recipients);
-    html += field(tr("Queue ID"), e->queueId);
-    html += field(tr("Reply"), reply);
-    html += field(tr("Bytes"), e->bytes > 0 ? QLocale().toString(e->bytes) : QString());
-    html += field(tr("Duration"), e->durationMs > 0 ? tr("%1 ms").arg(e->durationMs) : QString());
-    html += field(tr("TLS"), tls);
-    html += field(tr("Message"), e->message);
-    html += QStringLiteral("</table><p><b>%1</b><br><code>%2</code></p>")
-                .arg(tr("Log line").toHtmlEscaped(), e->toKeyValueLine().toHtmlEscaped());
-    m_detail->setHtml(html);
+void LogsPanel::chooseExport()
+{
+    QString selected;
+    const QString csv = tr("CSV (*.csv)");
+    const QString w3c = tr("W3C extended log (*.log)");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export log"), QStringLiteral("relaydesk-log.csv"),
+                                                      csv + QStringLiteral(";;") + w3c, &selected);
+    if (path.isEmpty())
+        return;
+    const bool isW3c = selected == w3c || path.endsWith(QLatin1String(".log"), Qt::CaseInsensitive);
+    exportTo(path, isW3c ? rd::log::ExportFormat::W3c : rd::log::ExportFormat::Csv);
+}
+
+void LogsPanel::exportTo(const QString &path, rd::log::ExportFormat format)
+{
+    if (m_exportJob != 0)
+        return;
+    m_exportJob = ++m_nextJob;
+    m_export->setEnabled(false);
+    m_exportProgress->setFormat(tr("Exporting…"));
+    m_exportProgress->setVisible(true);
+    m_cancelExport->setVisible(true);
+    m_service->requestExport(m_exportJob, m_model->filter(), format, path);
+}
+
+void LogsPanel::onExportFinished(quint64 job, const rd::log::ExportResult &result)
+{
+    if (job != m_exportJob)
+        return;
+    m_exportJob = 0;
+    m_export->setEnabled(true);
+    m_exportProgress->setVisible(false);
+    m_cancelExport->setVisible(false);
+    if (!result.error.isEmpty())
+        m_status->setText(tr("Export failed: %1").arg(result.error));
+    else if (result.cancelled)
+        m_status->setText(tr("Export cancelled"));
+    else
+        m_status->setText(tr("Exported %1 entries").arg(QLocale().toString(result.rows)));
+    emit exportFinished(result);
 }
 
 } // namespace rd::ui

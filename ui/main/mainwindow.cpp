@@ -2,11 +2,15 @@
 
 #include "certificates/certificatespanel.h"
 #include "connectors/connectorspanel.h"
+#include "dashboard/alertnotifier.h"
 #include "dashboard/dashboardpanel.h"
 #include "dnschecks/dnscheckspanel.h"
+#include "dnschecks/dnsrelaysettings.h"
+#include "filtering/filteringpanel.h"
 #include "logs/logspanel.h"
 #include "placeholder/placeholderpanel.h"
 #include "queue/queuepanel.h"
+#include "ratelimits/ratelimitspanel.h"
 #include "relaylists/relaylistspanel.h"
 #include "users/userspanel.h"
 
@@ -71,8 +75,19 @@ MainWindow::MainWindow(rd::engine::EngineFacade *facade, QWidget *parent)
                         const QString &text) {
         addPanel(id, name, themeIcon, fallback, new PlaceholderPanel(name, text, this));
     };
-    addPanel(Dashboard, tr("Dashboard"), "utilities-system-monitor", QStyle::SP_ComputerIcon,
-             new DashboardPanel(facade, this));
+    auto *dashboard = new DashboardPanel(facade, this);
+    addPanel(Dashboard, tr("Dashboard"), "utilities-system-monitor", QStyle::SP_ComputerIcon, dashboard);
+    connect(facade, &rd::engine::EngineFacade::trafficUpdated, dashboard, &DashboardPanel::setTraffic);
+    connect(facade, &rd::engine::EngineFacade::alertsChanged, dashboard, &DashboardPanel::setAlerts);
+    connect(facade, &rd::engine::EngineFacade::dnsCheckFinished, dashboard, &DashboardPanel::setDnsCheck);
+    auto *notifier = new AlertNotifier(windowIcon(), this);
+    connect(facade, &rd::engine::EngineFacade::alertsChanged, notifier, &AlertNotifier::setAlerts);
+    connect(notifier, &AlertNotifier::activated, this, [this] {
+        showPanel(Dashboard);
+        showNormal();
+        raise();
+        activateWindow();
+    });
     addPanel(Connectors, tr("Connectors"), "network-server", QStyle::SP_DriveNetIcon,
              new ConnectorsPanel(facade, this));
     addPanel(RelayLists, tr("Relay IP lists"), "network-workgroup", QStyle::SP_FileDialogListView,
@@ -80,11 +95,16 @@ MainWindow::MainWindow(rd::engine::EngineFacade *facade, QWidget *parent)
     addPanel(Users, tr("Users"), "system-users", QStyle::SP_DirHomeIcon, new UsersPanel(facade, this));
     addPanel(Certificates, tr("Certificates"), "security-high", QStyle::SP_DialogApplyButton,
              new CertificatesPanel(facade, this));
-    later(RateLimits, tr("Rate limits"), "speedometer", QStyle::SP_MediaSeekForward,
-          tr("Limits per client address, user and sender: messages and recipients per minute and "
-             "concurrent sessions, with the temporary reply sent when a limit is reached."));
-    addPanel(DnsChecks, tr("DNS checks"), "network-wired", QStyle::SP_FileDialogContentsView,
-             new DnsChecksPanel(facade, this));
+    addPanel(RateLimits, tr("Rate limits"), "speedometer", QStyle::SP_MediaSeekForward,
+             new RateLimitsPanel(facade, this));
+    auto *filtering = new FilteringPanel(facade, this);
+    addPanel(Filtering, tr("Filtering"), "view-filter", QStyle::SP_MessageBoxWarning, filtering);
+    auto *dnsChecks = new DnsChecksPanel(facade, this);
+    addPanel(DnsChecks, tr("DNS checks"), "network-wired", QStyle::SP_FileDialogContentsView, dnsChecks);
+    connect(dnsChecks->relaySettings(), &DnsRelaySettings::filteringRequested, this, [this, filtering] {
+        showPanel(Filtering);
+        filtering->showTab(FilteringPanel::DnsblTab);
+    });
     addPanel(Queue, tr("Queue"), "mail-send", QStyle::SP_FileDialogDetailedView,
              new QueuePanel(facade, this));
     addPanel(Logs, tr("Logs"), "text-x-generic", QStyle::SP_FileIcon, new LogsPanel(facade, this));
@@ -128,7 +148,7 @@ QStringList MainWindow::panelNames()
 {
     return {QStringLiteral("dashboard"), QStringLiteral("connectors"), QStringLiteral("relay"),
             QStringLiteral("users"),     QStringLiteral("certificates"), QStringLiteral("ratelimits"),
-            QStringLiteral("dns"),       QStringLiteral("queue"),      QStringLiteral("logs"),
+            QStringLiteral("filtering"), QStringLiteral("dns"),       QStringLiteral("queue"),      QStringLiteral("logs"),
             QStringLiteral("dnschecks"), QStringLiteral("dkim")};
 }
 

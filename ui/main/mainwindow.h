@@ -30,6 +30,7 @@ public:
         Users,
         Certificates,
         RateLimits,
+        Filtering,
         DnsChecks,
         Queue,
         Logs,
@@ -42,7 +43,7 @@ public:
 
     void showPanel(Panel panel);
     // --show-panel names: "dashboard", "connectors", "relay", "users",
-    // "certificates", "ratelimits", "dns", "queue", "logs" (one per Panel, in
+    // "certificates", "ratelimits", "filtering", "dns", "queue", "logs" (one per Panel, in
     // order), plus the aliases "dnschecks" (DnsChecks) and "dkim" (the DKIM
     // keys section of Certificates). Case-insensitive.
     static QStringList panelNames();
