@@ -142,6 +142,7 @@ void InboundConnection::authenticate(const QByteArray &credentials)
     const qsizetype nul = credentials.indexOf('\0');
     const QByteArray user = credentials.left(nul);
     const QByteArray password = credentials.mid(nul + 1);
+    m_authAttemptUser = QString::fromUtf8(user); // for the 535 row (AUTH-failure alerts per user)
     QPointer<InboundConnection> self(this);
     m_host->authenticate(user, password, m_session.config().clientIp, m_session.config().sessionId,
                          [self](smtp::AuthOutcome outcome, int delayMs) {
@@ -558,6 +559,8 @@ void InboundConnection::logRejections(const std::vector<smtp::Rejection> &reject
             e.enhancedCode = QString::fromLatin1(esc);
         e.result = r.code >= 500 ? QStringLiteral("rejected") : QStringLiteral("tempfail");
         e.rule = QString::fromUtf8(r.rule);
+        if (r.code == 535 && e.user.isEmpty())
+            e.user = m_authAttemptUser; // the name tried, never the password
         e.message = QString::fromUtf8(line);
         if (!r.command.isEmpty())
             e.message += QStringLiteral(" (command: %1)").arg(QString::fromLatin1(r.command));

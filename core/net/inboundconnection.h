@@ -78,6 +78,7 @@ private:
     bool m_closing = false;
     bool m_finished = false;
     int m_rejections = 0;
+    QString m_authAttemptUser; // the user name of the last AUTH attempt
     QByteArray m_transcript;   // "C: ..."/"S: ..." lines (SessionConfig::transcript)
     QDateTime m_started = QDateTime::currentDateTimeUtc();
     static constexpr qsizetype kTranscriptLimit = 32768;
