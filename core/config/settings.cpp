@@ -2,6 +2,7 @@
 
 #include <QHostAddress>
 #include <QHostInfo>
+#include <QUrl>
 
 namespace rd::config {
 namespace {
@@ -47,6 +48,33 @@ QString validateAddressList(const QString &value)
             return QStringLiteral("\"%1\" is not an IP address").arg(part.trimmed());
     }
     return {};
+}
+
+QString validateDomainName(const QString &value)
+{
+    if (value.isEmpty())
+        return {};
+    const QString ace = QString::fromLatin1(QUrl::toAce(value));
+    const QStringList labels = ace.split(QLatin1Char('.'));
+    bool ok = !ace.isEmpty() && labels.size() >= 2 && ace.size() <= 253;
+    for (const QString &l : labels) {
+        ok = ok && !l.isEmpty() && l.size() <= 63 && !l.startsWith(QLatin1Char('-')) && !l.endsWith(QLatin1Char('-'));
+        for (QChar c : l)
+            ok = ok && (c.isLetterOrNumber() || c == QLatin1Char('-')) && c.unicode() < 128;
+    }
+    return ok ? QString() : QStringLiteral("\"%1\" is not a domain name (like example.com)").arg(value);
+}
+
+QString validateMailAddress(const QString &value)
+{
+    if (value.isEmpty())
+        return {};
+    const int at = value.lastIndexOf(QLatin1Char('@'));
+    const QString local = at > 0 ? value.left(at) : QString();
+    bool ok = at > 0 && validateDomainName(value.mid(at + 1)).isEmpty() && local.size() <= 64;
+    for (QChar c : local)
+        ok = ok && !c.isSpace() && c != QLatin1Char('<') && c != QLatin1Char('>') && c != QLatin1Char(',');
+    return ok ? QString() : QStringLiteral("\"%1\" is not a mail address (like admin@example.com)").arg(value);
 }
 
 QString defaultHostname()
@@ -142,6 +170,50 @@ QVector<SettingDef> buildSettings()
         {QString::fromLatin1(keys::kPublicAddresses), T::String, QString(), 0, 1000,
          QStringLiteral("The relay's public IP addresses as the Internet sees them (comma-separated): SPF, PTR "
                         "and DNSBL checks use them"), &validateAddressList},
+        {QString::fromLatin1(keys::kPickupDirectory), T::String, QString(), 0, 1000,
+         QStringLiteral("Folder watched for .eml files to send, as IIS's Pickup folder (System.Net.Mail "
+                        "SpecifiedPickupDirectory); empty: off")},
+        {QString::fromLatin1(keys::kBadmailDirectory), T::String, QString(), 0, 1000,
+         QStringLiteral("Folder for unparsable pickup files and undeliverable mail, each with a .bad reason "
+                        "file; empty: the data folder's badmail")},
+        {QString::fromLatin1(keys::kBadmailRetentionDays), T::Int, 30, 0, 3650,
+         QStringLiteral("Days badmail files are kept (0: forever)")},
+        {QString::fromLatin1(keys::kNdrCopyTo), T::String, QString(), 0, 254,
+         QStringLiteral("Address that gets a copy of every non-delivery report; empty: none"), &validateMailAddress},
+        {QString::fromLatin1(keys::kMasqueradeDomain), T::String, QString(), 0, 253,
+         QStringLiteral("Domain that replaces the envelope sender's domain on outgoing mail; empty: off"),
+         &validateDomainName},
+        {QString::fromLatin1(keys::kMaxHops), T::Int, 30, 1, 500,
+         QStringLiteral("Received header fields a message may carry; more is a mail loop (bounced, 5.4.6)")},
+        {QString::fromLatin1(keys::kBansEnabled), T::Bool, true, 0, 0,
+         QStringLiteral("Ban client addresses for a while after repeated failures")},
+        {QString::fromLatin1(keys::kBanAuthFailures), T::Int, 10, 0, 100000,
+         QStringLiteral("Failed AUTH attempts within the window that ban the address (0: never)")},
+        {QString::fromLatin1(keys::kBanRejectedRecipients), T::Int, 50, 0, 100000,
+         QStringLiteral("Rejected recipients within the window that ban the address (0: never)")},
+        {QString::fromLatin1(keys::kBanProtocolErrors), T::Int, 30, 0, 100000,
+         QStringLiteral("Protocol errors within the window that ban the address (0: never)")},
+        {QString::fromLatin1(keys::kBanWindow), T::Int, 600, 10, 86400,
+         QStringLiteral("Seconds over which failures are counted for a ban")},
+        {QString::fromLatin1(keys::kBanDuration), T::Int, 3600, 10, 31536000,
+         QStringLiteral("Seconds a ban lasts")},
+        {QString::fromLatin1(keys::kMtaSts), T::Bool, true, 0, 0,
+         QStringLiteral("Apply recipient domains' MTA-STS policies (RFC 8461) to delivery by MX")},
+        {QString::fromLatin1(keys::kDane), T::Bool, false, 0, 0,
+         QStringLiteral("Authenticate MX hosts by DANE TLSA records (RFC 7672) where DNSSEC validates")},
+        {QString::fromLatin1(keys::kDaneTrustAnchor), T::String, QString(), 0, 1000,
+         QStringLiteral("DNSSEC trust anchor file for DANE; empty: the system's root key")},
+        {QString::fromLatin1(keys::kTlsRpt), T::Bool, false, 0, 0,
+         QStringLiteral("Send daily TLS-RPT (RFC 8460) reports of outbound TLS results to domains that ask")},
+        {QString::fromLatin1(keys::kAcmeDirectory), T::String,
+         QStringLiteral("https://acme-v02.api.letsencrypt.org/directory"), 0, 1000,
+         QStringLiteral("ACME directory URL for certificates RelayDesk orders itself")},
+        {QString::fromLatin1(keys::kAcmeEmail), T::String, QString(), 0, 254,
+         QStringLiteral("Contact address of the ACME account"), &validateMailAddress},
+        {QString::fromLatin1(keys::kAcmeHttp01), T::Bool, false, 0, 0,
+         QStringLiteral("Allow ACME HTTP-01 challenges (a temporary HTTP listener while an order runs)")},
+        {QString::fromLatin1(keys::kAcmeHttp01Port), T::Int, 80, 1, 65535,
+         QStringLiteral("Port of the temporary HTTP-01 listener")},
     };
 }
 

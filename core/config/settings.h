@@ -63,6 +63,27 @@ inline constexpr const char kAlertCertDays[] = "alerts.certificate_days";
 inline constexpr const char kAlertDnsblSelf[] = "alerts.dnsbl_self";
 inline constexpr const char kCheckDomains[] = "dnschecks.domains";
 inline constexpr const char kPublicAddresses[] = "dnschecks.public_addresses";
+// IIS parity (#12).
+inline constexpr const char kPickupDirectory[] = "pickup.directory";
+inline constexpr const char kBadmailDirectory[] = "badmail.directory";
+inline constexpr const char kBadmailRetentionDays[] = "badmail.retention_days";
+inline constexpr const char kNdrCopyTo[] = "delivery.ndr_copy_to";
+inline constexpr const char kMasqueradeDomain[] = "delivery.masquerade_domain";
+inline constexpr const char kMaxHops[] = "delivery.max_hops";
+inline constexpr const char kBansEnabled[] = "bans.enabled";
+inline constexpr const char kBanAuthFailures[] = "bans.auth_failures";
+inline constexpr const char kBanRejectedRecipients[] = "bans.rejected_recipients";
+inline constexpr const char kBanProtocolErrors[] = "bans.protocol_errors";
+inline constexpr const char kBanWindow[] = "bans.window_s";
+inline constexpr const char kBanDuration[] = "bans.duration_s";
+inline constexpr const char kMtaSts[] = "mtasts.enabled";
+inline constexpr const char kDane[] = "dane.enabled";
+inline constexpr const char kDaneTrustAnchor[] = "dane.trust_anchor_file";
+inline constexpr const char kTlsRpt[] = "tlsrpt.enabled";
+inline constexpr const char kAcmeDirectory[] = "acme.directory_url";
+inline constexpr const char kAcmeEmail[] = "acme.email";
+inline constexpr const char kAcmeHttp01[] = "acme.http01_allowed";
+inline constexpr const char kAcmeHttp01Port[] = "acme.http01_port";
 } // namespace keys
 
 // All declared settings, in display order.

@@ -10,6 +10,7 @@
 #include <QDateTime>
 #include <QHostAddress>
 #include <QPointer>
+#include <QUrl>
 
 namespace rd::delivery {
 
@@ -410,12 +411,20 @@ OutboundConnection *DeliveryAgent::newConnection(Destination &d, const Target &t
     return conn;
 }
 
+QByteArray masquerade(const QByteArray &sender, const QString &domain)
+{
+    const int at = sender.lastIndexOf('@');
+    if (domain.isEmpty() || sender.isEmpty() || at <= 0)
+        return sender;
+    return sender.left(at + 1) + QUrl::toAce(domain);
+}
+
 DeliveryJob DeliveryAgent::makeJob(const queue::QueueEntry &e, const Job &job) const
 {
     DeliveryJob dj;
     dj.queueId = e.info.queueId;
     dj.jobId = job.id;
-    dj.mailFrom = e.info.sender;
+    dj.mailFrom = masquerade(e.info.sender, m_settings.masqueradeDomain);
     dj.rcpts = job.rcpts;
     dj.spoolPath = e.spoolPath;
     dj.bodyOffset = e.bodyOffset;

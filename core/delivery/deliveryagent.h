@@ -42,7 +42,14 @@ struct DeliverySettings {
     int maxConnections = 20;        // in total, over every destination
     quint16 mxPort = 25;            // port of MX hosts (tests use a high port)
     qint64 delayWarningSeconds = 0; // 0: no delay warnings
+    // IIS's masquerade domain: the envelope sender's domain on the wire
+    // (MAIL FROM) becomes this one; the null sender and the headers stay.
+    QString masqueradeDomain;
 };
+
+// `sender` with its domain replaced by `domain` (IDNA A-label); unchanged when
+// either is empty or the sender has no domain.
+QByteArray masquerade(const QByteArray &sender, const QString &domain);
 
 struct DeliveryCounters {
     qint64 delivered = 0;

@@ -249,6 +249,7 @@ bool Engine::startListeners()
         ls.limits.maxMessageSize = lc.maxMessageSize > 0 ? lc.maxMessageSize : m_config.intValue(kMaxMessageSize);
         ls.limits.maxRecipients = lc.maxRecipients > 0 ? lc.maxRecipients : int(m_config.intValue(kMaxRecipients));
         ls.limits.maxErrors = int(m_config.intValue(kMaxErrors));
+        ls.limits.maxHops = int(m_config.intValue(kMaxHops));
         ls.idleTimeoutMs = int(m_config.intValue(kIdleTimeout) * 1000);
         ls.maxSessions = int(m_config.intValue(kMaxSessions));
         ls.maxSessionsPerIp = lc.maxSessionsPerIp > 0 ? lc.maxSessionsPerIp : int(m_config.intValue(kMaxSessionsPerIp));

@@ -46,6 +46,7 @@ delivery::DeliverySettings Engine::deliverySettings() const
     ds.maxConnections = int(m_config.intValue(kMaxConnections));
     ds.mxPort = quint16(m_config.intValue(kMxPort));
     ds.delayWarningSeconds = m_config.intValue(kDelayWarning);
+    ds.masqueradeDomain = m_config.stringValue(kMasqueradeDomain);
     return ds;
 }
 
@@ -169,9 +170,18 @@ void Engine::queueBounce(const queue::QueueEntry &entry, const QList<delivery::B
         done(true); // no DSN wanted (NOTIFY)
         return;
     }
+    // IIS's "Send copy of non-delivery report to": the admin gets the same
+    // report as a second envelope recipient (delay warnings are not copied).
+    queue::LocalMessage withCopy = *msg;
+    const QByteArray copyTo = m_config.stringValue(kNdrCopyTo).toUtf8();
+    if (!delay && !copyTo.isEmpty() && !withCopy.recipients.contains(copyTo)) {
+        withCopy.recipients << copyTo;
+        if (!withCopy.rcptParams.isEmpty())
+            withCopy.rcptParams << QByteArray();
+    }
     queue::QueueEntry bounceEntry;
     QString tmp;
-    if (!queue::writeLocalMessage(m_queue->spoolDir(), *msg, &bounceEntry, &tmp, &error)) {
+    if (!queue::writeLocalMessage(m_queue->spoolDir(), withCopy, &bounceEntry, &tmp, &error)) {
         systemLog(QStringLiteral("bounce_failed"), QStringLiteral("%1: %2").arg(entry.info.queueId, error),
                   QStringLiteral("error"));
         done(false);
@@ -184,7 +194,10 @@ void Engine::queueBounce(const queue::QueueEntry &entry, const QList<delivery::B
         e.direction = QStringLiteral("out");
         e.queueId = original;
         e.sender = QString();
-        e.recipients = QString::fromUtf8(bounceEntry.info.recipients.value(0).address);
+        QStringList to;
+        for (const queue::RecipientInfo &r : bounceEntry.info.recipients)
+            to << QString::fromUtf8(r.address);
+        e.recipients = to.join(QLatin1Char(','));
         e.result = ok ? (delay ? QStringLiteral("delay_warning") : QStringLiteral("bounce_queued"))
                       : QStringLiteral("error");
         e.level = ok ? QStringLiteral("info") : QStringLiteral("error");

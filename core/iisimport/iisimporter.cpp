@@ -467,9 +467,48 @@ ImportResult importMetabase(const QByteArray &metabaseXml, const config::ConfigS
             else
                 importSetting(si, QStringLiteral("FullyQualifiedDomainName"), *v, config::keys::kHostname, fqdn, fqdn, &r, &setKeys);
         }
-        if (auto v = take("MasqueradeDomain"))
-            si.add(QStringLiteral("MasqueradeDomain"), *v, ItemStatus::NotMapped,
-                   QStringLiteral("RelayDesk does not rewrite senders; the devices' From addresses are sent unchanged"));
+        if (auto v = take("MasqueradeDomain")) {
+            const QString d = v->text.trimmed();
+            if (d.isEmpty())
+                si.add(QStringLiteral("MasqueradeDomain"), *v, ItemStatus::Noted, QStringLiteral("empty: senders are not rewritten"));
+            else
+                importSetting(si, QStringLiteral("MasqueradeDomain"), *v, config::keys::kMasqueradeDomain, d, d, &r, &setKeys);
+        }
+        if (auto v = take("HopCount")) {
+            qint64 n = 0;
+            if (toInt(v->text, &n))
+                importSetting(si, QStringLiteral("HopCount"), *v, config::keys::kMaxHops, n, QString::number(n), &r, &setKeys);
+            else
+                si.add(QStringLiteral("HopCount"), *v, ItemStatus::NotMapped, QStringLiteral("not a number"));
+        }
+        if (auto v = take("SendNdrTo")) {
+            const QString a = v->text.trimmed();
+            if (a.contains(QLatin1Char('@')))
+                importSetting(si, QStringLiteral("SendNdrTo"), *v, config::keys::kNdrCopyTo, a, a, &r, &setKeys);
+            else if (a.isEmpty())
+                si.add(QStringLiteral("SendNdrTo"), *v, ItemStatus::Noted, QStringLiteral("empty: no NDR copies"));
+            else
+                si.add(QStringLiteral("SendNdrTo"), *v, ItemStatus::NotMapped,
+                       QStringLiteral("\"%1\" is a local alias, not an address; set delivery.ndr_copy_to to a full address").arg(a));
+        }
+        // Folders: a Windows path from the old server is kept as it is (the
+        // usual case is RelayDesk installed on the same machine); the engine
+        // reports a folder that does not exist.
+        auto folderSetting = [&](const char *prop, const char *key) {
+            if (auto v = take(prop)) {
+                const QString path = v->text.trimmed();
+                if (path.isEmpty())
+                    si.add(QLatin1String(prop), *v, ItemStatus::Noted, QStringLiteral("empty: RelayDesk's default"));
+                else
+                    importSetting(si, QLatin1String(prop), *v, key, path, path, &r, &setKeys);
+            }
+        };
+        folderSetting("PickupDirectory", config::keys::kPickupDirectory);
+        folderSetting("BadMailDirectory", config::keys::kBadmailDirectory);
+        if (auto v = take("SendBadTo"))
+            si.add(QStringLiteral("SendBadTo"), *v, ItemStatus::Noted,
+                   QStringLiteral("badmail stays in the badmail folder and is listed in the Delivery panel; "
+                                  "delivery.ndr_copy_to gets copies of non-delivery reports"));
         if (auto v = take("MaxConnections"))
             si.add(QStringLiteral("MaxConnections"), *v, ItemStatus::NotMapped,
                    QStringLiteral("see smtp.max_sessions (global) in Settings"));

@@ -383,6 +383,46 @@ void InboundConnection::endMessage()
     queue::scanHeaders(m_head, &m.messageId, &m.subject);
     const QString tmp = m_spool->tmpPath();
     m_spool.reset();
+    // A mail loop (RFC 5321 6.3): more Received fields than allowed, ours
+    // included. Refused before the 250, so the sending side bounces it.
+    const int hops = queue::countReceived(m_head) + 1;
+    if (hops > cfg.limits.maxHops) {
+        QFile::remove(tmp);
+        smtp::CommitResult r;
+        r.ok = false;
+        r.temporary = false;
+        r.policy.reply = smtp::ReplyId::TooManyHops;
+        r.policy.text = QByteArray::number(hops) + " Received header fields, at most " +
+                        QByteArray::number(cfg.limits.maxHops) + " allowed (mail loop?)";
+        log::LogEvent e;
+        e.kind = log::LogKind::Receive;
+        e.direction = QStringLiteral("in");
+        e.level = QStringLiteral("warning");
+        e.sessionId = cfg.sessionId;
+        e.clientIp = cfg.clientIp;
+        e.clientName = m_clientName;
+        e.helo = QString::fromUtf8(env.helo);
+        e.sender = QString::fromUtf8(env.mailFrom);
+        QStringList rl;
+        for (const QByteArray &rc : env.rcptTo)
+            rl << QString::fromUtf8(rc);
+        e.recipients = rl.join(QLatin1Char(','));
+        e.user = QString::fromUtf8(m_session.authenticatedUser());
+        e.bytes = m.size;
+        e.result = QStringLiteral("rejected");
+        const smtp::ReplySpec &spec = smtp::replySpec(smtp::ReplyId::TooManyHops);
+        e.replyCode = spec.code;
+        e.enhancedCode = QString::fromLatin1(spec.enhanced);
+        e.rule = QStringLiteral("delivery.max_hops");
+        e.message = QString::fromUtf8(smtp::formatReply(smtp::ReplyId::TooManyHops, r.policy.text).trimmed());
+        m_host->log(e);
+        m_host->messageRejected();
+        smtp::Output out;
+        m_session.commitFinished(r, out);
+        out.rejections.clear();
+        handle(out);
+        return;
+    }
 
     QPointer<InboundConnection> self(this);
     const QString qid = m_queueId;

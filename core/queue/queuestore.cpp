@@ -87,6 +87,32 @@ void scanHeaders(const QByteArray &head, QString *messageId, QString *subject)
         take(current);
 }
 
+int countReceived(const QByteArray &head)
+{
+    int n = 0;
+    int pos = 0;
+    while (pos < head.size()) {
+        const int eol = head.indexOf('\n', pos);
+        const int end = eol < 0 ? head.size() : eol;
+        QByteArrayView line(head.constData() + pos, end - pos);
+        if (line.endsWith('\r'))
+            line.chop(1);
+        if (line.isEmpty())
+            break; // end of the header part
+        if (line.size() > 8 && line.first(8).compare("received", Qt::CaseInsensitive) == 0) {
+            QByteArrayView rest = line.sliced(8);
+            while (!rest.isEmpty() && (rest.front() == ' ' || rest.front() == '\t'))
+                rest = rest.sliced(1);
+            if (!rest.isEmpty() && rest.front() == ':')
+                ++n;
+        }
+        if (eol < 0)
+            break;
+        pos = eol + 1;
+    }
+    return n;
+}
+
 // ---------------------------------------------------------------------------
 // Worker: owns the queue.db connection and every spool file operation.
 

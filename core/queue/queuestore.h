@@ -93,4 +93,8 @@ private:
 // Extracts Message-ID and Subject from the start of a message (header part).
 void scanHeaders(const QByteArray &head, QString *messageId, QString *subject);
 
+// The number of Received header fields in the header part at the start of
+// `head` (the hop count of RFC 5321 6.3: a loop shows as too many of them).
+int countReceived(const QByteArray &head);
+
 } // namespace rd::queue

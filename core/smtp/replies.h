@@ -88,6 +88,8 @@ enum class ReplyId {
     SenderRejected,           // 550 5.7.1 (blocked sender address or domain)
     RecipientRejected,        // 550 5.7.1 (blocked recipient address or domain)
     ContentRejected,          // 550 5.7.1 (a header, body, attachment or size rule)
+    TooManyHops,              // 554 5.4.6 (more Received fields than delivery.max_hops: a mail loop)
+    ConnectionRefused,        // 554 5.7.1 (a connection-control deny rule or a ban; sent at connect)
 
     Count // keep last
 };

@@ -24,6 +24,7 @@ struct SessionLimits {
     int maxRecipients = 100;         // per transaction; more gets 452 4.5.3
     int maxErrors = 10;              // bad commands before 421 and close
     int maxMessagesPerSession = 1000;
+    int maxHops = 30;                // Received fields a message may carry (more: 554 5.4.6)
 };
 
 struct SessionConfig {

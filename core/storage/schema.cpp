@@ -99,6 +99,30 @@ const QVector<Migration> kConfig = {
                         " passed INTEGER NOT NULL, PRIMARY KEY (client_net, sender, recipient))"),
          QStringLiteral("CREATE INDEX greylist_last_seen ON greylist (last_seen)"),
      }},
+    // IIS parity (#12). Connection control: address ranges allowed or denied
+    // before anything else, by priority (highest first), each with an optional
+    // expiry (ms since epoch, 0: never). Bans: addresses refused for a while
+    // after repeated failures (AUTH, rejected recipients, protocol errors).
+    // ACME: the account key per directory (a secret, like dkim_keys) and the
+    // certificates RelayDesk orders and renews itself. MTA-STS: the policy cache
+    // per recipient domain (RFC 8461 section 5: used until it expires).
+    {9,
+     {
+         QStringLiteral("CREATE TABLE connection_rules (position INTEGER PRIMARY KEY,"
+                        " network TEXT NOT NULL, action TEXT NOT NULL, priority INTEGER NOT NULL,"
+                        " expires BIGINT NOT NULL, enabled INTEGER NOT NULL, comment TEXT NOT NULL)"),
+         QStringLiteral("CREATE TABLE bans (ip TEXT PRIMARY KEY, reason TEXT NOT NULL,"
+                        " created BIGINT NOT NULL, expires BIGINT NOT NULL, failures INTEGER NOT NULL)"),
+         QStringLiteral("CREATE TABLE acme_accounts (directory_url TEXT PRIMARY KEY, key_pem TEXT NOT NULL,"
+                        " account_url TEXT NOT NULL, email TEXT NOT NULL, created BIGINT NOT NULL)"),
+         QStringLiteral("CREATE TABLE acme_certificates (certificate_id TEXT PRIMARY KEY,"
+                        " names TEXT NOT NULL, challenge TEXT NOT NULL, directory_url TEXT NOT NULL,"
+                        " status TEXT NOT NULL, last_error TEXT NOT NULL, last_attempt BIGINT NOT NULL,"
+                        " renew_after BIGINT NOT NULL)"),
+         QStringLiteral("CREATE TABLE mta_sts_policies (domain TEXT PRIMARY KEY, policy_id TEXT NOT NULL,"
+                        " mode TEXT NOT NULL, mx TEXT NOT NULL, max_age BIGINT NOT NULL,"
+                        " fetched BIGINT NOT NULL, expires BIGINT NOT NULL, raw TEXT NOT NULL)"),
+     }},
 };
 
 // Queue index. The spool file is the durable truth for an accepted message;
@@ -211,6 +235,25 @@ const QVector<Migration> kLog = {
                         " rule TEXT NOT NULL, subject TEXT NOT NULL, severity TEXT NOT NULL,"
                         " message TEXT NOT NULL, resolved BIGINT NOT NULL DEFAULT 0)"),
          QStringLiteral("CREATE INDEX alerts_ts ON alerts (ts)"),
+     }},
+    // Message tracking (#12): one row per accepted message, written at receive,
+    // so a message can be found by Message-ID, sender, recipient or subject long
+    // after it left the queue; its attempts are the events with its queue_id.
+    // Outbound TLS results per recipient domain for TLS-RPT (RFC 8460) daily
+    // aggregate reports (one row per failure or success count per hour bucket).
+    {4,
+     {
+         QStringLiteral("CREATE TABLE messages (queue_id TEXT PRIMARY KEY, ts BIGINT NOT NULL,"
+                        " message_id TEXT NOT NULL, subject TEXT NOT NULL, sender TEXT NOT NULL,"
+                        " recipients TEXT NOT NULL, client_ip TEXT NOT NULL, listener TEXT NOT NULL,"
+                        " tls TEXT NOT NULL, size BIGINT NOT NULL, origin TEXT NOT NULL)"),
+         QStringLiteral("CREATE INDEX messages_ts ON messages (ts)"),
+         QStringLiteral("CREATE INDEX messages_message_id ON messages (message_id)"),
+         QStringLiteral("CREATE INDEX messages_sender ON messages (sender, ts)"),
+         QStringLiteral("CREATE TABLE tls_results (id INTEGER PRIMARY KEY, ts BIGINT NOT NULL,"
+                        " domain TEXT NOT NULL, policy_type TEXT NOT NULL, policy TEXT NOT NULL,"
+                        " mx_host TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL)"),
+         QStringLiteral("CREATE INDEX tls_results_domain ON tls_results (domain, ts)"),
      }},
 };
 

@@ -176,7 +176,13 @@ private slots:
         // Every attribute of the virtual server is in the report.
         for (const QString &a : attributesOf(xml, QStringLiteral("/LM/SmtpSvc/1")))
             QVERIFY2(item(r, QStringLiteral("/LM/SmtpSvc/1"), a), qPrintable(a));
-        QCOMPARE(item(r, QStringLiteral("/LM/SmtpSvc/1"), QStringLiteral("MasqueradeDomain"))->status, ItemStatus::NotMapped);
+        QCOMPARE(item(r, QStringLiteral("/LM/SmtpSvc/1"), QStringLiteral("MasqueradeDomain"))->status, ItemStatus::Mapped);
+        QCOMPARE(r.proposed.stringValue(kMasqueradeDomain), QStringLiteral("corp.example"));
+        QCOMPARE(r.proposed.intValue(kMaxHops), 15);
+        QCOMPARE(r.proposed.stringValue(kNdrCopyTo), QStringLiteral("postmaster@corp.example"));
+        QCOMPARE(r.proposed.stringValue(kPickupDirectory), QStringLiteral("C:\\inetpub\\mailroot\\Pickup"));
+        QCOMPARE(r.proposed.stringValue(kBadmailDirectory), QStringLiteral("C:\\inetpub\\mailroot\\Badmail"));
+        QCOMPARE(item(r, QStringLiteral("/LM/SmtpSvc/1"), QStringLiteral("SendBadTo"))->status, ItemStatus::Noted);
         QCOMPARE(item(r, QStringLiteral("/LM/SmtpSvc/1"), QStringLiteral("RoutePassword"))->status, ItemStatus::NotMapped);
         const QString text = r.toText();
         QVERIFY(!text.contains(QLatin1String("496344627000000027000000"))); // the encrypted password is not echoed
