@@ -68,7 +68,8 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
     const QSet<QString> known = {QStringLiteral("format"), QStringLiteral("version"), QStringLiteral("settings"),
                                  QStringLiteral("listeners"), QStringLiteral("accepted_domains"),
                                  QStringLiteral("send_connectors"), QStringLiteral("rate_limits"),
-                                 QStringLiteral("dnsbl_zones"), QStringLiteral("content_rules")};
+                                 QStringLiteral("dnsbl_zones"), QStringLiteral("content_rules"),
+                                 QStringLiteral("connection_rules")};
     for (auto it = root.begin(); it != root.end(); ++it) {
         if (!known.contains(it.key()))
             *errors << QStringLiteral("unknown top-level key \"%1\"").arg(it.key());
@@ -205,6 +206,9 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
     readObjectArray(root, "content_rules", errors, [&](const QJsonObject &o, const QString &where) {
         cfg.contentRules << contentRuleFromJson(o, where, errors);
     });
+    readObjectArray(root, "connection_rules", errors, [&](const QJsonObject &o, const QString &where) {
+        cfg.connectionRules << connectionRuleFromJson(o, where, errors);
+    });
     if (errors->isEmpty())
         *errors << cfg.validate();
     if (!errors->isEmpty())
@@ -259,6 +263,10 @@ QByteArray configToJson(const ConfigSnapshot &config, bool withSecrets)
     for (const ContentRule &r : config.contentRules)
         rules.append(contentRuleToJson(r));
     root.insert(QStringLiteral("content_rules"), rules);
+    QJsonArray connectionRules;
+    for (const ConnectionRule &r : config.connectionRules)
+        connectionRules.append(connectionRuleToJson(r));
+    root.insert(QStringLiteral("connection_rules"), connectionRules);
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 

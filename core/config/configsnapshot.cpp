@@ -88,6 +88,7 @@ QStringList ConfigSnapshot::validate() const
     errors << validateRateLimits(rateLimits);
     errors << validateDnsblZones(dnsblZones);
     errors << validateContentRules(contentRules);
+    errors << validateConnectionRules(connectionRules);
     return errors;
 }
 

@@ -2,6 +2,7 @@
 // A complete, validated configuration: what the engine runs with and what
 // import/export and the GUI exchange. A value type; cheap to copy.
 
+#include "config/connectionrules.h"
 #include "config/policyconfig.h"
 #include "config/sendconnector.h"
 #include "config/settings.h"
@@ -64,9 +65,12 @@ public:
     QList<RateLimitRule> rateLimits;
     QList<DnsblZone> dnsblZones;
     QList<ContentRule> contentRules;
+    // Connection control (config/connectionrules.h), in list order (the
+    // evaluation order is by priority, not by position).
+    QList<ConnectionRule> connectionRules;
 
     // Validates listeners and lists: addresses, ports, CIDRs, duplicates, and
-    // the rate limits, DNSBL zones and content rules.
+    // the rate limits, DNSBL zones, content rules and connection rules.
     QStringList validate() const;
 
     bool operator==(const ConfigSnapshot &) const = default;

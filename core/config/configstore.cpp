@@ -107,6 +107,9 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
     why.clear();
     if ((!loadContentRules(db, &cfg.contentRules, &why) || !why.isEmpty()) && warnings)
         *warnings << QStringLiteral("config.db: content rules: %1").arg(why);
+    why.clear();
+    if ((!loadConnectionRules(db, &cfg.connectionRules, &why) || !why.isEmpty()) && warnings)
+        *warnings << QStringLiteral("config.db: connection rules: %1").arg(why);
     return cfg;
 }
 
@@ -166,7 +169,8 @@ bool ConfigStore::save(const ConfigSnapshot &config)
     }
     QString why;
     if (!saveSendConnectors(db, config.sendConnectors, &why) || !saveRateLimits(db, config.rateLimits, &why)
-        || !saveDnsblZones(db, config.dnsblZones, &why) || !saveContentRules(db, config.contentRules, &why)) {
+        || !saveDnsblZones(db, config.dnsblZones, &why) || !saveContentRules(db, config.contentRules, &why)
+        || !saveConnectionRules(db, config.connectionRules, &why)) {
         m_error = QStringLiteral("saving the configuration failed: %1").arg(why);
         db.rollback();
         return false;

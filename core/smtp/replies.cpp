@@ -90,7 +90,7 @@ constexpr std::array<ReplySpec, static_cast<size_t>(ReplyId::Count)> kReplies{{
     {R::RecipientRejected,         550, "5.7.1", "Recipient address rejected: %1",                      "RFC 3463 3.8"},
     {R::ContentRejected,           550, "5.7.1", "Message rejected: %1",                                "RFC 3463 3.8"},
     {R::TooManyHops,               554, "5.4.6", "Too many hops: %1",                                   "RFC 5321 6.3"},
-    {R::ConnectionRefused,         554, "5.7.1", "Connection refused: %1",                              "RFC 5321 3.1"},
+    {R::ConnectionRefused,         554, "5.7.1", "%1",                                                  "RFC 5321 3.1"},
 }};
 
 constexpr bool tableInIdOrder()

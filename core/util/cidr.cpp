@@ -4,10 +4,16 @@ namespace rd::util {
 
 QHostAddress normalizedAddress(const QHostAddress &address)
 {
-    bool ok = false;
-    const quint32 v4 = address.toIPv4Address(&ok);
-    if (ok && address.protocol() == QAbstractSocket::IPv6Protocol)
-        return QHostAddress(v4);
+    // Only a real IPv4-mapped address (::ffff:a.b.c.d) becomes IPv4; Qt also
+    // converts "::" to 0.0.0.0, which would make "::/0" an IPv4 range.
+    if (address.protocol() == QAbstractSocket::IPv6Protocol) {
+        const Q_IPV6ADDR b = address.toIPv6Address();
+        bool mapped = b[10] == 0xff && b[11] == 0xff;
+        for (int i = 0; i < 10 && mapped; ++i)
+            mapped = b[i] == 0;
+        if (mapped)
+            return QHostAddress(quint32(b[12]) << 24 | quint32(b[13]) << 16 | quint32(b[14]) << 8 | quint32(b[15]));
+    }
     QHostAddress a = address;
     a.setScopeId(QString());
     return a;

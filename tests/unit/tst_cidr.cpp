@@ -19,6 +19,10 @@ private slots:
         QTest::newRow("v6 host") << "::1" << true << "::1/128";
         QTest::newRow("v6 net") << "2001:db8::/32" << true << "2001:db8::/32";
         QTest::newRow("mapped") << "::ffff:10.1.2.3" << true << "10.1.2.3/32";
+        // "::" is the IPv6 unspecified address, not 0.0.0.0 (Qt's toIPv4Address says it is).
+        QTest::newRow("v6 all") << "::/0" << true << "::/0";
+        QTest::newRow("v6 any host") << "::" << true << "::/128";
+        QTest::newRow("v4-compatible") << "::10.1.2.3" << true << "::10.1.2.3/128";
         QTest::newRow("spaces") << "  10.0.0.0/8 " << true << "10.0.0.0/8";
         QTest::newRow("prefix 33") << "10.0.0.0/33" << false << "";
         QTest::newRow("prefix 129") << "::/129" << false << "";
@@ -61,6 +65,14 @@ private slots:
         QVERIFY(!permitted("2001:db9::1"));
         QVERIFY(!permitted("10.0.0.1"));
         QVERIFY(!permitted("::1"));
+
+        // Every IPv6 address, and no IPv4 address.
+        CidrList v6all;
+        QVERIFY(v6all.parse({QStringLiteral("::/0")}, &error));
+        QVERIFY(v6all.matches(QHostAddress(QStringLiteral("2001:db8::1"))));
+        QVERIFY(v6all.matches(QHostAddress(QStringLiteral("::1"))));
+        QVERIFY(!v6all.matches(QHostAddress(QStringLiteral("192.0.2.1"))));
+        QVERIFY(!v6all.matches(QHostAddress(QStringLiteral("::ffff:192.0.2.1")))); // mapped is IPv4
     }
 
     void listErrorNamesEntry()
