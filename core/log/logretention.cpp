@@ -70,6 +70,8 @@ const QString kTranscriptsBefore = QStringLiteral(
     "DELETE FROM transcripts WHERE rowid IN (SELECT rowid FROM transcripts WHERE ts < ? ORDER BY ts LIMIT ?)");
 const QString kAlertsBefore = QStringLiteral(
     "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE ts < ? AND resolved != 0 ORDER BY ts LIMIT ?)");
+const QString kMessagesBefore = QStringLiteral(
+    "DELETE FROM messages WHERE queue_id IN (SELECT queue_id FROM messages WHERE ts < ? ORDER BY ts LIMIT ?)");
 const QString kOldestEvents = QStringLiteral(
     "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY ts, id LIMIT ?)");
 
@@ -79,6 +81,7 @@ void deleteOlderThan(QSqlDatabase &db, qint64 cutoff, RetentionResult *r, const 
     r->events += deleteAll(db, kEventsBefore, {cutoff}, all, between, &r->error);
     r->transcripts += deleteAll(db, kTranscriptsBefore, {cutoff}, all, between, &r->error);
     r->alerts += deleteAll(db, kAlertsBefore, {cutoff}, all, between, &r->error);
+    r->messages += deleteAll(db, kMessagesBefore, {cutoff}, all, between, &r->error);
 }
 
 } // namespace
@@ -122,6 +125,7 @@ RetentionResult applyRetention(QSqlDatabase &db, const RetentionPolicy &policy, 
                 constexpr qint64 all = std::numeric_limits<qint64>::max();
                 r.transcripts += deleteAll(db, kTranscriptsBefore, {cutoff}, all, betweenBatches, &r.error);
                 r.alerts += deleteAll(db, kAlertsBefore, {cutoff}, all, betweenBatches, &r.error);
+                r.messages += deleteAll(db, kMessagesBefore, {cutoff}, all, betweenBatches, &r.error);
             }
             QSqlQuery merge(db);
             merge.exec(QStringLiteral("INSERT INTO events_fts (events_fts, rank) VALUES ('merge', 2000)"));

@@ -48,6 +48,13 @@ public:
         scheduleLocked();
     }
 
+    void pushMessage(MessageRecord &&m)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_messages.append(std::move(m));
+        scheduleLocked();
+    }
+
     void setPolicy(const RetentionPolicy &p)
     {
         bool first = false;
@@ -116,15 +123,17 @@ public:
     {
         QVector<LogEvent> batch;
         QVector<Transcript> transcripts;
+        QVector<MessageRecord> messages;
         {
             QMutexLocker lock(&m_mutex);
             batch.swap(m_pending);
             transcripts.swap(m_transcripts);
+            messages.swap(m_messages);
             m_scheduled = false;
             if (!m_ok)
                 return;
         }
-        if (batch.isEmpty() && transcripts.isEmpty())
+        if (batch.isEmpty() && transcripts.isEmpty() && messages.isEmpty())
             return;
         QSqlDatabase db = QSqlDatabase::database(m_connection);
         db.transaction();
@@ -140,6 +149,8 @@ public:
                                  qPrintable(t.lastError().text()));
             }
         }
+        if (!messages.isEmpty())
+            writeMessages(db, messages);
         QSqlQuery q(db);
         q.prepare(QStringLiteral(
             "INSERT INTO events (ts, kind, level, session_id, direction, client_ip, client_name, user, helo,"
@@ -179,6 +190,30 @@ public:
             emit m_owner->appended(last);
     }
 
+    static void writeMessages(QSqlDatabase &db, const QVector<MessageRecord> &messages)
+    {
+        QSqlQuery m(db);
+        m.prepare(QStringLiteral(
+            "INSERT OR REPLACE INTO messages (queue_id, ts, message_id, subject, sender, recipients,"
+            " client_ip, listener, tls, size, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+        for (const MessageRecord &r : messages) {
+            m.addBindValue(storage::nn(r.queueId));
+            m.addBindValue(r.time.toMSecsSinceEpoch());
+            m.addBindValue(storage::nn(r.messageId));
+            m.addBindValue(storage::nn(r.subject));
+            m.addBindValue(storage::nn(r.sender));
+            m.addBindValue(storage::nn(r.recipients));
+            m.addBindValue(storage::nn(r.clientIp));
+            m.addBindValue(storage::nn(r.listener));
+            m.addBindValue(storage::nn(r.tls));
+            m.addBindValue(r.size);
+            m.addBindValue(storage::nn(r.origin));
+            if (!m.exec())
+                std::fprintf(stderr, "level=error kind=system msg=\"message record insert failed: %s\"\n",
+                             qPrintable(m.lastError().text()));
+        }
+    }
+
     QString error() const
     {
         QMutexLocker lock(&m_mutex);
@@ -195,6 +230,7 @@ private:
     QString m_dataDir;
     LogStore *m_owner;
     QVector<Transcript> m_transcripts;
+    QVector<MessageRecord> m_messages;
     RetentionPolicy m_policy;
     bool m_policySet = false;
     QTimer *m_retentionTimer = nullptr; // writer thread
@@ -241,6 +277,16 @@ void LogStore::appendTranscript(const QString &sessionId, const QDateTime &start
         return;
     const QDateTime t = start.isValid() ? start : QDateTime::currentDateTimeUtc();
     m_writer->pushTranscript(sessionId, t.toMSecsSinceEpoch(), lines);
+}
+
+void LogStore::appendMessage(MessageRecord record)
+{
+    if (record.queueId.isEmpty())
+        return;
+    if (!record.time.isValid())
+        record.time = QDateTime::currentDateTimeUtc();
+    record.messageId = normalizedMessageId(record.messageId);
+    m_writer->pushMessage(std::move(record));
 }
 
 void LogStore::setRetention(int days, qint64 maxBytes)

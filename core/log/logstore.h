@@ -5,6 +5,7 @@
 // Thread-safe: append() may be called from any thread.
 
 #include "log/logretention.h"
+#include "log/messagerecord.h"
 #include "log/logtypes.h"
 
 #include <QMutex>
@@ -31,6 +32,12 @@ public:
     // secrets already redacted by the caller), replacing an earlier one of the
     // same session. Thread-safe like append(); written with the next batch.
     void appendTranscript(const QString &sessionId, const QDateTime &start, const QString &lines);
+
+    // Records one accepted message for message tracking (log.db `messages`),
+    // written with the next batch, in the same transaction as the events
+    // appended before it. Stamps the time if unset; strips <> from the
+    // Message-ID. Thread-safe like append(); never blocks on the database.
+    void appendMessage(MessageRecord record);
 
     // Retention applied by the writer thread a few seconds after the first call,
     // then every RetentionIntervalMs (see logretention.h). days <= 0 or

@@ -426,6 +426,46 @@ QList<HeaderField> QueueReader::headers(const QString &queueId, qint64 maxBytes,
     return parseHeaderSection(rawMessage(queueId, maxBytes), complete);
 }
 
+QueueShape QueueReader::shape(ShapeBy by, const QDateTime &now, int topN) const
+{
+    QueueShape failed;
+    failed.by = by;
+    failed.now = now;
+    if (!d->open) {
+        failed.error = d->error;
+        return failed;
+    }
+    // The age bucket as a CASE over the edges (kept in step with shapeBucket()).
+    QString bucket = QStringLiteral("CASE");
+    for (int i = 0; i < int(kShapeEdgesMin.size()); ++i)
+        bucket += QStringLiteral(" WHEN age < %1 THEN %2").arg(qint64(kShapeEdgesMin[size_t(i)]) * 60000).arg(i);
+    bucket += QStringLiteral(" ELSE %1 END").arg(kShapeBuckets - 1);
+    const QString domainOf = QStringLiteral("CASE WHEN instr(%1, '@') = 0 THEN '' ELSE lower(substr(%1, instr(%1, '@') + 1)) END");
+    QString inner;
+    if (by == ShapeBy::RecipientDomain) {
+        inner = QStringLiteral("SELECT %1 AS domain, ? - m.received AS age FROM recipients r"
+                               " JOIN messages m ON m.queue_id = r.queue_id WHERE r.state = 0")
+                    .arg(domainOf.arg(QStringLiteral("r.address")));
+    } else {
+        inner = QStringLiteral("SELECT CASE WHEN m.sender = '' THEN '<>' ELSE %1 END AS domain, ? - m.received AS age"
+                               " FROM messages m WHERE EXISTS (SELECT 1 FROM recipients r"
+                               " WHERE r.queue_id = m.queue_id AND r.state = 0)")
+                    .arg(domainOf.arg(QStringLiteral("m.sender")));
+    }
+    const QString sql = QStringLiteral("SELECT domain, %1 AS bucket, COUNT(*) FROM (%2) GROUP BY domain, bucket")
+                            .arg(bucket, inner);
+    QSqlQuery q(d->db());
+    q.setForwardOnly(true);
+    QVector<ShapeCount> counts;
+    if (!run(q, sql, {now.toMSecsSinceEpoch()}, &d->error)) {
+        failed.error = d->error;
+        return failed;
+    }
+    while (q.next())
+        counts.append({q.value(0).toString(), q.value(1).toInt(), q.value(2).toLongLong()});
+    return buildShape(counts, by, now, topN);
+}
+
 void QueueReader::beginSnapshot() const
 {
     if (d->open && !d->db().transaction())

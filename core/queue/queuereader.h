@@ -23,6 +23,7 @@
 // plan: few matches (<= 5,000) are collected once and sorted, many are found
 // by walking the list index in order.
 
+#include "queue/queueshape.h"
 #include "queue/queuetypes.h"
 
 #include <QDateTime>
@@ -108,6 +109,13 @@ public:
     // *complete is false when the section did not end within them).
     QList<HeaderField> headers(const QString &queueId, qint64 maxBytes = 256 * 1024,
                                bool *complete = nullptr) const;
+
+    // The queue shape (queueshape.h): queued recipients (RecipientState::Pending,
+    // any message state) by recipient domain, or messages with one by sender
+    // domain, per age bucket measured from `now`; top `topN` domains + "other".
+    // One aggregate query (a full pass over the pending recipients: ~0.1 s
+    // per 100k); call it off the GUI thread. Errors land in QueueShape::error.
+    QueueShape shape(ShapeBy by, const QDateTime &now, int topN = 20) const;
 
     // Reads between beginSnapshot() and endSnapshot() all see the queue as
     // it was at the first of them (one read transaction; keep it short - the

@@ -499,6 +499,15 @@ void TestLogStore::retentionByDays()
         }
         store.appendTranscript(QStringLiteral("old"), now.addDays(-40), QStringLiteral("C: QUIT"));
         store.appendTranscript(QStringLiteral("new"), now.addDays(-1), QStringLiteral("C: QUIT"));
+        // Message tracking records age out with the log.
+        for (const auto &[qid, age] : {std::pair{"OLDQID", 40}, std::pair{"NEWQID", 1}}) {
+            rd::log::MessageRecord m;
+            m.queueId = QString::fromLatin1(qid);
+            m.time = now.addDays(-age);
+            m.messageId = QStringLiteral("<%1@example.test>").arg(m.queueId);
+            m.origin = QStringLiteral("relay");
+            store.appendMessage(m);
+        }
         store.flushNow();
         {
             QString error;
@@ -522,6 +531,7 @@ void TestLogStore::retentionByDays()
         QCOMPARE(r.events, qint64(kOld));
         QCOMPARE(r.transcripts, qint64(1));
         QCOMPARE(r.alerts, qint64(1)); // the old resolved one; the open one stays
+        QCOMPARE(r.messages, qint64(1));
     }
     LogReader reader(dir.path());
     const LogPage page = reader.newest({}, 100000);
@@ -543,6 +553,9 @@ void TestLogStore::retentionByDays()
         QVERIFY(q.exec(QStringLiteral("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')")));
         QVERIFY(q.exec(QStringLiteral("SELECT count(*) FROM alerts")) && q.next());
         QCOMPARE(q.value(0).toInt(), 2);
+        QVERIFY(q.exec(QStringLiteral("SELECT queue_id FROM messages")) && q.next());
+        QCOMPARE(q.value(0).toString(), QStringLiteral("NEWQID"));
+        QVERIFY(!q.next());
     }
     db = QSqlDatabase();
     rd::storage::closeDatabase(QStringLiteral("check"));
