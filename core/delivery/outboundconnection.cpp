@@ -7,6 +7,7 @@
 #include <QSslSocket>
 #include <QUrl>
 
+#include <algorithm>
 #include <atomic>
 #include <utility>
 
@@ -240,7 +241,17 @@ QSslConfiguration OutboundConnection::tlsConfiguration() const
 {
     QSslConfiguration c = QSslConfiguration::defaultConfiguration();
     c.setProtocol(QSsl::TlsV1_2OrLater);
-    if (m_opt.tls == TlsMode::Verify) {
+    if (m_mx.kind == MxTlsPolicy::Kind::Dane) {
+        // The TLSA records are the trust anchors: the chain is checked in
+        // checkMxTls() after the handshake, the CA store plays no part.
+        c.setPeerVerifyMode(QSslSocket::VerifyNone);
+    } else if (m_mx.kind == MxTlsPolicy::Kind::MtaSts) {
+        // RFC 8461 4.2: a chain to a trusted CA, the MX name, not expired.
+        // Testing mode: errors are reported in onSslErrors, then ignored.
+        c.setPeerVerifyMode(QSslSocket::VerifyPeer);
+        if (!m_mx.caFile.isEmpty())
+            c.setCaCertificates(QSslCertificate::fromPath(m_mx.caFile, QSsl::Pem));
+    } else if (m_opt.tls == TlsMode::Verify) {
         c.setPeerVerifyMode(QSslSocket::VerifyPeer);
         if (!m_opt.caFile.isEmpty())
             c.setCaCertificates(QSslCertificate::fromPath(m_opt.caFile, QSsl::Pem));
@@ -264,6 +275,9 @@ void OutboundConnection::onEncrypted()
     m_tlsCipher = m_socket->sessionCipher().name();
     qCDebug(lcOut).noquote() << QStringLiteral("event=tls conn=%1 peer=%2 version=%3 cipher=%4")
                                     .arg(m_connId, m_peerAddress, m_tlsVersion, m_tlsCipher);
+    m_tlsUp = true;
+    if (!checkMxTls())
+        return; // the connection failed (temporarily), nothing was sent
     if (m_opt.implicitTls)
         return; // the greeting follows
     smtp::ClientOutput out;
@@ -275,7 +289,11 @@ void OutboundConnection::onSslErrors(const QList<QSslError> &errors)
 {
     for (const QSslError &e : errors)
         m_tlsErrors << e.errorString();
-    // Not ignored: with Verify the handshake fails and onSocketError reports it.
+    m_tlsErrorType = tlsErrorType(errors);
+    if (mxTlsErrorsIgnored(errors))
+        return; // MTA-STS testing: reported, delivery goes on
+    // Not ignored: with Verify or MTA-STS enforce the handshake fails and
+    // onSocketError reports it.
 }
 
 void OutboundConnection::onConnected()
@@ -347,12 +365,16 @@ void OutboundConnection::onSocketError()
         return;
     }
     if (!m_tlsErrors.isEmpty()) {
+        if (failMxTlsCertificate())
+            return;
         failConnection(QStringLiteral("TLS certificate of %1 not trusted (%2)")
                            .arg(peerText(), m_tlsErrors.join(QStringLiteral("; "))));
         return;
     }
     if (m_socket->error() == QAbstractSocket::SslHandshakeFailedError ||
         m_socket->error() == QAbstractSocket::SslInternalError) {
+        reportTls(false, QStringLiteral("validation-failure"),
+                  QStringLiteral("TLS handshake with %1 failed: %2").arg(peerText(), m_socket->errorString()));
         failConnection(QStringLiteral("TLS handshake with %1 failed: %2").arg(peerText(), m_socket->errorString()));
         return;
     }
@@ -392,6 +414,17 @@ void OutboundConnection::handleOutput(smtp::ClientOutput &out)
     for (smtp::ClientEvent &ev : out.events) {
         switch (ev.kind) {
         case smtp::ClientEventKind::Ready: {
+            if (m_mx.kind != MxTlsPolicy::Kind::Opportunistic && !m_tlsUp) {
+                // Only reachable when not enforced (testing): enforced policies
+                // make STARTTLS required and the session fails instead.
+                const QString detail = QStringLiteral("MTA-STS (testing): %1 did not offer STARTTLS; delivering "
+                                                      "without TLS")
+                                           .arg(peerText());
+                qCInfo(lcOut).noquote() << QStringLiteral("event=mtasts_testing_failure conn=%1 domain=%2 mx=%3 "
+                                                          "result=starttls-not-supported")
+                                               .arg(m_connId, m_mx.domain, m_mx.mxHost);
+                reportTls(false, QStringLiteral("starttls-not-supported"), detail);
+            }
             const smtp::ServerCapabilities &caps = m_session.capabilities();
             qCDebug(lcOut).noquote()
                 << QStringLiteral("event=ready conn=%1 peer=%2 esmtp=%3 pipelining=%4 size_limit=%5")
@@ -442,6 +475,18 @@ void OutboundConnection::handleOutput(smtp::ClientOutput &out)
             }
             // Like Postfix's smtp_skip_5xx_greeting: a 5xx greeting defers, it does not bounce.
             m_errorPermanent = ev.reply.permanent() && ev.phase != smtp::ClientPhase::Greeting;
+            if (m_mx.enforced() && !m_tlsUp &&
+                (ev.phase == smtp::ClientPhase::Ehlo || ev.phase == smtp::ClientPhase::StartTls)) {
+                // A policy that requires TLS met a server without (working) STARTTLS.
+                const QString who = m_mx.kind == MxTlsPolicy::Kind::Dane ? QStringLiteral("DANE") : QStringLiteral("MTA-STS");
+                m_error = QStringLiteral("%1: %2 requires TLS but %3 (%4)")
+                              .arg(who, m_mx.domain, ev.phase == smtp::ClientPhase::StartTls
+                                                         ? QStringLiteral("STARTTLS was refused")
+                                                         : QStringLiteral("STARTTLS is not offered"),
+                                   m_error);
+                m_errorPermanent = false;
+                reportTls(false, QStringLiteral("starttls-not-supported"), m_error);
+            }
             qCInfo(lcOut).noquote()
                 << QStringLiteral("event=connection_failed conn=%1 host=%2 port=%3 peer=%4 code=%5 error=\"%6\"")
                        .arg(m_connId, m_host, QString::number(m_port), m_peerAddress, QString::number(m_errorCode),

@@ -14,8 +14,16 @@
 // once). If the server refuses the token, the token is invalidated and the
 // connection starts over once on a new socket with a fresh token; a second
 // refusal or a token failure ends the connection with a temporary error.
+// MX TLS policy (setMxTlsPolicy(), MX routes only): MTA-STS requires STARTTLS
+// and a certificate that chains to a trusted CA and names the MX; DANE
+// requires STARTTLS and a chain matching a validated TLSA record (CA errors
+// are then ignored). Enforced failures end the connection with a temporary
+// error whose text starts "MTA-STS" or "DANE" (mail stays queued); in
+// MTA-STS testing mode they are only logged. tlsChecked() reports the
+// outcome once per connection (for TLS-RPT).
 
 #include "delivery/deliverytypes.h"
+#include "delivery/mxtlspolicy.h"
 #include "smtp/clientsession.h"
 
 #include <QElapsedTimer>
@@ -89,6 +97,12 @@ public:
     // Connects and performs greeting, EHLO, STARTTLS and AUTH without a job;
     // probeFinished() follows (for "test connection"). Then quit().
     void probe();
+    // What TLS must prove on this MX connection (MTA-STS / DANE). Call before
+    // deliver() or probe(); ignored once connecting. Overrides the TLS mode
+    // (Required when enforced, at least Opportunistic otherwise) and the
+    // certificate name (policy.mxHost).
+    void setMxTlsPolicy(const MxTlsPolicy &policy);
+    const MxTlsPolicy &mxTlsPolicy() const { return m_mx; }
     // Sign in with OAuth 2.0 instead of a password. Call before deliver() or
     // probe(); `binding.tokens` must live in this thread.
     void setOAuth(const OAuthBinding &binding);
@@ -107,6 +121,9 @@ signals:
     void closed();
     // probe(): the session is ready (ok) or failed (error says why).
     void probeFinished(bool ok, const QString &error);
+    // With an MX TLS policy other than Opportunistic: the TLS outcome of this
+    // connection, once (success after the handshake and checks, or the failure).
+    void tlsChecked(const rd::delivery::TlsCheck &check);
 
 private:
     enum class Conn { Unconnected, Connecting, Connected, Closed };
@@ -127,6 +144,16 @@ private:
     void onEncrypted();
     void onSslErrors(const QList<QSslError> &errors);
     QSslConfiguration tlsConfiguration() const;
+    // DANE/MTA-STS checks after the handshake; false: the connection failed.
+    bool checkMxTls();
+    // RFC 8460 result type of certificate errors ("certificate-host-mismatch", ...).
+    static QString tlsErrorType(const QList<QSslError> &errors);
+    // MTA-STS testing: certificate errors reported and ignored (true).
+    bool mxTlsErrorsIgnored(const QList<QSslError> &errors);
+    // MTA-STS enforce: a certificate error ends the connection (true).
+    bool failMxTlsCertificate();
+    void reportTls(bool success, const QString &resultType, const QString &detail);
+    QList<QByteArray> peerChainDer() const;
 
     void handleOutput(smtp::ClientOutput &out);
     void pumpContent();
@@ -158,6 +185,12 @@ private:
     Conn m_conn = Conn::Unconnected;
     QString m_peerAddress;
     bool m_closedEmitted = false;
+
+    // MX TLS policy (MTA-STS / DANE).
+    MxTlsPolicy m_mx;
+    bool m_tlsReported = false;
+    bool m_tlsUp = false;
+    QString m_tlsErrorType; // of the certificate errors seen (TLS-RPT result type)
 
     // OAuth 2.0.
     OAuthBinding m_oauth;

@@ -40,7 +40,28 @@ ares_socket_t toAres(qintptr fd)
 struct QueryArg {
     CaresResolver *self;
     QString key;
+    bool raw = false; // sent with ares_send(): the RCODE is not yet mapped to a status
 };
+
+// ares_send() hands back any response as ARES_SUCCESS; map it the way
+// ares_query() does (NXDOMAIN, no answer records, server errors).
+int rawStatus(int status, const unsigned char *abuf, int alen)
+{
+    if (status != ARES_SUCCESS)
+        return status;
+    const std::optional<wire::Message> m = wire::parseMessage(abuf, alen);
+    if (!m)
+        return ARES_EBADRESP;
+    switch (m->rcode) {
+    case wire::RcodeNoError: return m->answerCount == 0 ? ARES_ENODATA : ARES_SUCCESS;
+    case wire::RcodeFormErr: return ARES_EFORMERR;
+    case wire::RcodeServFail: return ARES_ESERVFAIL;
+    case wire::RcodeNxDomain: return ARES_ENOTFOUND;
+    case wire::RcodeNotImp: return ARES_ENOTIMP;
+    case wire::RcodeRefused: return ARES_EREFUSED;
+    default: return ARES_EBADRESP;
+    }
+}
 
 QString stripDot(const char *name)
 {
@@ -76,7 +97,7 @@ struct CaresCallbacks {
         std::unique_ptr<QueryArg> q(static_cast<QueryArg *>(arg));
         if (status == ARES_EDESTRUCTION || q->self->m_destroying)
             return; // the resolver is going away: no user callback
-        q->self->onAnswer(q->key, status, abuf, alen);
+        q->self->onAnswer(q->key, q->raw ? rawStatus(status, abuf, alen) : status, abuf, alen);
     }
 };
 
@@ -231,8 +252,27 @@ void CaresResolver::startLookup(RequestId id, const QString &name, RecordType ty
                                     .arg(name, recordTypeName(type));
     // May call CaresCallbacks::answer at once (e.g. no usable server); that
     // only schedules the user callbacks, so nothing runs re-entrantly here.
-    ares_query(m_channel, name.toLatin1().constData(), wire::ClassIN, recordTypeCode(type),
-               &CaresCallbacks::answer, new QueryArg{this, key});
+    if (type == RecordType::TLSA || m_config.requestAd) {
+        // ares_query() cannot set AD: build the query, set AD (RFC 6840 5.7:
+        // a validating resolver then reports the DNSSEC status) and send it.
+        unsigned char *buf = nullptr;
+        int len = 0;
+        const int rc = ares_create_query(name.toLatin1().constData(), wire::ClassIN, recordTypeCode(type), 0, 1,
+                                         &buf, &len, 1232);
+        if (rc != ARES_SUCCESS || len < 4) {
+            if (buf)
+                ares_free_string(buf);
+            CaresCallbacks::answer(new QueryArg{this, key, true}, rc == ARES_SUCCESS ? ARES_EBADQUERY : rc, 0,
+                                   nullptr, 0);
+        } else {
+            buf[3] |= 0x20; // AD
+            ares_send(m_channel, buf, len, &CaresCallbacks::answer, new QueryArg{this, key, true});
+            ares_free_string(buf);
+        }
+    } else {
+        ares_query(m_channel, name.toLatin1().constData(), wire::ClassIN, recordTypeCode(type),
+                   &CaresCallbacks::answer, new QueryArg{this, key});
+    }
     updateTimer();
 }
 
@@ -349,6 +389,7 @@ Answer CaresResolver::buildAnswer(const QString &name, RecordType type, int stat
         a.error = why;
         quint32 ttl = msg && msg->negativeTtl ? *msg->negativeTtl : m_config.defaultNegativeTtl;
         if (msg) {
+            a.authenticated = msg->authenticData; // an authenticated denial (NSEC/NSEC3)
             a.canonicalName = msg->canonicalName();
             if (const std::optional<quint32> chain = msg->minTtl()) // CNAMEs before the gap
                 ttl = std::min(ttl, *chain);
@@ -389,6 +430,7 @@ Answer CaresResolver::buildAnswer(const QString &name, RecordType type, int stat
     }
     a.canonicalName = msg->canonicalName();
     a.ttl = msg->minTtl().value_or(0);
+    a.authenticated = msg->authenticData;
 
     int rc = ARES_SUCCESS;
     switch (type) {
@@ -456,6 +498,15 @@ Answer CaresResolver::buildAnswer(const QString &name, RecordType type, int stat
             ares_free_hostent(host);
         break;
     }
+    case RecordType::TLSA:
+        // No c-ares parser for TLSA: the wire walker keeps the RDATA.
+        for (const wire::Record &r : std::as_const(msg->answers)) {
+            if (r.type == wire::TypeTLSA && r.rrClass == wire::ClassIN)
+                a.rdata.append(r.rdata);
+        }
+        if (a.rdata.isEmpty())
+            rc = ARES_ENODATA;
+        break;
     case RecordType::CNAME:
         // No c-ares parser for CNAME: the wire walker has the targets.
         for (const wire::Record &r : std::as_const(msg->answers)) {
@@ -468,12 +519,13 @@ Answer CaresResolver::buildAnswer(const QString &name, RecordType type, int stat
     }
 
     const bool empty = a.addresses.isEmpty() && a.mx.isEmpty() && a.txt.isEmpty()
-        && a.names.isEmpty();
+        && a.names.isEmpty() && a.rdata.isEmpty();
     if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && empty)) {
         a.addresses.clear();
         a.mx.clear();
         a.txt.clear();
         a.names.clear();
+        a.rdata.clear();
         return negative(Status::NoData, QStringLiteral("no %1 record").arg(recordTypeName(type)));
     }
     if (rc != ARES_SUCCESS) {

@@ -27,6 +27,7 @@ QString recordTypeName(RecordType type)
     case RecordType::TXT: return QStringLiteral("TXT");
     case RecordType::PTR: return QStringLiteral("PTR");
     case RecordType::CNAME: return QStringLiteral("CNAME");
+    case RecordType::TLSA: return QStringLiteral("TLSA");
     }
     return QStringLiteral("?");
 }
@@ -40,6 +41,7 @@ int recordTypeCode(RecordType type)
     case RecordType::TXT: return 16;
     case RecordType::PTR: return 12;
     case RecordType::CNAME: return 5;
+    case RecordType::TLSA: return 52;
     }
     return 0;
 }
@@ -87,6 +89,7 @@ AddressAnswer combineAddressAnswers(const QString &name, Answer a, Answer aaaa)
         out.status = Status::InvalidName;
     else
         out.status = Status::NoData;
+    out.authenticated = a.authenticated && aaaa.authenticated;
     out.a = std::move(a);
     out.aaaa = std::move(aaaa);
     return out;

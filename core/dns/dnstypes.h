@@ -15,7 +15,7 @@
 
 namespace rd::dns {
 
-enum class RecordType { A, AAAA, MX, TXT, PTR, CNAME };
+enum class RecordType { A, AAAA, MX, TXT, PTR, CNAME, TLSA };
 
 enum class Status {
     Ok,            // at least one record of the asked type
@@ -30,9 +30,9 @@ enum class Status {
 // "ok", "nxdomain", "nodata", "servfail", "timeout", "malformed", "invalid_name"
 // (for key=value log lines).
 QString statusName(Status status);
-// "A", "AAAA", "MX", "TXT", "PTR", "CNAME".
+// "A", "AAAA", "MX", "TXT", "PTR", "CNAME", "TLSA".
 QString recordTypeName(RecordType type);
-// DNS wire type code (1, 28, 15, 16, 12, 5).
+// DNS wire type code (1, 28, 15, 16, 12, 5, 52).
 int recordTypeCode(RecordType type);
 // ServerFailure, Timeout and Malformed: try again later.
 bool isTemporary(Status status);
@@ -84,6 +84,12 @@ struct Answer {
     QList<MxRecord> mx;             // MX, sorted by preference (stable: server order on ties)
     QList<TxtRecord> txt;           // TXT (server order)
     QList<NameRecord> names;        // PTR targets, or the CNAME target
+    QList<QByteArray> rdata;        // TLSA: each record's RDATA (RFC 6698 2.1), server order
+    // The AD bit of the response (RFC 4035 3.2.3): the answering resolver
+    // validated it with DNSSEC. Only meaningful from a validating resolver
+    // the admin trusts (asked with AD set: TLSA always, others when
+    // ResolverConfig::requestAd); false from the cache of older answers.
+    bool authenticated = false;
 
     bool ok() const { return status == Status::Ok; }
     // RFC 7505: a single MX whose exchange is the root ("."): the domain
@@ -100,6 +106,9 @@ struct AddressAnswer {
     Status status = Status::ServerFailure;
     QString canonicalName;
     QList<AddressRecord> addresses; // the A records, then the AAAA records
+    // Both answers that exist were DNSSEC-validated (AD): an answer that is
+    // Ok must be authenticated, a NoData/NxDomain one too.
+    bool authenticated = false;
     Answer a;                       // the two underlying answers
     Answer aaaa;
 
@@ -133,6 +142,10 @@ struct ResolverConfig {
     int cacheMaxEntries = 10000;
     quint32 maxTtl = 3600;         // positive and negative answers are kept at most this long
     quint32 defaultNegativeTtl = 300; // NxDomain/NoData without a SOA in the answer
+    // Ask every query with the AD bit set (RFC 6840 5.7), so a validating
+    // resolver reports DNSSEC status (Answer::authenticated) for MX and
+    // address records too (DANE, RFC 7672 2.2). TLSA queries always set it.
+    bool requestAd = false;
 };
 
 // "4.3.2.1.in-addr.arpa" or the ip6.arpa nibble name; empty for a null address.

@@ -118,6 +118,8 @@ std::optional<Message> parseMessage(const unsigned char *data, int length)
     Message m;
     m.rcode = flags & 0x000f;
     m.truncated = flags & 0x0200;
+    m.authenticData = flags & 0x0020;
+    m.answerCount = an;
     for (int i = 0; i < qd; ++i) {
         QString qname;
         quint16 qtype = 0, qclass = 0;
@@ -147,6 +149,8 @@ std::optional<Message> parseMessage(const unsigned char *data, int length)
                 if (type == TypeCNAME || type == TypePTR) {
                     if (!r.name(&rec.target) || r.pos() > rdata + rdlen)
                         return std::nullopt;
+                } else if (type == TypeTLSA) {
+                    rec.rdata = QByteArray(reinterpret_cast<const char *>(data + rdata), rdlen);
                 }
                 m.answers.append(rec);
             } else if (type == TypeSOA && !m.negativeTtl) {

@@ -22,12 +22,15 @@ constexpr int TypePTR = 12;
 constexpr int TypeMX = 15;
 constexpr int TypeTXT = 16;
 constexpr int TypeAAAA = 28;
+constexpr int TypeTLSA = 52;
 constexpr int ClassIN = 1;
 
 constexpr int RcodeNoError = 0;
 constexpr int RcodeFormErr = 1;
 constexpr int RcodeServFail = 2;
 constexpr int RcodeNxDomain = 3;
+constexpr int RcodeNotImp = 4;
+constexpr int RcodeRefused = 5;
 
 struct Record {
     QString owner;  // without the trailing dot
@@ -35,11 +38,14 @@ struct Record {
     int rrClass = 0;
     quint32 ttl = 0;
     QString target; // CNAME and PTR: the name in the RDATA (no trailing dot); else empty
+    QByteArray rdata; // TLSA: the raw RDATA; else empty
 };
 
 struct Message {
     int rcode = 0;
     bool truncated = false;
+    bool authenticData = false; // AD bit (RFC 4035 3.2.3)
+    int answerCount = 0;        // ANCOUNT
     QString questionName; // first question, without the trailing dot
     int questionType = 0;
     QList<Record> answers;
