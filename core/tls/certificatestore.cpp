@@ -1,5 +1,7 @@
 #include "tls/certificatestore.h"
 
+#include "tls/certificatestore_p.h"
+#include "tls/tlsmaterial.h"
 #include "util/fsutil.h"
 
 #include <QDir>
@@ -12,203 +14,25 @@
 #include <QMutexLocker>
 #include <QRandomGenerator>
 #include <QRegularExpression>
-#include <QSslCipher>
-#include <QSslKey>
-#include <QSslSocket>
 #include <QUrl>
 
-#include <openssl/bn.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/pkcs12.h>
-#include <openssl/provider.h>
 #include <openssl/rand.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <vector>
 
 namespace rd::tls {
+using namespace detail;
 namespace {
-
-template <auto Fn>
-struct Free {
-    template <typename T>
-    void operator()(T *p) const { Fn(p); }
-};
-using BioPtr = std::unique_ptr<BIO, Free<BIO_free_all>>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, Free<EVP_PKEY_free>>;
-using X509Ptr = std::unique_ptr<X509, Free<X509_free>>;
-using ReqPtr = std::unique_ptr<X509_REQ, Free<X509_REQ_free>>;
-using P12Ptr = std::unique_ptr<PKCS12, Free<PKCS12_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Free<BN_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, Free<X509_EXTENSION_free>>;
-using NamesPtr = std::unique_ptr<GENERAL_NAMES, Free<GENERAL_NAMES_free>>;
 
 constexpr char kAlphabet[] = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lower case
 constexpr int kIdLength = 12;                                      // 60 random bits
 
-// Mozilla "intermediate" TLS 1.2 suites without DHE: forward secrecy and AEAD only.
-constexpr const char *kTls12Ciphers[] = {
-    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
-    "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
-    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
-};
-
-const QString kCorruptPfx = QStringLiteral("the file is corrupt or not a PKCS#12 file");
-const QString kWrongPfxPassword = QStringLiteral("wrong password for the PFX file");
-const QString kKeyMismatch = QStringLiteral("the private key does not match the certificate");
-const QString kNotPem = QStringLiteral("not a PEM certificate");
-
-// The most recent OpenSSL error's reason, and the queue cleared.
-QString sslReason()
-{
-    const unsigned long e = ERR_peek_last_error();
-    const char *r = e ? ERR_reason_error_string(e) : nullptr;
-    ERR_clear_error();
-    return r ? QString::fromLatin1(r) : QStringLiteral("unknown OpenSSL error");
-}
-
-BioPtr memBio(const QByteArray &data)
-{
-    return BioPtr(BIO_new_mem_buf(data.constData(), int(data.size())));
-}
-
-QByteArray bioBytes(BIO *bio)
-{
-    char *data = nullptr;
-    const long len = BIO_get_mem_data(bio, &data);
-    return QByteArray(data, int(len));
-}
-
-QByteArray keyToPem(EVP_PKEY *key)
-{
-    BioPtr bio(BIO_new(BIO_s_secmem()));
-    if (!bio || !PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr))
-        return {};
-    return bioBytes(bio.get());
-}
-
-void wipe(QByteArray &secret)
-{
-    OPENSSL_cleanse(secret.data(), size_t(secret.size()));
-    secret.clear();
-}
-
-// Every certificate in a PEM text (other blocks are skipped). *damaged is set
-// when a CERTIFICATE block does not parse.
-std::vector<X509Ptr> readCertificates(const QByteArray &pem, bool *damaged)
-{
-    std::vector<X509Ptr> out;
-    BioPtr bio = memBio(pem);
-    while (X509 *x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
-        out.emplace_back(x);
-    ERR_clear_error(); // the loop ends on "no start line"
-    const qsizetype blocks = pem.count("-----BEGIN CERTIFICATE-----") + pem.count("-----BEGIN X509 CERTIFICATE-----");
-    *damaged = qsizetype(out.size()) < blocks;
-    return out;
-}
-
-struct Passphrase {
-    QByteArray value;
-    bool asked = false;
-};
-
-int passphraseCallback(char *buf, int size, int, void *user)
-{
-    auto *p = static_cast<Passphrase *>(user);
-    p->asked = true;
-    const int n = int(std::min<qsizetype>(p->value.size(), size));
-    std::copy_n(p->value.constData(), n, buf);
-    return n;
-}
-
-KeyPtr readKey(const QByteArray &pem, const QByteArray &passphrase, QString *error)
-{
-    Passphrase p{passphrase};
-    BioPtr bio = memBio(pem);
-    KeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, passphraseCallback, &p));
-    ERR_clear_error();
-    if (!key && error) {
-        if (!p.asked)
-            *error = QStringLiteral("not a PEM private key");
-        else if (passphrase.isEmpty())
-            *error = QStringLiteral("the private key is encrypted: enter its passphrase");
-        else
-            *error = QStringLiteral("wrong passphrase for the private key");
-    }
-    return key;
-}
-
-// Puts the certificate holding `key`'s public half first and each issuer after
-// the certificate it issued. Certificates outside that chain are dropped and
-// counted in *dropped. False if no certificate matches the key.
-bool orderChain(std::vector<X509Ptr> &certs, EVP_PKEY *key, int *dropped)
-{
-    auto leaf = std::find_if(certs.begin(), certs.end(),
-                             [key](const X509Ptr &c) { return EVP_PKEY_eq(X509_get0_pubkey(c.get()), key) == 1; });
-    ERR_clear_error();
-    if (leaf == certs.end())
-        return false;
-    std::vector<X509Ptr> ordered;
-    ordered.push_back(std::move(*leaf));
-    certs.erase(leaf);
-    while (!certs.empty() && X509_self_signed(ordered.back().get(), 0) != 1) {
-        X509 *last = ordered.back().get();
-        auto issuer = std::find_if(certs.begin(), certs.end(), [last](const X509Ptr &c) {
-            return X509_check_issued(c.get(), last) == X509_V_OK;
-        });
-        if (issuer == certs.end())
-            break;
-        ordered.push_back(std::move(*issuer));
-        certs.erase(issuer);
-    }
-    ERR_clear_error();
-    *dropped = int(certs.size());
-    certs = std::move(ordered);
-    return true;
-}
-
-// True (and the queue cleared) if an algorithm could not be fetched: with
-// OpenSSL 3 that is what RC2-40 and friends give without the legacy provider.
-bool unsupportedAlgorithm()
-{
-    bool unsupported = false;
-    while (const unsigned long e = ERR_get_error()) {
-        const int reason = ERR_GET_REASON(e);
-        unsupported = unsupported || reason == ERR_R_UNSUPPORTED || reason == ERR_R_FETCH_FAILED
-                      || (ERR_GET_LIB(e) == ERR_LIB_EVP
-                          && (reason == EVP_R_UNSUPPORTED_ALGORITHM || reason == EVP_R_UNKNOWN_CIPHER
-                              || reason == EVP_R_UNSUPPORTED_CIPHER));
-    }
-    return unsupported;
-}
-
-// The legacy provider (RC2, RC4, DES...) for old PFX files. Loading any provider
-// explicitly ends OpenSSL's implicit loading of "default", so that one is pinned too.
-bool ensureLegacyProvider()
-{
-    static QBasicMutex mutex;
-    static bool loaded = false;
-    QMutexLocker lock(&mutex);
-    if (loaded || OSSL_PROVIDER_available(nullptr, "legacy") == 1)
-        return loaded = true;
-    static OSSL_PROVIDER *defaultProvider = OSSL_PROVIDER_load(nullptr, "default");
-    Q_UNUSED(defaultProvider);
-    static OSSL_PROVIDER *legacyProvider = nullptr; // kept reachable for the process lifetime
-    legacyProvider = OSSL_PROVIDER_load(nullptr, "legacy");
-    loaded = legacyProvider != nullptr;
-    ERR_clear_error();
-    return loaded;
-}
-
-// Validated subjectAltName entries: host names in ACE form and IP addresses,
 // plus the common name when it is one of those and missing.
 bool normalizeNames(const QString &commonName, const QStringList &sans, QStringList *out, QString *error)
 {
@@ -307,97 +131,8 @@ bool setSubject(X509_NAME *name, const QString &commonName)
                                       reinterpret_cast<const unsigned char *>(cn.constData()), -1, -1, 0) == 1;
 }
 
-// Writes via <path>.tmp created 0600, fsync, then rename (replacing).
-bool writePrivateFile(const QString &path, const QByteArray &data, QString *error)
-{
-    const QString tmp = path + QStringLiteral(".tmp");
-    QFile::remove(tmp);
-    QFile f(tmp);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::NewOnly, QFileDevice::ReadOwner | QFileDevice::WriteOwner)) {
-        *error = QStringLiteral("cannot create %1: %2").arg(tmp, f.errorString());
-        return false;
-    }
-    const bool written = f.write(data) == data.size() && f.flush();
-    f.close();
-    if (!written || !util::syncFile(tmp, error)) {
-        if (!written)
-            *error = QStringLiteral("cannot write %1: %2").arg(tmp, f.errorString());
-        QFile::remove(tmp);
-        return false;
-    }
-#ifdef Q_OS_WIN
-    QFile::remove(path);
-#endif
-    if (std::rename(QFile::encodeName(tmp).constData(), QFile::encodeName(path).constData()) != 0) {
-        *error = QStringLiteral("cannot rename %1").arg(tmp);
-        QFile::remove(tmp);
-        return false;
-    }
-    return true;
-}
-
-QByteArray readFile(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-QList<QSslCertificate> toQt(const std::vector<X509Ptr> &chain)
-{
-    QList<QSslCertificate> out;
-    for (const X509Ptr &x : chain) {
-        unsigned char *der = nullptr;
-        const int len = i2d_X509(x.get(), &der);
-        if (len > 0)
-            out << QSslCertificate(QByteArray(reinterpret_cast<const char *>(der), len), QSsl::Der);
-        OPENSSL_free(der);
-    }
-    return out;
-}
-
-// Reads the certificates of `pem` into *chain; false with *error if there are none or one is damaged.
-bool readChain(const QByteArray &pem, std::vector<X509Ptr> *chain, QString *error)
-{
-    bool damaged = false;
-    *chain = readCertificates(pem, &damaged);
-    if (chain->empty() || damaged)
-        *error = damaged && !chain->empty() ? QStringLiteral("a certificate in the PEM file is damaged") : kNotPem;
-    return !chain->empty() && !damaged;
-}
-
-// Orders the chain behind the key's certificate; false with `mismatch` as *error if none matches.
-bool orderChainOrFail(std::vector<X509Ptr> *chain, EVP_PKEY *key, QStringList *warnings, QString *error,
-                      const QString &mismatch)
-{
-    int dropped = 0;
-    if (!orderChain(*chain, key, &dropped)) {
-        *error = mismatch;
-        return false;
-    }
-    if (dropped)
-        *warnings << QStringLiteral("%1 certificate(s) in the file are not part of the chain and were not stored").arg(dropped);
-    return true;
-}
 
 } // namespace
-
-struct CertificateStore::Meta {
-    QString name;
-    QString source;
-    QDateTime created;
-    bool pending = false;
-    QString commonName;
-    QStringList sans;
-};
-
-struct CertificateStore::Material {
-    KeyPtr key;
-    std::vector<X509Ptr> chain; // leaf first
-    QByteArray csrPem;          // pending requests only
-    QString commonName;
-    QStringList sans;
-    QStringList warnings;
-};
 
 CertificateStore::CertificateStore(QString folder) : m_folder(std::move(folder)) {}
 
@@ -458,6 +193,10 @@ std::optional<CertificateStore::Meta> CertificateStore::readMeta(const QString &
     m.commonName = o.value(QLatin1String("commonName")).toString();
     for (const QJsonValue &v : o.value(QLatin1String("sans")).toArray())
         m.sans << v.toString();
+    const QJsonObject link = o.value(QLatin1String("link")).toObject();
+    m.linkCert = link.value(QLatin1String("cert")).toString();
+    m.linkKey = link.value(QLatin1String("key")).toString();
+    m.linkPfx = link.value(QLatin1String("pfx")).toString();
     return m;
 }
 
@@ -471,7 +210,28 @@ bool CertificateStore::writeMeta(const QString &id, const Meta &m, QString *erro
         o.insert(QStringLiteral("commonName"), m.commonName);
         o.insert(QStringLiteral("sans"), QJsonArray::fromStringList(m.sans));
     }
+    if (m.isLinked()) {
+        QJsonObject link;
+        if (!m.linkPfx.isEmpty())
+            link.insert(QStringLiteral("pfx"), m.linkPfx);
+        else
+            link.insert(QStringLiteral("cert"), m.linkCert);
+        if (!m.linkKey.isEmpty())
+            link.insert(QStringLiteral("key"), m.linkKey);
+        o.insert(QStringLiteral("link"), link);
+    }
     return writePrivateFile(path(id, ".json"), QJsonDocument(o).toJson(), error);
+}
+
+QString CertificateStore::newIdLocked() const
+{
+    QString id;
+    do {
+        id.clear();
+        for (int i = 0; i < kIdLength; ++i)
+            id += QLatin1Char(kAlphabet[QRandomGenerator::system()->bounded(32)]);
+    } while (QFile::exists(path(id, ".json")) || QFile::exists(path(id, ".key.pem")));
+    return id;
 }
 
 QStringList CertificateStore::ids() const
@@ -515,19 +275,17 @@ ImportResult CertificateStore::store(Material &&m, const QString &source, const 
     }
     r.warnings += m.warnings;
 
-    QString id = pendingId;
-    if (id.isEmpty()) {
-        do {
-            id.clear();
-            for (int i = 0; i < kIdLength; ++i)
-                id += QLatin1Char(kAlphabet[QRandomGenerator::system()->bounded(32)]);
-        } while (QFile::exists(path(id, ".json")) || QFile::exists(path(id, ".key.pem")));
-    }
+    const QString id = pendingId.isEmpty() ? newIdLocked() : pendingId;
     Meta meta;
-    if (!pendingId.isEmpty())
+    if (!pendingId.isEmpty()) {
         meta = readMeta(pendingId).value_or(Meta{});
-    else
-        meta = Meta{name.trimmed(), source, QDateTime::currentDateTimeUtc(), pending, m.commonName, m.sans};
+    } else {
+        meta.name = name.trimmed();
+        meta.source = source;
+        meta.created = QDateTime::currentDateTimeUtc();
+        meta.commonName = m.commonName;
+        meta.sans = m.sans;
+    }
     meta.pending = pending;
     if (meta.name.isEmpty())
         meta.name = pending ? m.commonName : r.info.commonName;
@@ -570,12 +328,13 @@ ImportResult CertificateStore::importPem(const QByteArray &certAndChainPem, cons
 {
     QMutexLocker lock(&m_mutex);
     ImportResult r;
+    ParsedMaterial parsed;
+    if (!parsePem(certAndChainPem, keyPem, keyPassphrase, &parsed, &r.error))
+        return r;
     Material m;
-    if (!readChain(certAndChainPem, &m.chain, &r.error))
-        return r;
-    m.key = readKey(keyPem.isEmpty() ? certAndChainPem : keyPem, keyPassphrase, &r.error);
-    if (!m.key || !orderChainOrFail(&m.chain, m.key.get(), &m.warnings, &r.error, kKeyMismatch))
-        return r;
+    m.key = std::move(parsed.key);
+    m.chain = std::move(parsed.chain);
+    m.warnings = parsed.warnings;
     return store(std::move(m), QStringLiteral("pem"), name);
 }
 
@@ -583,67 +342,13 @@ ImportResult CertificateStore::importPkcs12(const QByteArray &pfx, const QString
 {
     QMutexLocker lock(&m_mutex);
     ImportResult r;
-    BioPtr bio = memBio(pfx);
-    P12Ptr p12(d2i_PKCS12_bio(bio.get(), nullptr));
-    if (!p12) {
-        ERR_clear_error();
-        r.error = kCorruptPfx;
+    ParsedMaterial parsed;
+    if (!parsePkcs12(pfx, password, &parsed, &r.error))
         return r;
-    }
-    QByteArray pass = password.toUtf8();
-    const char *passArg = pass.constData();
-    if (PKCS12_mac_present(p12.get())) {
-        bool macOk = PKCS12_verify_mac(p12.get(), passArg, int(pass.size())) == 1;
-        if (!macOk && pass.isEmpty()) { // some tools use a NULL password, others ""
-            passArg = nullptr;
-            macOk = PKCS12_verify_mac(p12.get(), nullptr, 0) == 1;
-        }
-        const unsigned long e = ERR_peek_last_error();
-        const bool unsupported = unsupportedAlgorithm();
-        if (!macOk) {
-            const bool wrong = e == 0 || ERR_GET_REASON(e) == PKCS12_R_MAC_VERIFY_FAILURE;
-            r.error = wrong         ? kWrongPfxPassword
-                      : unsupported ? QStringLiteral("the PFX file's integrity check uses an unsupported algorithm")
-                                    : kCorruptPfx;
-            wipe(pass);
-            return r;
-        }
-    }
-    EVP_PKEY *key = nullptr;
-    X509 *cert = nullptr;
-    STACK_OF(X509) *ca = nullptr;
-    auto parse = [&] { return PKCS12_parse(p12.get(), passArg, &key, &cert, &ca) == 1; };
-    bool parsed = parse();
-    if (!parsed && unsupportedAlgorithm()) {
-        if (!ensureLegacyProvider()) {
-            r.error = QStringLiteral("the PFX file uses legacy encryption (RC2/3DES) and OpenSSL's legacy provider "
-                                     "is not available; install it or re-export the file with AES-256");
-            wipe(pass);
-            return r;
-        }
-        parsed = parse();
-    }
-    wipe(pass);
-    if (!parsed) { // the password passed the MAC check (when there is one)
-        ERR_clear_error();
-        r.error = PKCS12_mac_present(p12.get()) ? QStringLiteral("the PFX file uses an unsupported encryption algorithm")
-                                                : kWrongPfxPassword;
-        return r;
-    }
     Material m;
-    m.key.reset(key);
-    if (cert)
-        m.chain.emplace_back(cert);
-    while (ca && sk_X509_num(ca) > 0)
-        m.chain.emplace_back(sk_X509_shift(ca));
-    sk_X509_free(ca);
-    if (!m.key || m.chain.empty()) {
-        r.error = m.key ? QStringLiteral("the PFX file contains no certificate")
-                        : QStringLiteral("the PFX file contains no private key");
-        return r;
-    }
-    if (!orderChainOrFail(&m.chain, m.key.get(), &m.warnings, &r.error, kKeyMismatch))
-        return r;
+    m.key = std::move(parsed.key);
+    m.chain = std::move(parsed.chain);
+    m.warnings = parsed.warnings;
     return store(std::move(m), QStringLiteral("pkcs12"), name);
 }
 
@@ -757,7 +462,9 @@ std::optional<CertificateInfo> CertificateStore::infoLocked(const QString &id) c
     const std::optional<Meta> meta = isValidId(id) ? readMeta(id) : std::nullopt;
     if (!meta || meta->pending)
         return std::nullopt;
-    CertificateInfo info = CertificateInfo::fromChain(QSslCertificate::fromData(readFile(path(id, ".crt.pem"))));
+    CertificateInfo info = meta->isLinked()
+                               ? linkedInfoLocked(id, *meta)
+                               : CertificateInfo::fromChain(QSslCertificate::fromData(readFile(path(id, ".crt.pem"))));
     if (info.isNull())
         return std::nullopt;
     info.id = id;
@@ -803,7 +510,7 @@ bool CertificateStore::remove(const QString &id)
     QMutexLocker lock(&m_mutex);
     if (!isValidId(id) || !QFile::remove(path(id, ".json")))
         return false;
-    for (const char *suffix : {".crt.pem", ".key.pem", ".csr.pem"})
+    for (const char *suffix : {".crt.pem", ".key.pem", ".csr.pem", ".secret"})
         QFile::remove(path(id, suffix));
     util::syncDir(m_folder, nullptr);
     return true;
@@ -815,6 +522,12 @@ QByteArray CertificateStore::exportCertificatePem(const QString &id) const
     const std::optional<Meta> meta = isValidId(id) ? readMeta(id) : std::nullopt;
     if (!meta || meta->pending)
         return {};
+    if (meta->isLinked()) {
+        QByteArray pem;
+        for (const QSslCertificate &c : linkedChainLocked(id, *meta))
+            pem += c.toPem();
+        return pem;
+    }
     return readFile(path(id, ".crt.pem"));
 }
 
@@ -831,57 +544,20 @@ std::optional<QSslConfiguration> CertificateStore::serverConfiguration(const QSt
         return fail(QStringLiteral("no certificate with id \"%1\"").arg(id));
     if (meta->pending)
         return fail(QStringLiteral("certificate \"%1\" is waiting for its signed certificate").arg(meta->name));
-    if (QSslSocket::activeBackend() != QLatin1String("openssl") || !QSslSocket::supportsSsl())
-        return fail(QStringLiteral("TLS needs Qt's OpenSSL backend (active: %1)").arg(QSslSocket::activeBackend()));
+    if (meta->isLinked()) {
+        LinkedLoad load = loadLinkedLocked(id, *meta);
+        if (!load.ok)
+            return fail(load.error);
+        return load.configuration;
+    }
     bool damaged = false;
     const std::vector<X509Ptr> x509Chain = readCertificates(readFile(path(id, ".crt.pem")), &damaged);
     QByteArray keyPem = readFile(path(id, ".key.pem"));
     KeyPtr key = readKey(keyPem, {}, nullptr);
-    const bool matches = key && !x509Chain.empty() && !damaged
-                         && EVP_PKEY_eq(X509_get0_pubkey(x509Chain.front().get()), key.get()) == 1;
-    ERR_clear_error();
-    if (!matches) {
-        wipe(keyPem);
-        return fail(QStringLiteral("the certificate or key file of \"%1\" is unreadable or they do not match").arg(meta->name));
-    }
-    QSslKey sslKey;
-    switch (EVP_PKEY_get_base_id(key.get())) {
-    case EVP_PKEY_RSA:
-        sslKey = QSslKey(keyPem, QSsl::Rsa);
-        break;
-    case EVP_PKEY_EC:
-        sslKey = QSslKey(keyPem, QSsl::Ec);
-        break;
-    default: // Ed25519 and others: Qt takes the OpenSSL key as an opaque handle and owns it
-        sslKey = QSslKey(Qt::HANDLE(key.release()), QSsl::PrivateKey);
-        break;
-    }
     wipe(keyPem);
-    if (sslKey.isNull())
-        return fail(QStringLiteral("the private key of \"%1\" could not be loaded").arg(meta->name));
-
-    QList<QSslCipher> ciphers;
-    const QList<QSslCipher> supported = QSslConfiguration::supportedCiphers();
-    for (const char *name : kTls12Ciphers) {
-        for (const QSslCipher &c : supported) {
-            if (c.name() == QLatin1String(name))
-                ciphers << c;
-        }
-    }
-    if (ciphers.isEmpty())
-        return fail(QStringLiteral("the TLS library offers none of the required ECDHE/AEAD ciphers"));
-
-    QSslConfiguration c = QSslConfiguration::defaultConfiguration();
-    c.setCaCertificates({}); // a server that requests no client certificate needs no trust store
-    c.setLocalCertificateChain(toQt(x509Chain));
-    c.setPrivateKey(sslKey);
-    c.setProtocol(QSsl::TlsV1_2OrLater);
-    c.setCiphers(ciphers); // TLS 1.2 only: Qt leaves the TLS 1.3 suites at OpenSSL's defaults
-    c.setPeerVerifyMode(QSslSocket::VerifyNone);
-    c.setSslOption(QSsl::SslOptionDisableServerCipherPreference, false);
-    c.setSslOption(QSsl::SslOptionDisableLegacyRenegotiation, true);
-    c.setSslOption(QSsl::SslOptionDisableCompression, true);
-    return c;
+    if (damaged || !key || x509Chain.empty())
+        return fail(QStringLiteral("the certificate or key file of \"%1\" is unreadable or they do not match").arg(meta->name));
+    return buildServerConfiguration(key.get(), x509Chain, meta->name, error);
 }
 
 } // namespace rd::tls

@@ -6,6 +6,9 @@
 //   <id>.key.pem  the private key, unencrypted PKCS#8 PEM (0600)
 //   <id>.csr.pem  the signing request, only while a CSR is pending (0600)
 //   <id>.json     display name, created time, source, pending flag (0600)
+//   <id>.secret   a linked PFX's password (0600)
+// A linked entry has only <id>.json (+ <id>.secret): it references the admin's
+// PEM or PFX files by absolute path, and they are read again on every use.
 // The <id>.json file is written last and removed first: it is what makes an
 // entry exist. Leftovers without it (a crash mid-import) are removed by open()
 // once they are ten minutes old (younger ones may be another process's import).
@@ -50,6 +53,15 @@ struct CsrResult {
     QString id;             // the pending entry's id: pass it to importSignedCertificate()
     QString error;
     QByteArray csrPem;      // "-----BEGIN CERTIFICATE REQUEST-----..."
+};
+
+// A linked entry's files loaded and fully validated (see loadLinked()).
+struct LinkedLoad {
+    bool ok = false;
+    QString error;                    // one clear sentence when !ok; never contains a password
+    CertificateInfo info;             // when ok
+    QSslConfiguration configuration;  // when ok: ready for a listener (as serverConfiguration())
+    QStringList warnings;             // "1 certificate(s) in the file are not part of the chain ..."
 };
 
 struct PendingRequest {
@@ -112,6 +124,26 @@ public:
     // request stays as it was.
     ImportResult importSignedCertificate(const QString &pendingId, const QByteArray &certChainPem);
 
+    // Linked entries (source "linked-pem" / "linked-pfx"): the store keeps the
+    // absolute paths, not a copy, and reads the files again on every
+    // serverConfiguration()/loadLinked() (as renewed by certbot, lego or
+    // win-acme). The files are validated now (see loadLinked()); on failure
+    // nothing is stored. keyPath may be empty when certPath holds the key too.
+    ImportResult linkPem(const QString &certPath, const QString &keyPath, const QString &name);
+    // The PFX password is kept in <id>.secret (0600), never in the metadata
+    // or in any error text.
+    ImportResult linkPkcs12(const QString &pfxPath, const QString &password, const QString &name);
+    // Ids of linked entries, oldest first.
+    QStringList linkedIds() const;
+    // The files a linked entry references (cert, key or pfx); empty for a copied
+    // or unknown entry. These are what CertificateWatcher watches.
+    QStringList linkedFiles(const QString &id) const;
+    // Reads a linked entry's files and validates them fully: every certificate
+    // parses, the key matches the leaf, the leaf is valid now (not expired, not
+    // before notBefore), the chain is put in order (leaf, then issuers). The
+    // material never leaves the store except inside `configuration`.
+    LinkedLoad loadLinked(const QString &id) const;
+
     // Complete entries, oldest first. Unreadable entries are skipped.
     QList<CertificateInfo> list() const;
     // CSRs waiting for their signed certificate, oldest first.
@@ -147,6 +179,12 @@ private:
     ImportResult store(Material &&m, const QString &source, const QString &name,
                        const QString &pendingId = {});
     QStringList ids() const;
+    QString newIdLocked() const;
+    // certificatelink.cpp
+    LinkedLoad loadLinkedLocked(const QString &id, const Meta &meta) const;
+    QList<QSslCertificate> linkedChainLocked(const QString &id, const Meta &meta) const;
+    CertificateInfo linkedInfoLocked(const QString &id, const Meta &meta) const;
+    ImportResult linkLocked(Meta meta, const QString &password);
 
     QString m_folder;
     mutable QMutex m_mutex;
