@@ -32,7 +32,16 @@ const QCommandLineOption kImportPem(QStringLiteral("import-pem"),
                                    QStringLiteral("Import a PEM certificate with its chain (and key, or see --key); "
                                                   "prints its id."),
                                    QStringLiteral("FILE"));
-const QCommandLineOption kKey(QStringLiteral("key"), QStringLiteral("With --import-pem: the private key file."),
+const QCommandLineOption kLinkPem(QStringLiteral("link-pem"),
+                                 QStringLiteral("Use a PEM certificate file in place (with --key, or the key in the "
+                                                "same file): reloaded when it changes, as certbot renews it; prints "
+                                                "its id."),
+                                 QStringLiteral("FILE"));
+const QCommandLineOption kLinkPfx(QStringLiteral("link-pfx"),
+                                  QStringLiteral("Use a PKCS#12/PFX file in place (password from standard input): "
+                                                 "reloaded when it changes, as win-acme renews it; prints its id."),
+                                  QStringLiteral("FILE"));
+const QCommandLineOption kKey(QStringLiteral("key"), QStringLiteral("With --import-pem or --link-pem: the private key file."),
                               QStringLiteral("FILE"));
 const QCommandLineOption kGenerate(QStringLiteral("generate-certificate"),
                                    QStringLiteral("Create a self-signed certificate (ECDSA P-256) for NAME; "
@@ -109,6 +118,7 @@ int certificateResult(const tls::ImportResult &r)
 QList<QCommandLineOption> adminOptions()
 {
     return {kAddUser,  kSetPassword, kRemoveUser, kNoRelay,    kListUsers, kImportPfx, kImportPem,
+            kLinkPem,  kLinkPfx,
             kKey,      kGenerate,    kListCerts,  kDkimGenerate, kDkimImport, kDkimRemove, kDkimList,
             kSelector, kDomain,      kAlgorithm,  kBits};
 }
@@ -144,7 +154,8 @@ std::optional<int> runAdminCommand(const QCommandLineParser &parser, const QStri
         }
         return 0;
     }
-    if (parser.isSet(kImportPfx) || parser.isSet(kImportPem) || parser.isSet(kGenerate) || parser.isSet(kListCerts)) {
+    if (parser.isSet(kImportPfx) || parser.isSet(kImportPem) || parser.isSet(kGenerate) || parser.isSet(kListCerts)
+        || parser.isSet(kLinkPem) || parser.isSet(kLinkPfx)) {
         tls::CertificateStore store(tls::CertificateStore::defaultFolder(dataDir));
         QString error;
         if (!store.open(&error)) {
@@ -160,6 +171,16 @@ std::optional<int> runAdminCommand(const QCommandLineParser &parser, const QStri
         if (parser.isSet(kGenerate)) {
             const QString cn = parser.value(kGenerate);
             return certificateResult(store.generateSelfSigned(cn, {cn}, tls::KeyType::EcdsaP256, 825, cn));
+        }
+        if (parser.isSet(kLinkPem)) {
+            const QFileInfo cert(parser.value(kLinkPem));
+            const QString key = parser.isSet(kKey) ? QFileInfo(parser.value(kKey)).absoluteFilePath() : QString();
+            return certificateResult(store.linkPem(cert.absoluteFilePath(), key, cert.completeBaseName()));
+        }
+        if (parser.isSet(kLinkPfx)) {
+            const QFileInfo pfx(parser.value(kLinkPfx));
+            const QString password = readSecret();
+            return certificateResult(store.linkPkcs12(pfx.absoluteFilePath(), password, pfx.completeBaseName()));
         }
         if (parser.isSet(kImportPfx)) {
             const auto pfx = readFile(parser.value(kImportPfx));

@@ -17,7 +17,7 @@ const QCommandLineOption kDnsCheck(QStringLiteral("dns-check"),
                                    QStringLiteral("Run the DNS checks (SPF, DKIM, DMARC, MX, PTR, DNSBL) of DOMAIN, "
                                                   "print the report and store it."),
                                    QStringLiteral("DOMAIN"));
-const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("With --dns-check: print the report as JSON."));
+const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("With --dns-check, --track or --qshape: print JSON."));
 
 } // namespace
 

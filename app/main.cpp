@@ -7,6 +7,8 @@
 #include "app/dnscheckcli.h"
 #include "app/guilatency.h"
 #include "app/iisimportcli.h"
+#include "app/trackcli.h"
+#include "app/acmecli.h"
 #include "app/oauthcli.h"
 #include "app/runtime.h"
 #include "app/signalwatcher.h"
@@ -150,6 +152,8 @@ int main(int argc, char **argv)
     parser.addOptions(rd::app::dnsCheckOptions());
     parser.addOptions(rd::app::iisImportOptions());
     parser.addOptions(rd::app::oauthOptions());
+    parser.addOptions(rd::app::trackOptions());
+    parser.addOptions(rd::app::acmeOptions());
     parser.process(*app);
 
     if (parser.isSet(checkOpt)) {
@@ -183,6 +187,8 @@ int main(int argc, char **argv)
     if (const auto rc = rd::app::runAdminCommand(parser, dataDir))
         return *rc;
     if (const auto rc = rd::app::runIisImportCommand(parser, dataDir))
+        return *rc;
+    if (const auto rc = rd::app::runTrackCommands(parser, dataDir))
         return *rc;
     {
         rd::config::ConfigStore store(dataDir);
@@ -227,6 +233,8 @@ int main(int argc, char **argv)
     }
 
     if (const auto rc = rd::app::runDnsCheckCommand(parser, dataDir, config))
+        return *rc;
+    if (const auto rc = rd::app::runAcmeCommand(parser, dataDir, config))
         return *rc;
     if (const auto rc = rd::app::runOAuthCommand(parser, dataDir, config))
         return *rc;

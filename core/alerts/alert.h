@@ -29,6 +29,8 @@ inline constexpr const char kVolumeUser[] = "volume_user";
 inline constexpr const char kQueueSize[] = "queue_size";
 inline constexpr const char kQueueAge[] = "queue_age";
 inline constexpr const char kCertificate[] = "certificate";
+// A linked certificate file changed on disk and the new one is unusable.
+inline constexpr const char kCertificateReload[] = "certificate_reload";
 inline constexpr const char kDnsblSelf[] = "dnsbl_self";
 } // namespace rules
 

@@ -318,6 +318,23 @@ void AlertMonitor::setCertificates(const QList<tls::CertificateInfo> &certificat
         emit openAlertsChanged(openAlerts());
 }
 
+void AlertMonitor::setCertificateReloadErrors(const QHash<QString, QString> &errors)
+{
+    m_changed = false;
+    QHash<QString, Condition> conditions;
+    for (auto it = errors.begin(); it != errors.end(); ++it) {
+        Condition c;
+        c.level = Level::Raise;
+        c.severity = Severity::Critical;
+        c.message = tr("Certificate %1 changed on disk but cannot be used (the previous one stays in use): %2")
+                        .arg(it.key(), it.value());
+        conditions.insert(it.key(), c);
+    }
+    applyRule(QLatin1String(rules::kCertificateReload), conditions);
+    if (m_changed)
+        emit openAlertsChanged(openAlerts());
+}
+
 void AlertMonitor::setDnsCheck(const dnscheck::Report &report)
 {
     bool covered = false;

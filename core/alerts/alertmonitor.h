@@ -65,6 +65,9 @@ public:
     // The certificates the listeners use now (name, or CN, is the subject).
     // Certificates no longer listed resolve their alerts.
     void setCertificates(const QList<tls::CertificateInfo> &certificates);
+    // Linked certificates whose changed files could not be loaded (name ->
+    // error); the old certificate stays in use. Names no longer listed resolve.
+    void setCertificateReloadErrors(const QHash<QString, QString> &errors);
     // A finished DNS check run: its "dnsbl" findings ("<ip> on <zone> —
     // listed" = Fail) raise or resolve the self-listing alerts. A report
     // without dnsbl findings changes nothing.

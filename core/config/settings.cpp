@@ -199,10 +199,14 @@ QVector<SettingDef> buildSettings()
          QStringLiteral("Seconds a ban lasts")},
         {QString::fromLatin1(keys::kMtaSts), T::Bool, true, 0, 0,
          QStringLiteral("Apply recipient domains' MTA-STS policies (RFC 8461) to delivery by MX")},
+        {QString::fromLatin1(keys::kMtaStsCaFile), T::String, QString(), 0, 1000,
+         QStringLiteral("PEM CA bundle trusted for MTA-STS policy hosts and MX certificates instead of the "
+                        "system store (a private CA; tests)")},
+        {QString::fromLatin1(keys::kMtaStsPolicyPort), T::Int, 443, 1, 65535,
+         QStringLiteral("HTTPS port of MTA-STS policy hosts (443; other values for tests only)")},
         {QString::fromLatin1(keys::kDane), T::Bool, false, 0, 0,
-         QStringLiteral("Authenticate MX hosts by DANE TLSA records (RFC 7672) where DNSSEC validates")},
-        {QString::fromLatin1(keys::kDaneTrustAnchor), T::String, QString(), 0, 1000,
-         QStringLiteral("DNSSEC trust anchor file for DANE; empty: the system's root key")},
+         QStringLiteral("Authenticate MX hosts by DANE TLSA records (RFC 7672) where DNSSEC validates; the DNS "
+                        "servers (dns.servers) must be validating resolvers (their AD bit is trusted)")},
         {QString::fromLatin1(keys::kTlsRpt), T::Bool, false, 0, 0,
          QStringLiteral("Send daily TLS-RPT (RFC 8460) reports of outbound TLS results to domains that ask")},
         {QString::fromLatin1(keys::kAcmeDirectory), T::String,
@@ -210,6 +214,9 @@ QVector<SettingDef> buildSettings()
          QStringLiteral("ACME directory URL for certificates RelayDesk orders itself")},
         {QString::fromLatin1(keys::kAcmeEmail), T::String, QString(), 0, 254,
          QStringLiteral("Contact address of the ACME account"), &validateMailAddress},
+        {QString::fromLatin1(keys::kAcmeCaFile), T::String, QString(), 0, 1000,
+         QStringLiteral("PEM CA certificates trusted for the ACME server besides the system store (a private "
+                        "ACME CA; tests)")},
         {QString::fromLatin1(keys::kAcmeHttp01), T::Bool, false, 0, 0,
          QStringLiteral("Allow ACME HTTP-01 challenges (a temporary HTTP listener while an order runs)")},
         {QString::fromLatin1(keys::kAcmeHttp01Port), T::Int, 80, 1, 65535,

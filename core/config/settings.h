@@ -77,11 +77,13 @@ inline constexpr const char kBanProtocolErrors[] = "bans.protocol_errors";
 inline constexpr const char kBanWindow[] = "bans.window_s";
 inline constexpr const char kBanDuration[] = "bans.duration_s";
 inline constexpr const char kMtaSts[] = "mtasts.enabled";
+inline constexpr const char kMtaStsCaFile[] = "mtasts.ca_file";
+inline constexpr const char kMtaStsPolicyPort[] = "mtasts.policy_port";
 inline constexpr const char kDane[] = "dane.enabled";
-inline constexpr const char kDaneTrustAnchor[] = "dane.trust_anchor_file";
 inline constexpr const char kTlsRpt[] = "tlsrpt.enabled";
 inline constexpr const char kAcmeDirectory[] = "acme.directory_url";
 inline constexpr const char kAcmeEmail[] = "acme.email";
+inline constexpr const char kAcmeCaFile[] = "acme.ca_file";
 inline constexpr const char kAcmeHttp01[] = "acme.http01_allowed";
 inline constexpr const char kAcmeHttp01Port[] = "acme.http01_port";
 } // namespace keys

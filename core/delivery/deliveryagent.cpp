@@ -337,6 +337,7 @@ void DeliveryAgent::resolve(Destination &d)
         dest.status = a.status;
         dest.error = a.detail;
         dest.targets.clear();
+        dest.tlsPolicies = a.tlsPolicies;
         for (const MxHost &h : a.hosts) {
             for (const QString &addr : h.addresses) {
                 if (dest.targets.size() < kMaxTargets)
@@ -402,6 +403,12 @@ OutboundConnection *DeliveryAgent::newConnection(Destination &d, const Target &t
     o.tlsName = t.tlsName;
     auto *conn = new OutboundConnection(o, this);
     conn->setOAuth(oauthBindingFor(m_settings.connectors.at(d.connector), m_tokens));
+    if (m_settings.connectors.at(d.connector).usesMx()) {
+        const auto policy = d.tlsPolicies.constFind(t.tlsName.toLower());
+        if (policy != d.tlsPolicies.constEnd())
+            conn->setMxTlsPolicy(*policy);
+        connect(conn, &OutboundConnection::tlsChecked, this, &DeliveryAgent::tlsChecked);
+    }
     ++d.connections;
     m_connections.insert(conn, ConnState{d.key, 0, 0});
     connect(conn, &OutboundConnection::jobFinished, this,

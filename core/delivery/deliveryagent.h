@@ -11,6 +11,7 @@
 
 #include "config/sendconnector.h"
 #include "delivery/deliverytypes.h"
+#include "delivery/mxtlspolicy.h"
 #include "log/logtypes.h"
 #include "queue/queuestore.h"
 
@@ -73,6 +74,9 @@ struct MxAnswer {
     Status status = Status::TempFail;
     QString detail;        // for the log and the bounce
     QList<MxHost> hosts;   // by preference
+    // What TLS each MX host must prove (MTA-STS, DANE), by lower-case MX name;
+    // hosts not listed are opportunistic (delivery/mxresolve.h resolveMxSecure).
+    QHash<QString, MxTlsPolicy> tlsPolicies;
 };
 using MxLookupFn = std::function<void(const QString &domain, std::function<void(MxAnswer)> done)>;
 
@@ -98,6 +102,10 @@ public:
 
     void setMxLookup(MxLookupFn fn) { m_mxLookup = std::move(fn); }
     void setBounce(BounceFn fn) { m_bounce = std::move(fn); }
+    // Undeliverable mail that gets no bounce (null sender): a copy is kept
+    // (the Badmail folder) before the message is removed.
+    using BadmailFn = std::function<void(const queue::QueueEntry &entry, const QString &reason)>;
+    void setBadmail(BadmailFn fn) { m_badmail = std::move(fn); }
     // Header fields to send on top of a message (the DKIM signature); called
     // each time a job is made, on the agent's thread. May return empty.
     using HeaderFn = std::function<QByteArray(const queue::QueueEntry &entry)>;
@@ -146,6 +154,9 @@ public:
 signals:
     // Something in the in-memory queue changed (counts, states).
     void changed();
+    // An MX connection with a TLS policy (or opportunistic TLS) finished its
+    // TLS step: for the log and TLS-RPT.
+    void tlsChecked(const rd::delivery::TlsCheck &check);
 
 private:
     struct Target {
@@ -165,6 +176,7 @@ private:
         int connector = -1;
         QString domain;       // MX routes: the recipient domain
         QList<Target> targets;
+        QHash<QString, MxTlsPolicy> tlsPolicies; // MX routes: by lower-case MX name
         bool resolving = false;
         qint64 resolvedAtMs = -1; // -1: never resolved
         MxAnswer::Status status = MxAnswer::Status::Ok;
@@ -214,6 +226,7 @@ private:
     LogFn m_log;
     MxLookupFn m_mxLookup;
     BounceFn m_bounce;
+    BadmailFn m_badmail;
     HeaderFn m_headers;
     Throttle m_throttle;
     QTimer m_throttleTimer; // pumps again when a throttled message may start

@@ -281,6 +281,12 @@ void DeliveryAgent::sendBounces(const QString &qid, QList<BounceRecipient> rcpts
                 ? QStringLiteral("undeliverable message from the null sender <>: no bounce is sent (RFC 5321 4.5.5)")
                 : QStringLiteral("undeliverable; no bounce service available");
             m_log(ev);
+            if (m_badmail) {
+                QStringList replies;
+                for (const BounceRecipient &b : rcpts)
+                    replies << QStringLiteral("%1: %2").arg(QString::fromUtf8(b.address), b.reply);
+                m_badmail(e, QStringLiteral("%1; %2").arg(ev.message, replies.join(QStringLiteral("; "))));
+            }
         }
         finish(true);
         return;

@@ -156,6 +156,11 @@ void AdminService::importPem(const QByteArray &certPem, const QByteArray &keyPem
     RD_CERT_TASK("import", s.importPem(certPem, keyPem, keyPassphrase, name));
 }
 
+void AdminService::linkPem(const QString &certPath, const QString &keyPath, const QString &name)
+{
+    RD_CERT_TASK("link", s.linkPem(certPath, keyPath, name));
+}
+
 void AdminService::generateSelfSigned(const QString &commonName, const QStringList &sans, int keyType, int days,
                                       const QString &name)
 {

@@ -38,6 +38,8 @@ public slots:
     void importPkcs12(const QByteArray &pfx, const QString &password, const QString &name);
     void importPem(const QByteArray &certPem, const QByteArray &keyPem, const QByteArray &keyPassphrase,
                    const QString &name);
+    // Links certificate files in place (CertificateStore::linkPem), action "link".
+    void linkPem(const QString &certPath, const QString &keyPath, const QString &name);
     void generateSelfSigned(const QString &commonName, const QStringList &sans, int keyType, int days,
                             const QString &name);
     void createCsr(const QString &commonName, const QStringList &sans, int keyType, const QString &name);
@@ -58,7 +60,7 @@ signals:
     // action: "add", "password", "enable", "relay", "remove"
     void userActionFinished(const QString &action, const QString &name, bool ok, const QString &message);
     void certificatesListed(const rd::engine::CertificateList &list);
-    // action: "import", "generate", "csr", "complete", "remove"; id: the entry concerned
+    // action: "import", "link", "generate", "csr", "complete", "remove"; id: the entry concerned
     void certificateActionFinished(const QString &action, const QString &id, bool ok, const QString &message,
                                    const QStringList &warnings);
     void csrCreated(const QString &pendingId, const QByteArray &csrPem);

@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 #include "engine/policyservice.h"
+#include "engine/acmeservice.h"
 #include "alerts/alertmonitor.h"
 #include "alerts/alertstore.h"
 #include "engine/trafficstats.h"
@@ -12,8 +13,12 @@
 #include "delivery/mxresolve.h"
 #include "dns/caresresolver.h"
 #include "tls/certificatestore.h"
+#include "tls/certificatewatcher.h"
+#include "tlsrpt/resultwriter.h"
+#include "mtasts/stsresolver.h"
 #include "log/logstore.h"
 #include "net/listener.h"
+#include "queue/queuereader.h"
 #include "queue/queuestore.h"
 #include "config/configstore.h"
 #include "util/fsutil.h"
@@ -114,6 +119,28 @@ void Engine::log(log::LogEvent event)
         m_log->append(std::move(event));
 }
 
+void Engine::messageQueued(const queue::QueueEntry &entry, const QString &listener, const QString &tls)
+{
+    if (!m_log)
+        return;
+    log::MessageRecord r;
+    r.queueId = entry.info.queueId;
+    r.time = entry.info.received;
+    r.messageId = entry.info.messageId;
+    r.subject = queue::decodeEncodedWords(entry.info.subject.toUtf8());
+    r.sender = QString::fromUtf8(entry.info.sender);
+    QStringList rcpts;
+    for (const queue::RecipientInfo &ri : entry.info.recipients)
+        rcpts << QString::fromUtf8(ri.address);
+    r.recipients = rcpts.join(QLatin1Char(','));
+    r.clientIp = entry.info.clientIp;
+    r.listener = listener;
+    r.tls = tls;
+    r.size = entry.info.size;
+    r.origin = entry.origin;
+    m_log->appendMessage(std::move(r));
+}
+
 void Engine::start()
 {
     m_status.state = EngineStatus::State::Starting;
@@ -172,13 +199,15 @@ void Engine::start()
     m_delivery = new delivery::DeliveryAgent(m_queue, [this](log::LogEvent e) { log(std::move(e)); }, this);
     connect(m_delivery, &delivery::DeliveryAgent::changed, this, &Engine::scheduleStatus);
     m_delivery->setMxLookup([this](const QString &domain, std::function<void(delivery::MxAnswer)> done) {
-        delivery::resolveMx(m_resolver, this, domain, std::move(done));
+        lookupMx(domain, std::move(done));
     });
+    connect(m_delivery, &delivery::DeliveryAgent::tlsChecked, this, &Engine::tlsChecked);
     m_delivery->setBounce([this](const queue::QueueEntry &e, const QList<delivery::BounceRecipient> &rcpts,
                                  bool delay, std::function<void(bool)> done) {
         queueBounce(e, rcpts, delay, std::move(done));
     });
     m_delivery->setHeaders([this](const queue::QueueEntry &e) { return dkimHeaders(e); });
+    m_delivery->setBadmail([this](const queue::QueueEntry &e, const QString &reason) { storeBadmail(e, reason); });
     delivery::DeliveryAgent::Throttle throttle;
     throttle.mayStartMessage = [this](const QString &connector, const QString &domain, qint64 *retryAtMs) {
         return !m_policy || m_policy->mayStartMessage(connector, domain, retryAtMs);
@@ -209,8 +238,17 @@ void Engine::start()
     m_certs = std::make_unique<tls::CertificateStore>(tls::CertificateStore::defaultFolder(m_dataDir));
     if (!m_certs->open(&error))
         systemLog(QStringLiteral("certificates"), error, QStringLiteral("error"));
+    startCertificateWatcher();
 
+    startAcme();
     const bool all = startListeners();
+    startPickup();
+    purgeBadmail();
+    if (!m_dailyTimer) {
+        m_dailyTimer = new QTimer(this);
+        connect(m_dailyTimer, &QTimer::timeout, this, &Engine::purgeBadmail);
+    }
+    m_dailyTimer->start(24 * 3600 * 1000);
     checkCertificates();
     if (!m_certTimer) {
         m_certTimer = new QTimer(this);
@@ -262,7 +300,12 @@ bool Engine::startListeners()
         auto *l = new net::Listener(ls, this, [this] { return m_sessions; }, this);
         QString tlsError;
         if (!lc.certificate.isEmpty()) {
-            ls.tls = m_certs->serverConfiguration(lc.certificate, &tlsError);
+            // A linked certificate whose file was renewed (or broke) since: the
+            // watcher holds the last good one.
+            if (m_certWatcher)
+                ls.tls = m_certWatcher->configuration(lc.certificate);
+            if (!ls.tls)
+                ls.tls = m_certs->serverConfiguration(lc.certificate, &tlsError);
             if (!ls.tls) {
                 // Never run a TLS listener without TLS: report and skip it.
                 all = false;
@@ -310,11 +353,14 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &incoming)
         }
     }
     const bool dnsChanged = m_config.stringValue(kDnsServers) != config.stringValue(kDnsServers) ||
+                            m_config.boolValue(kDane) != config.boolValue(kDane) ||
                             m_config.intValue(kDnsTimeout) != config.intValue(kDnsTimeout);
     m_config = config;
     systemLog(QStringLiteral("config_applied"), QStringLiteral("configuration changed by the administrator"));
     if (dnsChanged && m_resolver)
         startResolver();
+    else
+        startMxTls();
     startMailAuth();
     if (m_policy)
         m_policy->configure(m_config);
@@ -331,7 +377,10 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &incoming)
     m_listeners.clear();
     m_status.listening.clear();
     m_status.errors.clear();
+    startAcme();
+    startCertificateWatcher();
     const bool all = startListeners();
+    startPickup();
     checkCertificates();
     publishStatus();
     emit configApplied(all, m_status.errors);
@@ -366,6 +415,7 @@ void Engine::stop()
         l->shutdown();
     qDeleteAll(m_listeners);
     m_listeners.clear();
+    stopPickup();
     if (m_delivery) {
         m_delivery->stop();
         delete m_delivery;
@@ -377,6 +427,9 @@ void Engine::stop()
         delete m_policy;
         m_policy = nullptr;
     }
+    delete m_sts;
+    m_sts = nullptr;
+    m_tlsResults.reset(); // flushes the TLS-RPT rows
     delete m_resolver; // outstanding lookups are dropped without callbacks
     m_resolver = nullptr;
     if (m_auth) {
@@ -384,6 +437,11 @@ void Engine::stop()
         delete m_auth;
         m_auth = nullptr;
     }
+    delete m_acme; // an order in progress ends without a certificate
+    m_acme = nullptr;
+    delete m_certWatcher; // waits for a check in progress
+    m_certWatcher = nullptr;
+    m_certReloadErrors.clear();
     m_certs.reset();
     systemLog(QStringLiteral("stopped"), QStringLiteral("engine stopped"));
     delete m_queue; // flushes pending commits and updates
@@ -396,6 +454,13 @@ void Engine::stop()
         m_queueTimer->stop();
     if (m_certTimer)
         m_certTimer->stop();
+    if (m_dailyTimer)
+        m_dailyTimer->stop();
+    // Owned state bound to this thread goes now, not in the destructor (which
+    // runs in the thread that made the engine, after this one ended).
+    if (m_alertTimer)
+        m_alertTimer->stop();
+    m_alertStore.reset(); // its database connection belongs to this thread
     m_status.state = EngineStatus::State::Stopped;
     m_status.listening.clear();
     emit statusChanged(m_status);

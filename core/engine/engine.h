@@ -10,6 +10,8 @@
 #include "alerts/alert.h"
 #include "engine/enginestatus.h"
 #include "engine/trafficsnapshot.h"
+#include "acme/acmeorder.h"
+#include "policy/banlist.h"
 #include "policy/policystatus.h"
 #include "net/inboundhost.h"
 
@@ -42,15 +44,28 @@ class DkimSigner;
 class DeliveryAgent;
 struct DeliverySettings;
 struct BounceRecipient;
+struct MxAnswer;
+struct TlsCheck;
 }
 namespace rd::auth {
 class Authenticator;
 }
 namespace rd::tls {
 class CertificateStore;
+class CertificateWatcher;
+struct CertificateInfo;
 }
 namespace rd::oauth {
 class TokenManager;
+}
+namespace rd::mtasts {
+class StsResolver;
+}
+namespace rd::tlsrpt {
+class TlsResultWriter;
+}
+namespace rd::pickup {
+class PickupService;
 }
 namespace rd::alerts {
 class AlertMonitor;
@@ -60,6 +75,7 @@ struct Alert;
 
 namespace rd::engine {
 
+class AcmeService;
 class PolicyService;
 class TrafficStats;
 
@@ -79,6 +95,7 @@ public:
     void commitMessage(const queue::QueueEntry &entry, const QString &tmpPath,
                        std::function<void(bool, QString)> done) override;
     void log(log::LogEvent event) override;
+    void messageQueued(const queue::QueueEntry &entry, const QString &listener, const QString &tls) override;
     void sessionOpened() override;
     void sessionClosed() override;
     void messageRejected() override;
@@ -91,6 +108,7 @@ public:
     // Abuse control (enginepolicy.cpp)
     smtp::PolicyVerdict admitConnection(const QString &clientIp, const QString &sessionId, bool relayAllowed) override;
     void connectionEnded(const QString &clientIp, const QString &sessionId) override;
+    void clientRefused(const QString &clientIp, int replyCode, const QByteArray &command) override;
     bool policyChecksEnabled() const override;
     void checkPolicy(const net::PolicyRequest &request, QObject *context,
                      std::function<void(const smtp::PolicyVerdict &)> done) override;
@@ -121,6 +139,15 @@ public slots:
     // removed, enabled or disabled one). Messages already signed keep their
     // signature only within this run.
     void reloadDkimKeys();
+    // A certificate was linked (or removed) by the admin: the watcher picks
+    // up the linked files (enginecerts.cpp).
+    void reloadCertificates();
+    // ACME (engine/acmeservice.h): an order for `names` with "http-01" or
+    // "dns-01"; progress as acmeProgress(), DNS-01 records as
+    // acmeDnsRecords() (then confirmAcmeDns()), the end as acmeFinished().
+    void orderAcmeCertificate(const QStringList &names, const QString &challenge, bool termsAgreed);
+    void confirmAcmeDns();
+    void cancelAcme();
     // Runs the DNS checks of `domain` (dnscheck/dnschecker.h), stores the
     // report in log.db and answers with dnsCheckFinished(). One run per
     // domain at a time (a second request while one runs is ignored).
@@ -132,6 +159,10 @@ public slots:
     void cancelOAuthSignIn(const QString &name);
     // Answers with policyStatus(): rate-limit counters, greylisting, DNSBL cache.
     void requestPolicyStatus();
+    // Answers with bansListed() (the active automatic and manual bans).
+    void requestBans();
+    // Lifts a ban (by its address or /64 key); answers with bansListed().
+    void unban(const QString &key);
 
     void retryNow(const QStringList &ids);
     void hold(const QStringList &ids);
@@ -158,6 +189,10 @@ signals:
     void oauthSignInUrl(const QString &name, const QUrl &url);
     void oauthSignInFinished(const QString &name, bool ok, const QString &message);
     void policyStatus(const rd::policy::PolicyStatus &status);
+    void bansListed(const QList<rd::policy::Ban> &bans);
+    void acmeProgress(const QString &text);
+    void acmeDnsRecords(const QList<rd::acme::DnsChallengeRecord> &records);
+    void acmeFinished(bool ok, const QString &message, const QString &certificateId);
     // Every few seconds: per-minute traffic, top lists, TLS share (enginealerts.cpp).
     void trafficUpdated(const rd::engine::TrafficSnapshot &snapshot);
     // The open alerts, after every change (and once at start).
@@ -184,12 +219,30 @@ private:
     // Warns (log and status) about certificates that expire within 30 days
     // (error level within 7 days or expired); runs at start and twice a day.
     void checkCertificates();
+    // Linked certificate files (certbot, lego, win-acme): new sessions get the
+    // renewed certificate; a broken file keeps the old one and raises an alert.
+    void startCertificateWatcher();
+    void certificateReloaded(const QString &id, const tls::CertificateInfo &info);
+    void certificateReloadFailed(const QString &id, const QString &error);
+    void startAcme();
+    // An ACME renewal replaced oldId: listeners that used it get newId (saved, applied).
+    void certificateRenewed(const QString &oldId, const QString &newId);
     QString routeSummary() const;
     // BounceFn for the DeliveryAgent: composes the DSN and queues it durably.
     void queueBounce(const queue::QueueEntry &entry, const QList<delivery::BounceRecipient> &rcpts, bool delay,
                      std::function<void(bool)> done);
     void adminAction(const QString &action, const QString &message, const QStringList &ids);
     void scheduleStatus();
+    // MTA-STS, DANE and TLS-RPT for delivery by MX (enginemxtls.cpp).
+    void startMxTls();
+    void lookupMx(const QString &domain, std::function<void(delivery::MxAnswer)> done);
+    void tlsChecked(const delivery::TlsCheck &check);
+    // Pickup and Badmail folders (enginepickup.cpp).
+    QString badmailDirectory() const;
+    void startPickup();
+    void stopPickup();
+    void purgeBadmail();
+    void storeBadmail(const queue::QueueEntry &entry, const QString &reason);
     void systemLog(const QString &event, const QString &message, const QString &level = QStringLiteral("info"));
 
     QString m_dataDir;
@@ -211,10 +264,17 @@ private:
     QStringList m_dnsChecksRunning;
     QHash<QString, QObject *> m_signIns; // connector name -> running DelegatedSignIn (child)
     std::unique_ptr<tls::CertificateStore> m_certs;
+    tls::CertificateWatcher *m_certWatcher = nullptr; // child; linked certificate files
+    AcmeService *m_acme = nullptr;                    // child; ACME orders and renewals
+    QHash<QString, QString> m_certReloadErrors;        // certificate id -> why its new file is unusable
     QVector<net::Listener *> m_listeners;
     QTimer *m_statusTimer = nullptr;
     QTimer *m_queueTimer = nullptr;
     QTimer *m_certTimer = nullptr;
+    mtasts::StsResolver *m_sts = nullptr;      // child; null when mtasts.enabled is off
+    std::unique_ptr<tlsrpt::TlsResultWriter> m_tlsResults; // when tlsrpt.enabled
+    pickup::PickupService *m_pickup = nullptr; // child; null when pickup.directory is empty
+    QTimer *m_dailyTimer = nullptr;             // badmail retention
     EngineStatus m_status;
     int m_sessions = 0;
 };

@@ -122,6 +122,7 @@ void Engine::mailAlert(const alerts::Alert &alert)
             return;
         }
         systemLog(QStringLiteral("alert_mail"), QStringLiteral("alert mailed to %1 as %2").arg(to, entry.info.queueId));
+        messageQueued(entry, QStringLiteral("local"), QString());
         if (m_delivery)
             m_delivery->enqueue(entry);
     });

@@ -1,6 +1,7 @@
 // Engine, the delivery side: delivery settings from the configuration, the
 // DNS resolver, and queuing bounces (DSNs) for the DeliveryAgent.
 
+#include "mtasts/stsresolver.h"
 #include "engine/engine.h"
 #include "engine/policyservice.h"
 #include "alerts/alertmonitor.h"
@@ -111,6 +112,9 @@ void Engine::startResolver()
     for (const QString &s : m_config.stringValue(kDnsServers).split(QLatin1Char(','), Qt::SkipEmptyParts))
         rc.servers << s.trimmed();
     rc.timeoutMs = int(m_config.intValue(kDnsTimeout));
+    rc.requestAd = m_config.boolValue(kDane); // DANE trusts the validating resolver's AD bit
+    delete m_sts; // holds the old resolver
+    m_sts = nullptr;
     delete m_resolver;
     m_resolver = new dns::CaresResolver(rc, this);
     if (!m_resolver->isValid())
@@ -119,6 +123,9 @@ void Engine::startResolver()
         m_policy->setResolver(m_resolver);
         m_policy->configure(m_config);
     }
+    startMxTls();
+    if (m_acme)
+        startAcme(); // the DNS-01 checks use the new resolver
 }
 
 void Engine::lookupClientName(const QString &clientIp, QObject *context, std::function<void(QString)> done)
@@ -206,6 +213,8 @@ void Engine::queueBounce(const queue::QueueEntry &entry, const QList<delivery::B
                                   bounceEntry.info.queueId)
                        : err;
         log(e);
+        if (ok)
+            messageQueued(bounceEntry, QStringLiteral("local"), QString());
         if (ok && m_delivery)
             m_delivery->enqueue(bounceEntry);
         done(ok);

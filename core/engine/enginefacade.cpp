@@ -3,6 +3,10 @@
 #include "engine/adminservice.h"
 #include "engine/engine.h"
 
+#include <QFutureWatcher>
+#include <QPromise>
+#include <QThreadPool>
+
 namespace rd::engine {
 
 EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *parent)
@@ -16,6 +20,9 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
     qRegisterMetaType<rd::policy::PolicyStatus>();
     qRegisterMetaType<rd::engine::TrafficSnapshot>();
     qRegisterMetaType<QList<rd::alerts::Alert>>();
+    qRegisterMetaType<QList<rd::policy::Ban>>();
+    qRegisterMetaType<QList<rd::pickup::BadmailItem>>();
+    qRegisterMetaType<QList<rd::acme::DnsChallengeRecord>>();
     if (!m_engine)
         return;
     // A DKIM key was added, removed, enabled or disabled: the engine re-reads them.
@@ -23,6 +30,12 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
         if (ok)
             QMetaObject::invokeMethod(m_engine, &Engine::reloadDkimKeys, Qt::QueuedConnection);
     });
+    // A certificate file was linked: the engine watches it from now on.
+    connect(m_admin, &AdminService::certificateActionFinished, this,
+            [this](const QString &action, const QString &, bool ok) {
+                if (ok && action == QLatin1String("link"))
+                    QMetaObject::invokeMethod(m_engine, &Engine::reloadCertificates, Qt::QueuedConnection);
+            });
     // Engine lives in another thread: these connections are queued, so every
     // slot below runs in the GUI thread.
     connect(m_engine, &Engine::statusChanged, this, &EngineFacade::onStatus, Qt::QueuedConnection);
@@ -36,6 +49,10 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
     connect(m_engine, &Engine::oauthSignInUrl, this, &EngineFacade::oauthSignInUrl, Qt::QueuedConnection);
     connect(m_engine, &Engine::oauthSignInFinished, this, &EngineFacade::oauthSignInFinished, Qt::QueuedConnection);
     connect(m_engine, &Engine::policyStatus, this, &EngineFacade::policyStatusReady, Qt::QueuedConnection);
+    connect(m_engine, &Engine::bansListed, this, &EngineFacade::bansReady, Qt::QueuedConnection);
+    connect(m_engine, &Engine::acmeProgress, this, &EngineFacade::acmeProgress, Qt::QueuedConnection);
+    connect(m_engine, &Engine::acmeDnsRecords, this, &EngineFacade::acmeDnsRecords, Qt::QueuedConnection);
+    connect(m_engine, &Engine::acmeFinished, this, &EngineFacade::acmeFinished, Qt::QueuedConnection);
     connect(m_engine, &Engine::trafficUpdated, this, &EngineFacade::trafficUpdated, Qt::QueuedConnection);
     connect(m_engine, &Engine::alertsChanged, this, &EngineFacade::alertsChanged, Qt::QueuedConnection);
 }
@@ -47,6 +64,68 @@ void EngineFacade::requestPolicyStatus()
         return;
     }
     QMetaObject::invokeMethod(m_engine, &Engine::requestPolicyStatus, Qt::QueuedConnection);
+}
+
+void EngineFacade::requestBans()
+{
+    if (!m_engine) {
+        emit bansReady({});
+        return;
+    }
+    QMetaObject::invokeMethod(m_engine, &Engine::requestBans, Qt::QueuedConnection);
+}
+
+void EngineFacade::unban(const QString &key)
+{
+    if (!m_engine) {
+        emit bansReady({});
+        return;
+    }
+    QMetaObject::invokeMethod(m_engine, [engine = m_engine, key] { engine->unban(key); }, Qt::QueuedConnection);
+}
+
+void EngineFacade::requestBadmailList(const QString &directory)
+{
+    // A folder listing (and a reason file per entry) never runs in the GUI thread.
+    auto promise = std::make_shared<QPromise<QList<rd::pickup::BadmailItem>>>();
+    auto *watcher = new QFutureWatcher<QList<rd::pickup::BadmailItem>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
+        const QList<rd::pickup::BadmailItem> items =
+            watcher->future().resultCount() > 0 ? watcher->result() : QList<rd::pickup::BadmailItem>{};
+        watcher->deleteLater();
+        emit badmailListed(items);
+    });
+    watcher->setFuture(promise->future());
+    promise->start();
+    QThreadPool::globalInstance()->start([directory, promise] {
+        promise->addResult(rd::pickup::Badmail(directory).list());
+        promise->finish();
+    });
+}
+
+void EngineFacade::orderAcmeCertificate(const QStringList &names, const QString &challenge, bool termsAgreed)
+{
+    if (!m_engine) {
+        emit acmeFinished(false, QStringLiteral("no engine"), QString());
+        return;
+    }
+    QMetaObject::invokeMethod(
+        m_engine, [engine = m_engine, names, challenge, termsAgreed] {
+            engine->orderAcmeCertificate(names, challenge, termsAgreed);
+        },
+        Qt::QueuedConnection);
+}
+
+void EngineFacade::confirmAcmeDns()
+{
+    if (m_engine)
+        QMetaObject::invokeMethod(m_engine, &Engine::confirmAcmeDns, Qt::QueuedConnection);
+}
+
+void EngineFacade::cancelAcme()
+{
+    if (m_engine)
+        QMetaObject::invokeMethod(m_engine, &Engine::cancelAcme, Qt::QueuedConnection);
 }
 
 void EngineFacade::requestConfig()

@@ -10,6 +10,9 @@
 #include "alerts/alert.h"
 #include "engine/enginestatus.h"
 #include "engine/trafficsnapshot.h"
+#include "acme/acmeorder.h"
+#include "pickup/badmail.h"
+#include "policy/banlist.h"
 #include "policy/policystatus.h"
 
 #include <QObject>
@@ -78,6 +81,19 @@ public slots:
     // What the rate limits, greylisting and DNSBL cache hold right now (the
     // busiest counters first); answered with policyStatusReady().
     void requestPolicyStatus();
+    // The active bans (automatic and manual), answered with bansReady();
+    // unban() lifts one (by address or /64 key) and answers with bansReady().
+    void requestBans();
+    void unban(const QString &key);
+    // The Badmail folder's .bad files with their reasons (newest first), read
+    // on a pool thread; answered with badmailListed().
+    void requestBadmailList(const QString &directory);
+    // ACME: orders a certificate for `names` ("http-01" or "dns-01") with the
+    // acme.* settings; acmeProgress() lines, acmeDnsRecords() for DNS-01
+    // (publish them, then confirmAcmeDns()), then acmeFinished().
+    void orderAcmeCertificate(const QStringList &names, const QString &challenge, bool termsAgreed);
+    void confirmAcmeDns();
+    void cancelAcme();
 
 signals:
     void statusChanged(const rd::engine::EngineStatus &status);
@@ -96,6 +112,11 @@ signals:
     void oauthSignInUrl(const QString &name, const QUrl &url);
     void oauthSignInFinished(const QString &name, bool ok, const QString &message);
     void policyStatusReady(const rd::policy::PolicyStatus &status);
+    void bansReady(const QList<rd::policy::Ban> &bans);
+    void badmailListed(const QList<rd::pickup::BadmailItem> &items);
+    void acmeProgress(const QString &text);
+    void acmeDnsRecords(const QList<rd::acme::DnsChallengeRecord> &records);
+    void acmeFinished(bool ok, const QString &message, const QString &certificateId);
     // Traffic charts and top lists, every few seconds; the open alerts after each change.
     void trafficUpdated(const rd::engine::TrafficSnapshot &snapshot);
     void alertsChanged(const QList<rd::alerts::Alert> &open);

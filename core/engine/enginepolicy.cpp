@@ -37,6 +37,19 @@ void Engine::connectionEnded(const QString &clientIp, const QString &sessionId)
         m_policy->ended(clientIp, sessionId);
 }
 
+void Engine::clientRefused(const QString &clientIp, int replyCode, const QByteArray &command)
+{
+    if (!m_policy)
+        return;
+    const QByteArray verb = command.left(4).toUpper();
+    if (replyCode == 535)
+        m_policy->recordFailure(clientIp, policy::FailureKind::AuthFailure);
+    else if (verb == "RCPT" && replyCode >= 500)
+        m_policy->recordFailure(clientIp, policy::FailureKind::RejectedRecipient);
+    else if (replyCode >= 500 && replyCode <= 504)
+        m_policy->recordFailure(clientIp, policy::FailureKind::ProtocolError);
+}
+
 bool Engine::policyChecksEnabled() const
 {
     return m_policy && m_policy->envelopeChecksEnabled();
@@ -81,6 +94,18 @@ void Engine::logTranscript(const QString &sessionId, const QDateTime &start, con
 void Engine::requestPolicyStatus()
 {
     emit policyStatus(m_policy ? m_policy->status() : policy::PolicyStatus{});
+}
+
+void Engine::requestBans()
+{
+    emit bansListed(m_policy ? m_policy->bans() : QList<policy::Ban>{});
+}
+
+void Engine::unban(const QString &key)
+{
+    if (m_policy && !m_policy->unban(key))
+        systemLog(QStringLiteral("unban"), QStringLiteral("no ban for %1").arg(key), QStringLiteral("warning"));
+    requestBans();
 }
 
 } // namespace rd::engine

@@ -1,6 +1,8 @@
 #include "engine/policyservice.h"
 
 #include "config/settings.h"
+#include "policy/banstore.h"
+#include "policy/connectionadmission.h"
 #include "policy/contentfilter.h"
 #include "policy/dnsbl.h"
 #include "policy/greylist.h"
@@ -117,6 +119,15 @@ PolicyService::PolicyService(QString dataDir, QObject *parent)
             emit note(QStringLiteral("policy_state"), p, QStringLiteral("warning"));
     });
     m_persistTimer.start();
+    m_banStore = new policy::BanStore(m_dataDir, this);
+    connect(m_banStore, &policy::BanStore::saveFailed, this, [this](const QString &error) {
+        emit note(QStringLiteral("bans"), QStringLiteral("bans could not be saved (kept in memory, retried): %1").arg(error),
+                  QStringLiteral("warning"));
+    });
+    // Addresses an Allow rule covers are never banned automatically.
+    m_bans.setExemption([this](const QHostAddress &client, qint64 now) {
+        return m_connectionRules.decide(client, now).allowed();
+    });
 }
 
 PolicyService::~PolicyService() = default;
@@ -138,6 +149,13 @@ QStringList PolicyService::load()
         }
     }
     storage::closeDatabase(conn);
+    QList<policy::Ban> stored;
+    if (m_banStore->load(&stored, &error)) {
+        m_bans.load(stored, nowMs());
+        saveBans(); // expired ones are deleted
+    } else {
+        problems << QStringLiteral("bans: %1").arg(error);
+    }
     return problems;
 }
 
@@ -158,12 +176,53 @@ QStringList PolicyService::persist()
         }
     }
     storage::closeDatabase(conn);
+    m_bans.purgeExpired(nowMs());
+    saveBans();
     return problems;
+}
+
+void PolicyService::saveBans()
+{
+    m_banStore->save(m_bans.takeChanges());
+}
+
+void PolicyService::recordFailure(const QString &clientIp, policy::FailureKind kind)
+{
+    if (!m_bansOn)
+        return;
+    const std::optional<policy::Ban> ban = m_bans.recordFailure(QHostAddress(clientIp), kind, nowMs());
+    if (!ban)
+        return;
+    emit note(QStringLiteral("ban"),
+              QStringLiteral("client %1 banned until %2 UTC: %3")
+                  .arg(ban->ip, ban->expires.toUTC().toString(Qt::ISODate), ban->reason),
+              QStringLiteral("warning"));
+    saveBans();
+}
+
+QList<policy::Ban> PolicyService::bans() const
+{
+    return m_bans.list(nowMs());
+}
+
+bool PolicyService::unban(const QString &key)
+{
+    if (!m_bans.unban(key))
+        return false;
+    emit note(QStringLiteral("unban"), QStringLiteral("ban of %1 lifted by the administrator").arg(key),
+              QStringLiteral("info"));
+    saveBans();
+    return true;
 }
 
 void PolicyService::configure(const config::ConfigSnapshot &config)
 {
     using namespace config::keys;
+    for (const QString &e : m_connectionRules.setRules(config.connectionRules))
+        emit note(QStringLiteral("connection_rules"), e, QStringLiteral("warning"));
+    const policy::BanParams bp = policy::BanParams::fromConfig(config);
+    m_bans.setParams(bp);
+    m_bansOn = bp.enabled;
     m_limiter->setRules(config.rateLimits);
     m_inboundRules = false;
     m_outboundRules = false;
@@ -243,6 +302,14 @@ bool PolicyService::contentChecksEnabled() const
 
 PolicyVerdict PolicyService::admit(const QString &clientIp, const QString &sessionId, bool relayAllowed)
 {
+    {
+        const policy::Admission a =
+            policy::admitConnection(m_connectionRules, m_bansOn ? &m_bans : nullptr, QHostAddress(clientIp), nowMs());
+        if (a.verdict == policy::Admission::RefusedByRule)
+            return refuse(ReplyId::ConnectionRefused, a.text, QStringLiteral("connection rule %1").arg(a.ruleLabel));
+        if (a.verdict == policy::Admission::RefusedByBan)
+            return refuse(ReplyId::ConnectionRefused, a.text, QStringLiteral("ban"));
+    }
     auto state = std::make_shared<SessionState>();
     state->ip = clientIp;
     if (m_inboundRules) {

@@ -16,6 +16,8 @@
 
 #include "config/configsnapshot.h"
 #include "net/inboundhost.h"
+#include "policy/banlist.h"
+#include "policy/connectioncontrol.h"
 #include "policy/policystatus.h"
 
 #include <QHash>
@@ -33,6 +35,7 @@ namespace rd::policy {
 class ContentFilter;
 class DnsblChecker;
 class Greylist;
+class BanStore;
 class RateLimiter;
 struct DnsblResult;
 }
@@ -78,6 +81,14 @@ public:
 
     policy::PolicyStatus status() const;
 
+    // ---- connection control and automatic bans (policy/connectioncontrol.h, banlist.h) ----
+    // A failure by a client (a 535, a refused recipient, a protocol error);
+    // reaching a threshold bans the address (logged as a note, saved).
+    void recordFailure(const QString &clientIp, policy::FailureKind kind);
+    QList<policy::Ban> bans() const;
+    // Lifts a ban by its key ("192.0.2.7" or "2001:db8::/64"); false if none.
+    bool unban(const QString &key);
+
 signals:
     // A decision worth a log row of its own (a DNSBL error, a held message); the
     // engine writes it. Refusals are logged with the session's rejection rows.
@@ -89,7 +100,13 @@ private:
     void checkRecipient(const net::PolicyRequest &request, std::function<void(const smtp::PolicyVerdict &)> done);
     smtp::PolicyVerdict afterDnsbl(const net::PolicyRequest &request);
 
+    void saveBans();
+
     QString m_dataDir;
+    policy::ConnectionControl m_connectionRules;
+    policy::BanList m_bans;
+    policy::BanStore *m_banStore = nullptr; // child; config.db `bans`, written on a worker
+    bool m_bansOn = true;
     std::unique_ptr<policy::RateLimiter> m_limiter;
     std::unique_ptr<policy::Greylist> m_greylist;
     std::shared_ptr<const policy::ContentFilter> m_content;

@@ -294,6 +294,55 @@ ImportResult importMetabase(const QByteArray &metabaseXml, const config::ConfigS
             si.add(QStringLiteral("RelayIpList"), Value{QStringLiteral("(absent)")}, ItemStatus::Mapped,
                    QStringLiteral("IIS default \"only the list below\" with an empty list: nobody relays by address"));
         }
+        // Connection control ("Connection" dialog, IPSecurity): RelayDesk's
+        // connection rules are global, so every server's entries join them.
+        if (auto v = take("IPSecurity")) {
+            QByteArray blob;
+            IpSecList list;
+            QString why;
+            const QString shown = v->text.size() > 48 ? v->text.left(48) + QStringLiteral("...") : v->text;
+            if (!hexToBytes(v->text, &blob, &why) || !decodeIpSecList(blob, &list, &why)) {
+                si.add(QStringLiteral("IPSecurity"), *v, ItemStatus::NotMapped,
+                       QStringLiteral("could not decode (%1): recreate the list under Filtering > Connection control")
+                           .arg(why),
+                       shown);
+            } else {
+                const QString comment = QStringLiteral("IIS %1 connection control").arg(instance);
+                auto addRule = [&](const QString &network, config::ConnectionAction action, int priority) {
+                    config::ConnectionRule rule;
+                    rule.network = network;
+                    rule.action = action;
+                    rule.priority = priority;
+                    rule.comment = comment;
+                    for (const config::ConnectionRule &have : std::as_const(r.proposed.connectionRules))
+                        if (have.network == rule.network && have.action == rule.action)
+                            return;
+                    r.proposed.connectionRules << rule;
+                };
+                for (const QString &n : std::as_const(list.denied))
+                    addRule(n, config::ConnectionAction::Deny, 100);
+                for (const QString &n : std::as_const(list.granted))
+                    addRule(n, config::ConnectionAction::Allow, 100);
+                QString outcome;
+                if (!list.granted.isEmpty()) {
+                    // "Only the list below": everyone else is refused at connect.
+                    addRule(QStringLiteral("0.0.0.0/0"), config::ConnectionAction::Deny, 0);
+                    addRule(QStringLiteral("::/0"), config::ConnectionAction::Deny, 0);
+                    outcome = QStringLiteral("connection rules: allow %1, deny everyone else")
+                                  .arg(list.granted.join(QStringLiteral(", ")));
+                } else if (!list.denied.isEmpty()) {
+                    outcome = QStringLiteral("connection rules: deny %1").arg(list.denied.join(QStringLiteral(", ")));
+                } else {
+                    outcome = QStringLiteral("empty: every address may connect");
+                }
+                if (list.grantedNames || list.deniedNames)
+                    outcome += QStringLiteral(". %1 domain-name entries are not imported (rules list addresses)")
+                                   .arg(list.grantedNames + list.deniedNames);
+                si.add(QStringLiteral("IPSecurity"), *v,
+                       (list.grantedNames || list.deniedNames) ? ItemStatus::NotMapped : ItemStatus::Mapped,
+                       outcome + QStringLiteral(" (review it: the octet layout is undocumented)"), shown);
+            }
+        }
         if (auto v = take("RelayForAuth"))
             si.add(QStringLiteral("RelayForAuth"), *v, ItemStatus::Noted,
                    QStringLiteral("RelayDesk always lets authenticated users relay; create them under Users"));

@@ -446,10 +446,14 @@ void InboundConnection::endMessage()
     e.tlsCipher = m_session.tlsCipher();
     e.message = m.messageId.isEmpty() ? QString() : QStringLiteral("message-id=%1").arg(m.messageId);
     InboundHost *host = m_host;
-    auto commit = [self, host, e, qid, tmp](const queue::QueueEntry &entry, const QString &checks) mutable {
+    const QString listener = cfg.listener;
+    auto commit = [self, host, e, qid, tmp, listener](const queue::QueueEntry &entry, const QString &checks) mutable {
     if (!checks.isEmpty())
         e.message = e.message.isEmpty() ? checks : e.message + QLatin1Char(' ') + checks;
-    host->commitMessage(entry, tmp, [self, host, e, qid](bool ok, QString err) mutable {
+    host->commitMessage(entry, tmp, [self, host, e, qid, entry, listener](bool ok, QString err) mutable {
+        if (ok)
+            host->messageQueued(entry, listener,
+                                e.tlsVersion.isEmpty() ? QString() : e.tlsVersion + QLatin1Char(' ') + e.tlsCipher);
         e.result = ok ? QStringLiteral("accepted") : QStringLiteral("error");
         e.replyCode = ok ? 250 : 451;
         e.enhancedCode = ok ? QStringLiteral("2.0.0") : QStringLiteral("4.3.0");
@@ -565,6 +569,7 @@ void InboundConnection::logRejections(const std::vector<smtp::Rejection> &reject
     for (const smtp::Rejection &r : rejections) {
         ++m_rejections;
         m_host->messageRejected();
+        m_host->clientRefused(m_session.config().clientIp, r.code, r.command);
         const smtp::Envelope &env = m_session.envelope();
         const smtp::SessionConfig &cfg = m_session.config();
         log::LogEvent e;

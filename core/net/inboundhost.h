@@ -58,6 +58,9 @@ public:
     virtual void commitMessage(const queue::QueueEntry &entry, const QString &tmpPath,
                                std::function<void(bool, QString)> done) = 0;
     virtual void log(log::LogEvent event) = 0;
+    // A message was committed (after commitMessage's done(true)): message
+    // tracking remembers it with the listener's name and the session's TLS.
+    virtual void messageQueued(const queue::QueueEntry &entry, const QString &listener, const QString &tls) = 0;
     virtual void sessionOpened() = 0;
     virtual void sessionClosed() = 0;
     virtual void messageRejected() = 0;
@@ -89,6 +92,9 @@ public:
     virtual smtp::PolicyVerdict admitConnection(const QString &clientIp, const QString &sessionId,
                                                 bool relayAllowed) = 0;
     virtual void connectionEnded(const QString &clientIp, const QString &sessionId) = 0;
+    // Every 4xx/5xx reply a session gave, with the command it answered (the
+    // automatic bans count AUTH failures, refused recipients, protocol errors).
+    virtual void clientRefused(const QString &clientIp, int replyCode, const QByteArray &command) = 0;
     // True when a MAIL/RCPT policy is configured: sessions then emit
     // CheckSender/CheckRecipient, answered by checkPolicy().
     virtual bool policyChecksEnabled() const = 0;

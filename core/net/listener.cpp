@@ -60,6 +60,12 @@ void Listener::shutdown()
         c->shutdown();
 }
 
+void Listener::setTlsConfiguration(const QSslConfiguration &tls)
+{
+    if (m_settings.tls)
+        m_settings.tls = tls;
+}
+
 void Listener::retire()
 {
     m_retired = true;
@@ -111,6 +117,7 @@ void Listener::onNewConnection()
         cfg.hostname = m_host->hostname();
         cfg.sessionId = util::newSessionId();
         cfg.clientIp = peer.toString();
+        cfg.listener = m_settings.config.name;
         cfg.relayAllowed = m_settings.allow.matches(peer) && !m_settings.deny.matches(peer);
         const smtp::PolicyVerdict admission = m_host->admitConnection(ip, cfg.sessionId, cfg.relayAllowed);
         if (!admission.accepted()) {

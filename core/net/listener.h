@@ -65,6 +65,11 @@ public:
     void shutdown();
     // Stops accepting; open sessions go on. Deletes itself when the last ends.
     void retire();
+    // The certificate id this listener serves (ListenerConfig::certificate).
+    QString certificateId() const { return m_settings.config.certificate; }
+    // A renewed certificate for sessions accepted from now on; open sessions
+    // keep the one they started with. Ignored by a listener without TLS.
+    void setTlsConfiguration(const QSslConfiguration &tls);
 
 private:
     void onNewConnection();

@@ -31,6 +31,7 @@ struct SessionConfig {
     QString hostname = QStringLiteral("localhost"); // our name in banner/EHLO
     QString sessionId;               // for log lines
     QString clientIp;                // textual peer address
+    QString listener;                // the listener's name (message tracking)
     bool relayAllowed = false;       // client may relay to any domain
     QStringList acceptedDomains;     // domains accepted from anyone (lower case)
     SessionLimits limits;

@@ -9,6 +9,7 @@
 #include "iisimport/iisimporter.h"
 #include "iisimport/ipseclist.h"
 #include "iisimport/metabasereader.h"
+#include "policy/connectioncontrol.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -217,6 +218,38 @@ private slots:
         QCOMPARE(r.proposed.stringValue(config::keys::kRetrySchedule), QStringLiteral("600,600,600,3600"));
         QCOMPARE(item(r, QStringLiteral("/LM/SmtpSvc/2"), QStringLiteral("SmtpRemoteProgressiveRetry"))->status,
                  ItemStatus::NotMapped);
+    }
+
+    // IIS "Connection" dialog (IPSecurity) with "Only the list below": allow
+    // rules for the list and deny rules for everyone else, IPv4 and IPv6.
+    void importsConnectionControl()
+    {
+        const QByteArray blob = encodeIpSecList({QStringLiteral("192.168.10.0/24"), QStringLiteral("10.0.0.5")});
+        QVERIFY(!blob.isEmpty());
+        const QByteArray xml = "<?xml version=\"1.0\"?>\n<configuration><MBProperty>\n"
+                               "<IIsSmtpService Location=\"/LM/SmtpSvc\"></IIsSmtpService>\n"
+                               "<IIsSmtpServer Location=\"/LM/SmtpSvc/1\" ServerBindings=\":25:\" IPSecurity=\""
+                               + blob.toHex() + "\"></IIsSmtpServer>\n</MBProperty></configuration>\n";
+        const ImportResult r = importMetabase(xml, config::ConfigSnapshot());
+        QVERIFY2(r.ok, qPrintable(r.toText()));
+        const ReportItem *it = item(r, QStringLiteral("/LM/SmtpSvc/1"), QStringLiteral("IPSecurity"));
+        QVERIFY(it);
+        QCOMPARE(it->status, ItemStatus::Mapped);
+        QVERIFY2(it->outcome.contains(QLatin1String("deny everyone else")), qPrintable(it->outcome));
+        QCOMPARE(r.proposed.connectionRules.size(), 4);
+        rd::policy::ConnectionControl control;
+        QVERIFY(control.setRules(r.proposed.connectionRules).isEmpty());
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        auto verdict = [&](const char *ip) { return control.decide(QHostAddress(QLatin1String(ip)), now).verdict; };
+        QCOMPARE(verdict("192.168.10.77"), rd::policy::ConnectionDecision::Allow);
+        QCOMPARE(verdict("10.0.0.5"), rd::policy::ConnectionDecision::Allow);
+        QCOMPARE(verdict("10.0.0.6"), rd::policy::ConnectionDecision::Deny);
+        QCOMPARE(verdict("203.0.113.9"), rd::policy::ConnectionDecision::Deny);
+        QCOMPARE(verdict("2001:db8::1"), rd::policy::ConnectionDecision::Deny);
+        // A second import of the same file adds nothing twice.
+        const ImportResult again = importMetabase(xml, r.proposed);
+        QVERIFY2(again.ok, qPrintable(again.toText()));
+        QCOMPARE(again.proposed.connectionRules.size(), 4);
     }
 
     void badFilesGiveAClearErrorAndNothingToApply_data()
