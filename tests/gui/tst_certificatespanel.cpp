@@ -32,6 +32,7 @@
 #include <QSpinBox>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QCheckBox>
 #include <QTest>
 #include <QTextBrowser>
 
@@ -82,6 +83,7 @@ private slots:
     void generateSelfSignedThroughDialog();
     void importPfxWithPassword();
     void importPfxWrongPasswordImportsNothing();
+    void linkPemThroughDialog();
     void unreadableFileIsReportedAtOnce();
     void expiringCertificatesAreFlagged();
     void usedByComesFromTheConfig();
@@ -153,6 +155,8 @@ void TestCertificatesPanel::initTestCase()
                      "soon.key", "-out", "soon.crt", "-days", "10", "-subj", "/CN=soon.example.test"}));
     QVERIFY(openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
                      "urgent.key", "-out", "urgent.crt", "-days", "3", "-subj", "/CN=urgent.example.test"}));
+    QVERIFY(openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                     "linked.key", "-out", "linked.crt", "-days", "365", "-subj", "/CN=linked.example.test"}));
     // A CA to sign the CSR the panel creates.
     QVERIFY(openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
                      "ca.key", "-out", "ca.crt", "-days", "365", "-subj", "/CN=RelayDesk Panel Test CA"}));
@@ -346,6 +350,39 @@ void TestCertificatesPanel::importPfxWithPassword()
     QCOMPARE(status()->text(), QStringLiteral("Certificate imported from test.pfx"));
     QVERIFY(!isRed(status()));
     QVERIFY(!status()->text().contains(QLatin1String("s3cret")));
+}
+
+void TestCertificatesPanel::linkPemThroughDialog()
+{
+    const int before = m_panel->model()->rowCount();
+    QPointer<rd::ui::PemImportDialog> dialog = m_panel->openPemDialog();
+    QVERIFY(dialog);
+    dialog->setCertificatePath(material("linked.crt"));
+    dialog->setKeyPath(material("linked.key"));
+    auto *link = dialog->findChild<QCheckBox *>(QStringLiteral("pemLinkFiles"));
+    QVERIFY(link);
+    link->click();
+    QCOMPARE(dialog->okButton()->text(), QStringLiteral("Link"));
+    QVERIFY(!dialog->findChild<QLineEdit *>(QStringLiteral("pemPassphrase"))->isEnabled());
+    QTest::mouseClick(dialog->okButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_panel->model()->rowCount(), before + 1, kTimeoutMs);
+    QVERIFY(settle());
+    QCOMPARE(status()->text(), QStringLiteral("Certificate linked to linked.crt: it is reloaded when the file is renewed"));
+    // The store keeps the path, not a copy.
+    rd::tls::CertificateStore store(rd::tls::CertificateStore::defaultFolder(m_facade->dataDir()));
+    QString error;
+    QVERIFY2(store.open(&error), qPrintable(error));
+    QStringList linkedFiles;
+    for (const QString &id : store.linkedIds())
+        linkedFiles << store.linkedFiles(id);
+    QVERIFY2(linkedFiles.contains(QFileInfo(material("linked.crt")).absoluteFilePath()), qPrintable(linkedFiles.join(u',')));
+    // A path that does not hold a certificate links nothing and says why.
+    const int after = m_panel->model()->rowCount();
+    m_panel->linkPemFiles(material("linked.key"), QString());
+    QVERIFY(settle());
+    QVERIFY2(status()->text().startsWith(QLatin1String("Could not link linked.key")), qPrintable(status()->text()));
+    QVERIFY(isRed(status()));
+    QCOMPARE(m_panel->model()->rowCount(), after);
 }
 
 void TestCertificatesPanel::importPfxWrongPasswordImportsNothing()

@@ -6,9 +6,18 @@
 // caret under the offending character. Apply goes through the engine and is
 // read back from the engine and from config.db with a fresh ConfigStore.
 //
-// Screenshots of the three tabs are saved in a temporary folder (and in
+// The Connection control tab: rules checked by config::validateConnectionRules
+// on the cell they are about, expired rules noted (not refused), the ban
+// settings, and the "Banned now" list: setBans() fills it, Unban and Refresh
+// emit the panel's signals (the composition root connects them to the
+// engine facade).
+//
+// Screenshots of the four tabs are saved in a temporary folder (and in
 // RELAYDESK_GRAB_DIR when set).
 
+#include "filtering/banmodel.h"
+#include "filtering/connectioncontrolpage.h"
+#include "filtering/connectionrulemodel.h"
 #include "filtering/contentruledialog.h"
 #include "filtering/contentrulemodel.h"
 #include "filtering/contentrulespage.h"
@@ -112,6 +121,10 @@ private slots:
     void greylistSettings();
     void tabTitlesShowState();
     void applyThroughTheEngine();
+    void connectionModelsPassModelTester();
+    void connectionRulesAreChecked();
+    void bansListAndUnban();
+    void applyConnectionControlThroughTheEngine();
     void grabScreenshots();
 
 private:
@@ -125,6 +138,7 @@ private:
     }
     ContentRuleModel *rules() const { return m_panel->contentRulesPage()->model(); }
     DnsblZoneModel *zones() const { return m_panel->dnsblPage()->model(); }
+    rd::ui::ConnectionRuleModel *connRules() const { return m_panel->connectionControlPage()->model(); }
     QPushButton *applyButton() const { return m_panel->findChild<QPushButton *>(QStringLiteral("applyFiltering")); }
 
     QTemporaryDir m_dir;
@@ -504,6 +518,168 @@ void TestFilteringPanel::applyThroughTheEngine()
     QCOMPARE(stored.intValue(keys::kGreylistDelay), 90);
 }
 
+namespace {
+
+rd::config::ConnectionRule connRule(const QString &network, rd::config::ConnectionAction action, int priority,
+                                    const QString &comment, const QDateTime &expires = {})
+{
+    rd::config::ConnectionRule r;
+    r.network = network;
+    r.action = action;
+    r.priority = priority;
+    r.comment = comment;
+    r.expires = expires;
+    return r;
+}
+
+rd::policy::Ban ban(const QString &ip, const QString &reason, int failures, qint64 createdMs, int seconds)
+{
+    rd::policy::Ban b;
+    b.ip = ip;
+    b.reason = reason;
+    b.failures = failures;
+    b.created = QDateTime::fromMSecsSinceEpoch(createdMs, Qt::UTC);
+    b.expires = b.created.addSecs(seconds);
+    return b;
+}
+
+} // namespace
+
+void TestFilteringPanel::connectionModelsPassModelTester()
+{
+    using rd::config::ConnectionAction;
+    rd::ui::ConnectionRuleModel m;
+    QAbstractItemModelTester t1(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.load({connRule(QStringLiteral("192.0.2.0/24"), ConnectionAction::Allow, 10, QStringLiteral("lan"))});
+    m.addItem(connRule(QStringLiteral("2001:db8::/32"), ConnectionAction::Deny, 5, QString()));
+    QVERIFY(m.setData(m.index(1, rd::ui::ConnectionRuleModel::Action), int(ConnectionAction::Allow)));
+    QVERIFY(m.setData(m.index(1, rd::ui::ConnectionRuleModel::Expires), QStringLiteral("2030-01-02 03:04")));
+    QCOMPARE(m.item(1).expires, QDateTime(QDate(2030, 1, 2), QTime(3, 4), Qt::UTC));
+    QVERIFY(!m.setData(m.index(1, rd::ui::ConnectionRuleModel::Expires), QStringLiteral("next tuesday")));
+    QVERIFY(m.setData(m.index(1, rd::ui::ConnectionRuleModel::Expires), QString()));
+    QVERIFY(!m.item(1).expires.isValid());
+    QVERIFY(m.moveRow(1, -1));
+    m.removeRows(0, 1);
+    m.revertAll();
+    QCOMPARE(m.rowCount(), 1);
+
+    rd::ui::BanModel b;
+    QAbstractItemModelTester t2(&b, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const qint64 t0 = QDateTime(QDate(2026, 11, 27), QTime(12, 0), Qt::UTC).toMSecsSinceEpoch();
+    b.setBans({ban(QStringLiteral("192.0.2.9"), QStringLiteral("after 10 failed AUTH attempts"), 10, t0, 600)});
+    QCOMPARE(b.rowCount(), 1);
+    QCOMPARE(b.data(b.index(0, rd::ui::BanModel::Until)).toString(), QStringLiteral("2026-11-27 12:10:00"));
+    b.setBans({});
+    QCOMPARE(b.rowCount(), 0);
+}
+
+void TestFilteringPanel::connectionRulesAreChecked()
+{
+    using rd::config::ConnectionAction;
+    QTabWidget *tabs = m_panel->tabs();
+    m_panel->showTab(FilteringPanel::ConnectionControlTab);
+    const int row = connRules()->addItem(connRule(QStringLiteral("10.0.0.1/8"), ConnectionAction::Deny, 100,
+                                                  QStringLiteral("typo")));
+    const QString cell = connRules()->data(connRules()->index(row, rd::ui::ConnectionRuleModel::Network),
+                                           rd::ui::ConnectionRuleModel::ErrorRole).toString();
+    QVERIFY2(cell.contains(QStringLiteral("did you mean 10.0.0.0/8")), qPrintable(cell));
+    QCOMPARE(tabs->tabText(FilteringPanel::ConnectionControlTab), QStringLiteral("Connection control \u26a0"));
+    QVERIFY(!applyButton()->isEnabled());
+    QVERIFY2(m_panel->statusText().startsWith(QStringLiteral("Connection rule 1 (typo): network: 10.0.0.1/8 has host bits set")),
+             qPrintable(m_panel->statusText()));
+    QVERIFY(connRules()->setData(connRules()->index(row, rd::ui::ConnectionRuleModel::Network), QStringLiteral("10.0.0.0/8")));
+    QVERIFY(!m_panel->hasErrors());
+    QCOMPARE(tabs->tabText(FilteringPanel::ConnectionControlTab), QStringLiteral("Connection control *"));
+    // A priority out of range lands on the Priority cell.
+    QVERIFY(connRules()->setData(connRules()->index(row, rd::ui::ConnectionRuleModel::Priority), 5000000));
+    QVERIFY(!connRules()->data(connRules()->index(row, rd::ui::ConnectionRuleModel::Priority),
+                               rd::ui::ConnectionRuleModel::ErrorRole).toString().isEmpty());
+    QVERIFY(connRules()->setData(connRules()->index(row, rd::ui::ConnectionRuleModel::Priority), 100));
+    // An expiry in the past is allowed, greyed and noted.
+    const QDateTime past = QDateTime::currentDateTimeUtc().addDays(-2);
+    QVERIFY(connRules()->setData(connRules()->index(row, rd::ui::ConnectionRuleModel::Expires), past));
+    QVERIFY(!m_panel->hasErrors());
+    QVERIFY(connRules()->data(connRules()->index(row, 0), rd::ui::ConnectionRuleModel::ExpiredRole).toBool());
+    QVERIFY2(m_panel->statusText().contains(QStringLiteral("no longer applies")), qPrintable(m_panel->statusText()));
+    QVERIFY(applyButton()->isEnabled());
+    // Add / Edit / Remove through the page.
+    rd::ui::ConnectionControlPage *page = m_panel->connectionControlPage();
+    const int added = page->addRule();
+    QCOMPARE(connRules()->rowCount(), 2);
+    QVERIFY(m_panel->hasErrors()); // the new rule has no address yet
+    page->view()->selectRow(added);
+    page->removeSelected();
+    QCOMPARE(connRules()->rowCount(), 1);
+    m_panel->revert();
+    QCOMPARE(connRules()->rowCount(), 0);
+    QCOMPARE(tabs->tabText(FilteringPanel::ConnectionControlTab), QStringLiteral("Connection control"));
+}
+
+void TestFilteringPanel::bansListAndUnban()
+{
+    rd::ui::ConnectionControlPage *page = m_panel->connectionControlPage();
+    QSignalSpy unban(m_panel.get(), &FilteringPanel::unbanRequested);
+    QSignalSpy asked(m_panel.get(), &FilteringPanel::bansRequested);
+    const qint64 t0 = QDateTime(QDate(2026, 11, 27), QTime(12, 0), Qt::UTC).toMSecsSinceEpoch();
+    m_panel->setBans({ban(QStringLiteral("192.0.2.9"), QStringLiteral("after 10 failed AUTH attempts"), 10, t0, 600),
+                      ban(QStringLiteral("2001:db8:1:2::/64"), QStringLiteral("by an administrator"), 0, t0, 3600)});
+    QCOMPARE(page->banModel()->rowCount(), 2);
+    QCOMPARE(page->findChild<QLabel *>(QStringLiteral("banCount"))->text(), QStringLiteral("2 address(es) banned."));
+    QCOMPARE(page->banModel()->data(page->banModel()->index(1, rd::ui::BanModel::Failures)).toString(), QStringLiteral("manual"));
+    QVERIFY(!page->unbanButton()->isEnabled());
+    QVERIFY(page->selectBan(QStringLiteral("2001:db8:1:2::/64")));
+    QVERIFY(page->unbanButton()->isEnabled());
+    QTest::mouseClick(page->unbanButton(), Qt::LeftButton);
+    QCOMPARE(unban.size(), 1);
+    QCOMPARE(unban.first().at(0).toString(), QStringLiteral("2001:db8:1:2::/64"));
+    // The engine answers with the new list; the selection follows the address.
+    QVERIFY(page->selectBan(QStringLiteral("192.0.2.9")));
+    m_panel->setBans({ban(QStringLiteral("192.0.2.9"), QStringLiteral("after 10 failed AUTH attempts"), 10, t0, 600)});
+    QCOMPARE(page->banModel()->rowCount(), 1);
+    QVERIFY(page->unbanButton()->isEnabled());
+    QTest::mouseClick(page->findChild<QPushButton *>(QStringLiteral("refreshBans")), Qt::LeftButton);
+    QCOMPARE(asked.size(), 1);
+    // Showing the panel asks too.
+    m_panel->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
+    QCOMPARE(asked.size(), 2);
+    m_panel->hide();
+    m_panel->setBans({});
+    QCOMPARE(page->findChild<QLabel *>(QStringLiteral("banCount"))->text(), QStringLiteral("No address is banned."));
+    QVERIFY(!page->unbanButton()->isEnabled());
+    QVERIFY(!m_panel->isDirty()); // the ban list is not configuration
+}
+
+void TestFilteringPanel::applyConnectionControlThroughTheEngine()
+{
+    using rd::config::ConnectionAction;
+    rd::ui::ConnectionControlPage *page = m_panel->connectionControlPage();
+    connRules()->addItem(connRule(QStringLiteral("0.0.0.0/0"), ConnectionAction::Deny, 0, QStringLiteral("default deny")));
+    connRules()->addItem(connRule(QStringLiteral("2001:db8::/32"), ConnectionAction::Allow, 10, QStringLiteral("office"),
+                                  QDateTime(QDate(2031, 5, 1), QTime(8, 0), Qt::UTC)));
+    page->authFailuresBox()->setValue(4);
+    page->durationBox()->setValue(10);
+    QVERIFY2(!m_panel->hasErrors(), qPrintable(m_panel->errors().join(QLatin1Char('\n'))));
+    const QList<rd::config::ConnectionRule> expected = connRules()->items();
+
+    QSignalSpy applied(m_facade.get(), &EngineFacade::configApplied);
+    QVERIFY(applyButton()->isEnabled());
+    QTest::mouseClick(applyButton(), Qt::LeftButton);
+    QVERIFY(applied.wait(kTimeoutMs));
+    QVERIFY2(applied.first().at(0).toBool(), qPrintable(applied.first().at(1).toStringList().join(QLatin1Char(';'))));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_panel->isDirty(), kTimeoutMs);
+
+    const ConfigSnapshot after = engineConfig();
+    QCOMPARE(after.connectionRules, expected);
+    QCOMPARE(after.intValue(keys::kBanAuthFailures), 4);
+    QCOMPARE(after.intValue(keys::kBanDuration), 10);
+    rd::config::ConfigStore store(m_dir.path());
+    QVERIFY2(store.isOpen(), qPrintable(store.errorString()));
+    const ConfigSnapshot stored = store.load();
+    QCOMPARE(stored.connectionRules, expected);
+    QCOMPARE(stored.intValue(keys::kBanAuthFailures), 4);
+}
+
 void TestFilteringPanel::grabScreenshots()
 {
     QVERIFY(m_grabDir.isValid());
@@ -517,11 +693,22 @@ void TestFilteringPanel::grabScreenshots()
     s.greylistTriplets = 1532;
     s.greylistPending = 17;
     m_panel->greylistPage()->setPolicyStatus(s);
+    using rd::config::ConnectionAction;
+    connRules()->addItem(connRule(QStringLiteral("198.51.100.0/24"), ConnectionAction::Deny, 100,
+                                  QStringLiteral("block-scanners")));
+    connRules()->addItem(connRule(QStringLiteral("203.0.113.0/24"), ConnectionAction::Allow, 200,
+                                  QStringLiteral("vendor until Friday"), QDateTime::currentDateTimeUtc().addDays(3)));
+    connRules()->addItem(connRule(QStringLiteral("192.0.2.0/24"), ConnectionAction::Allow, 200,
+                                  QStringLiteral("old contractor"), QDateTime::currentDateTimeUtc().addDays(-3)));
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    m_panel->setBans({ban(QStringLiteral("198.51.100.23"), QStringLiteral("after 10 failed AUTH attempts"), 10, now, 3600),
+                      ban(QStringLiteral("2001:db8:bad::/64"), QStringLiteral("after 30 protocol errors"), 30, now - 60000, 3600)});
     m_panel->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_panel.get()));
     const QString extra = qEnvironmentVariable("RELAYDESK_GRAB_DIR");
-    const char *names[] = {"filtering-rules.png", "filtering-dnsbl.png", "filtering-greylist.png"};
-    for (int tab = 0; tab < 3; ++tab) {
+    const char *names[] = {"filtering-rules.png", "filtering-dnsbl.png", "filtering-greylist.png",
+                           "filtering-connections.png"};
+    for (int tab = 0; tab < 4; ++tab) {
         m_panel->showTab(tab);
         const QImage image = m_panel->grab().toImage();
         QVERIFY(!image.isNull());
@@ -537,6 +724,7 @@ void TestFilteringPanel::grabScreenshots()
     dialog->reject();
     m_panel->hide();
     m_panel->revert();
+    m_panel->setBans({});
 }
 
 QTEST_MAIN(TestFilteringPanel)

@@ -5,6 +5,8 @@
 #include "dashboard/dashboardpanel.h"
 #include "logs/logspanel.h"
 #include "main/mainwindow.h"
+#include "delivery/deliverypanel.h"
+#include "tracking/trackingpanel.h"
 #include "filtering/filteringpanel.h"
 #include "ratelimits/ratelimitspanel.h"
 #include "certificates/certificatespanel.h"
@@ -76,11 +78,12 @@ void TestMainWindow::navigationListsEveryPanel()
 {
     auto *nav = m_window->findChild<QListWidget *>(QStringLiteral("navigation"));
     QVERIFY(nav);
-    const QStringList expected{QStringLiteral("Dashboard"),    QStringLiteral("Connectors"),
-                               QStringLiteral("Relay IP lists"), QStringLiteral("Users"),
-                               QStringLiteral("Certificates"), QStringLiteral("Rate limits"),
-                               QStringLiteral("Filtering"),    QStringLiteral("DNS checks"),   QStringLiteral("Queue"),
-                               QStringLiteral("Logs")};
+    const QStringList expected{QStringLiteral("Dashboard"),      QStringLiteral("Connectors"),
+                               QStringLiteral("Delivery"),       QStringLiteral("Relay IP lists"),
+                               QStringLiteral("Users"),          QStringLiteral("Certificates"),
+                               QStringLiteral("Rate limits"),    QStringLiteral("Filtering"),
+                               QStringLiteral("DNS checks"),     QStringLiteral("Queue"),
+                               QStringLiteral("Message tracking"), QStringLiteral("Logs")};
     QCOMPARE(nav->count(), int(expected.size()));
     QCOMPARE(nav->count(), int(MainWindow::PanelCount));
     for (int i = 0; i < nav->count(); ++i) {
@@ -141,6 +144,12 @@ void TestMainWindow::switchingShowsTheRightPanel()
             break;
         case MainWindow::Filtering:
             QVERIFY(qobject_cast<rd::ui::FilteringPanel *>(shown));
+            break;
+        case MainWindow::Delivery:
+            QVERIFY(qobject_cast<rd::ui::DeliveryPanel *>(shown));
+            break;
+        case MainWindow::Tracking:
+            QVERIFY(qobject_cast<rd::ui::TrackingPanel *>(shown));
             break;
         default:
             QFAIL(qPrintable(QStringLiteral("panel %1 is not checked").arg(i)));

@@ -5,6 +5,8 @@
 
 #include "queue/queuemodel.h"
 #include "queue/queuepanel.h"
+#include "queue/queueshapemodel.h"
+#include "queue/queueshapeview.h"
 
 #include "engine/enginefacade.h"
 #include "queue/queuereader.h"
@@ -19,6 +21,7 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMap>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -54,6 +57,7 @@ private slots:
     void panelDetailShowsEnvelopeHeadersAttemptsAndRaw();
     void panelActionsSendSelectedIds();
     void bounceNeedsEngineSupport();
+    void shapeViewCountsAndListsACell();
 
 private:
     // Writes one message through QueueStore (spool file + index row).
@@ -616,6 +620,86 @@ void TestQueuePanel::bounceNeedsEngineSupport()
     });
     bounce->click();
     QTRY_COMPARE_WITH_TIMEOUT(actions.count(), 1, 2000);
+}
+
+void TestQueuePanel::shapeViewCountsAndListsACell()
+{
+    // Oracle: queued recipients per domain from each message as the reader's
+    // message() returns it (a different query from the shape's aggregate).
+    rd::queue::QueueReader reader(m_smallDir.path());
+    QMap<QString, qint64> want;
+    qint64 total = 0;
+    for (const QString &id : std::as_const(m_smallIds)) {
+        const auto m = reader.message(id);
+        QVERIFY(m.has_value());
+        for (const RecipientInfo &r : m->recipients) {
+            if (r.state != RecipientState::Pending)
+                continue;
+            ++want[QString::fromUtf8(r.address.mid(r.address.indexOf('@') + 1)).toLower()];
+            ++total;
+        }
+    }
+
+    rd::engine::EngineFacade facade(nullptr, m_smallDir.path());
+    QueuePanel panel(&facade);
+    panel.resize(1000, 700);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    auto *tabs = panel.findChild<QTabWidget *>(QStringLiteral("queueViews"));
+    QVERIFY(tabs);
+    rd::ui::QueueShapeView *view = panel.shapeView();
+    rd::ui::QueueShapeModel *model = view->model();
+    QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    panel.showShape();
+    QCOMPARE(tabs->currentWidget(), view);
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 1 + int(want.size()), 5000);
+    QCOMPARE(model->index(0, rd::ui::QueueShapeModel::TotalColumn).data(rd::ui::QueueShapeModel::CountRole)
+                 .toLongLong(),
+             total);
+    int remoteRow = -1;
+    for (int row = 1; row < model->rowCount(); ++row) {
+        const QString d = model->index(row, 0).data(rd::ui::QueueShapeModel::DomainRole).toString();
+        QCOMPARE(model->index(row, rd::ui::QueueShapeModel::TotalColumn)
+                     .data(rd::ui::QueueShapeModel::CountRole)
+                     .toLongLong(),
+                 want.value(d, -1));
+        if (d == QLatin1String("remote.test"))
+            remoteRow = row;
+    }
+    QVERIFY(remoteRow > 0);
+    // The messages were received about an hour ago: all in the 40-80 minute bucket.
+    const int bucketColumn = rd::ui::QueueShapeModel::FirstBucketColumn + 4; // 5, 10, 20, 40, [80]
+    QCOMPARE(model->headerData(bucketColumn, Qt::Horizontal).toString(), QStringLiteral("80"));
+    const QModelIndex cell = model->index(remoteRow, bucketColumn);
+    QCOMPARE(cell.data(rd::ui::QueueShapeModel::CountRole).toLongLong(), want.value(QStringLiteral("remote.test")));
+
+    // Clicking the cell lists that domain's messages.
+    QSignalSpy chosen(view, &rd::ui::QueueShapeView::cellChosen);
+    const QRect rect = view->table()->visualRect(cell);
+    QTest::mouseClick(view->table()->viewport(), Qt::LeftButton, {}, rect.center());
+    QCOMPARE(chosen.size(), 1);
+    QCOMPARE(chosen.at(0).at(0).toString(), QStringLiteral("remote.test"));
+    QCOMPARE(chosen.at(0).at(1).toLongLong(), 40 * 60000LL);
+    QCOMPARE(chosen.at(0).at(2).toLongLong(), 80 * 60000LL);
+    QCOMPARE(tabs->currentIndex(), 0);
+    QCOMPARE(panel.model()->filter().domain, QStringLiteral("remote.test"));
+    QCOMPARE(panel.model()->rowCount(), 4); // the four messages with a remote.test recipient
+
+    // By sender domain: the null sender is its own row "<>"; clicking it filters the sender.
+    panel.showShape();
+    auto *by = view->findChild<QComboBox *>(QStringLiteral("shapeBy"));
+    by->setCurrentIndex(1);
+    QTRY_COMPARE_WITH_TIMEOUT(model->shape().by, rd::queue::ShapeBy::SenderDomain, 5000);
+    int nullRow = -1;
+    for (int row = 1; row < model->rowCount(); ++row)
+        if (model->index(row, 0).data(rd::ui::QueueShapeModel::DomainRole).toString() == QLatin1String("<>"))
+            nullRow = row;
+    QVERIFY(nullRow > 0);
+    QTest::mouseClick(view->table()->viewport(), Qt::LeftButton, {},
+                      view->table()->visualRect(model->index(nullRow, rd::ui::QueueShapeModel::TotalColumn)).center());
+    QCOMPARE(panel.model()->filter().sender, QStringLiteral("<>"));
+    QCOMPARE(panel.model()->rowCount(), 1);
+    QCOMPARE(panel.model()->queueIdAt(0), m_smallIds[2]);
 }
 
 QTEST_MAIN(TestQueuePanel)

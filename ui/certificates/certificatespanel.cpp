@@ -1,4 +1,5 @@
 #include "certificates/certificatespanel.h"
+#include "certificates/acmedialog.h"
 
 #include "certificates/certificatemodel.h"
 #include "certificates/certificaterequestdialog.h"
@@ -137,12 +138,15 @@ void CertificatesPanel::buildUi()
     m_csrButton = makeButton(tr("Create CSR\u2026"), QStyle::SP_FileDialogDetailedView,
                              QStringLiteral("createCsrButton"),
                              tr("Create a key and a signing request to send to a certificate authority"));
+    m_acmeButton = makeButton(tr("Order with ACME…"), QStyle::SP_BrowserReload, QStringLiteral("acmeButton"),
+                              tr("Get a certificate from Let's Encrypt (or another ACME CA), renewed automatically"));
     m_removeButton = makeButton(tr("Remove"), QStyle::SP_TrashIcon, QStringLiteral("removeCertificateButton"),
                                 tr("Delete the selected certificate and its key"));
     connect(m_pfxButton, &QPushButton::clicked, this, &CertificatesPanel::openPkcs12Dialog);
     connect(m_pemButton, &QPushButton::clicked, this, &CertificatesPanel::openPemDialog);
     connect(m_selfSignedButton, &QPushButton::clicked, this, &CertificatesPanel::openSelfSignedDialog);
     connect(m_csrButton, &QPushButton::clicked, this, &CertificatesPanel::openCsrDialog);
+    connect(m_acmeButton, &QPushButton::clicked, this, &CertificatesPanel::openAcmeDialog);
     connect(m_removeButton, &QPushButton::clicked, this, &CertificatesPanel::removeSelected);
 
     auto *actionBar = new QHBoxLayout;
@@ -150,6 +154,7 @@ void CertificatesPanel::buildUi()
     actionBar->addWidget(m_pemButton);
     actionBar->addWidget(m_selfSignedButton);
     actionBar->addWidget(m_csrButton);
+    actionBar->addWidget(m_acmeButton);
     actionBar->addStretch(1);
     actionBar->addWidget(m_removeButton);
 
@@ -302,6 +307,7 @@ void CertificatesPanel::refresh()
 
 void CertificatesPanel::setConfig(const rd::config::ConfigSnapshot &config)
 {
+    m_config = config;
     m_model->setListeners(config.listeners);
     showDetail();
 }
@@ -366,6 +372,14 @@ void CertificatesPanel::importPemFiles(const QString &certificatePath, const QSt
     pass.fill('\0');
 }
 
+void CertificatesPanel::linkPemFiles(const QString &certificatePath, const QString &keyPath, const QString &name)
+{
+    const QString file = QFileInfo(certificatePath).fileName();
+    request(QStringLiteral("link"), file, tr("linking %1").arg(file));
+    m_facade->admin()->linkPem(QFileInfo(certificatePath).absoluteFilePath(),
+                               keyPath.isEmpty() ? QString() : QFileInfo(keyPath).absoluteFilePath(), name);
+}
+
 void CertificatesPanel::generateSelfSigned(const QString &commonName, const QStringList &sans, int keyType,
                                            int days, const QString &name)
 {
@@ -428,12 +442,29 @@ PemImportDialog *CertificatesPanel::openPemDialog()
     auto *dialog = new PemImportDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        if (dialog->linkFiles()) {
+            linkPemFiles(dialog->certificatePath(), dialog->keyPath(), dialog->displayName());
+            return;
+        }
         QString passphrase = dialog->passphrase();
         dialog->clearPassphrase();
         importPemFiles(dialog->certificatePath(), dialog->keyPath(), passphrase, dialog->displayName());
         wipe(passphrase);
     });
     connect(dialog, &QDialog::rejected, dialog, &PemImportDialog::clearPassphrase);
+    dialog->open();
+    return dialog;
+}
+
+AcmeDialog *CertificatesPanel::openAcmeDialog()
+{
+    auto *dialog = new AcmeDialog(m_facade, m_config, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &AcmeDialog::issued, this, [this](const QString &id) {
+        m_selectAfterList = id;
+        setStatus(tr("Certificate %1 issued over ACME; it renews by itself").arg(id), 0);
+        refresh();
+    });
     dialog->open();
     return dialog;
 }

@@ -15,6 +15,8 @@
 // Thread: GUI thread.
 
 #include <QList>
+#include "config/configsnapshot.h"
+
 #include <QWidget>
 
 class QLabel;
@@ -38,6 +40,7 @@ class CertificateModel;
 class CertificateRequestDialog;
 class CsrViewDialog;
 class DkimKeysPage;
+class AcmeDialog;
 class PemImportDialog;
 class Pkcs12ImportDialog;
 
@@ -81,6 +84,8 @@ public slots:
     void importPkcs12File(const QString &path, const QString &password, const QString &name = {});
     void importPemFiles(const QString &certificatePath, const QString &keyPath, const QString &passphrase,
                         const QString &name = {});
+    // Links the files in place (reloaded when renewed on disk); nothing is read here.
+    void linkPemFiles(const QString &certificatePath, const QString &keyPath, const QString &name = {});
     // keyType: int(rd::tls::KeyType).
     void generateSelfSigned(const QString &commonName, const QStringList &sans, int keyType, int days,
                             const QString &name = {});
@@ -93,6 +98,8 @@ public slots:
     // matching slot above.
     Pkcs12ImportDialog *openPkcs12Dialog();
     PemImportDialog *openPemDialog();
+    // "Order with ACME": a certificate from an ACME CA (Let's Encrypt), renewed by itself.
+    AcmeDialog *openAcmeDialog();
     CertificateRequestDialog *openSelfSignedDialog();
     CertificateRequestDialog *openCsrDialog();
     // Shows a signing request (read-only, Copy, Save...).
@@ -135,6 +142,8 @@ private:
     QPushButton *m_pemButton = nullptr;
     QPushButton *m_selfSignedButton = nullptr;
     QPushButton *m_csrButton = nullptr;
+    QPushButton *m_acmeButton = nullptr;
+    rd::config::ConfigSnapshot m_config; // the configuration in force (acme.* settings)
     QPushButton *m_removeButton = nullptr;
     QPushButton *m_showCsrButton = nullptr;
     QPushButton *m_importSignedButton = nullptr;

@@ -111,6 +111,8 @@ QString CertificateText::actionResult(const QString &action, const QString &subj
         QString what;
         if (action == QLatin1String("import"))
             what = tr("Import of %1 failed").arg(subject);
+        else if (action == QLatin1String("link"))
+            what = tr("Could not link %1").arg(subject);
         else if (action == QLatin1String("generate"))
             what = tr("Could not create a certificate for %1").arg(subject);
         else if (action == QLatin1String("csr"))
@@ -126,6 +128,8 @@ QString CertificateText::actionResult(const QString &action, const QString &subj
     QString text;
     if (action == QLatin1String("import"))
         text = tr("Certificate imported from %1").arg(subject);
+    else if (action == QLatin1String("link"))
+        text = tr("Certificate linked to %1: it is reloaded when the file is renewed").arg(subject);
     else if (action == QLatin1String("generate"))
         text = tr("Self-signed certificate for %1 created").arg(subject);
     else if (action == QLatin1String("csr"))

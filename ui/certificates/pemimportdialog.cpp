@@ -2,6 +2,7 @@
 
 #include "certificates/filechooser.h"
 
+#include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
@@ -41,6 +42,14 @@ PemImportDialog::PemImportDialog(QWidget *parent) : QDialog(parent)
     m_name->setObjectName(QStringLiteral("certificateName"));
     m_name->setPlaceholderText(tr("optional; defaults to the certificate's common name"));
 
+    m_link = new QCheckBox(tr("Use the files where they are and reload them when they are renewed "
+                              "(certbot, lego, win-acme)"), this);
+    m_link->setObjectName(QStringLiteral("pemLinkFiles"));
+    m_link->setToolTip(tr("RelayDesk watches the files: sessions accepted after a renewal get the new "
+                          "certificate, without a restart. A broken new file keeps the old certificate and "
+                          "raises an alert. The key must not be encrypted."));
+    connect(m_link, &QCheckBox::toggled, this, &PemImportDialog::update);
+
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     okButton()->setText(tr("Import"));
     connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
@@ -51,6 +60,7 @@ PemImportDialog::PemImportDialog(QWidget *parent) : QDialog(parent)
     form->addRow(tr("Key file:"), m_key);
     form->addRow(tr("Key passphrase:"), m_passphrase);
     form->addRow(tr("Name:"), m_name);
+    form->addRow(QString(), m_link);
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(intro);
@@ -123,9 +133,23 @@ void PemImportDialog::clearPassphrase()
     m_passphrase->setText(QString());
 }
 
+bool PemImportDialog::linkFiles() const
+{
+    return m_link->isChecked();
+}
+
+void PemImportDialog::setLinkFiles(bool link)
+{
+    m_link->setChecked(link);
+}
+
 void PemImportDialog::update()
 {
     okButton()->setEnabled(!certificatePath().isEmpty());
+    okButton()->setText(linkFiles() ? tr("Link") : tr("Import"));
+    m_passphrase->setEnabled(!linkFiles());
+    if (linkFiles())
+        m_passphrase->clear();
 }
 
 } // namespace rd::ui

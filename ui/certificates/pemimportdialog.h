@@ -7,6 +7,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QDialogButtonBox;
 class QLineEdit;
 class QPushButton;
@@ -25,6 +26,10 @@ public:
     QString keyPath() const;      // empty: the key is in the certificate file
     QString passphrase() const;
     QString displayName() const;  // trimmed
+    // "Use the files in place": link them (reloaded when renewed on disk)
+    // instead of copying them into the store. Linked keys are not encrypted.
+    bool linkFiles() const;
+    void setLinkFiles(bool link);
 
     void setCertificatePath(const QString &path);
     void setKeyPath(const QString &path);
@@ -42,6 +47,7 @@ private:
     FileChooser *m_key = nullptr;
     QLineEdit *m_passphrase = nullptr;
     QLineEdit *m_name = nullptr;
+    QCheckBox *m_link = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
 };
 

@@ -1,5 +1,6 @@
 #include "filtering/filteringpanel.h"
 
+#include "filtering/connectioncontrolpage.h"
 #include "filtering/contentrulespage.h"
 #include "filtering/dnsblpage.h"
 #include "filtering/greylistpage.h"
@@ -38,21 +39,26 @@ FilteringPanel::FilteringPanel(rd::engine::EngineFacade *facade, QWidget *parent
     title->setFont(titleFont);
     auto *explanation = new QLabel(tr("What the relay refuses, holds or marks: content rules on addresses, "
                                       "headers, text, attachments and size; DNS block lists at connect; greylisting "
-                                      "of unknown senders."),
+                                      "of unknown senders; address rules and automatic bans at connect."),
                                    this);
     explanation->setWordWrap(true);
 
     m_rules = new ContentRulesPage(this);
     m_dnsbl = new DnsblPage(this);
     m_greylist = new GreylistPage(this);
+    m_connections = new ConnectionControlPage(this);
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName(QStringLiteral("filteringTabs"));
     m_tabs->addTab(m_rules, QString());
     m_tabs->addTab(m_dnsbl, QString());
     m_tabs->addTab(m_greylist, QString());
+    m_tabs->addTab(m_connections, QString());
     connect(m_rules, &ContentRulesPage::changed, this, &FilteringPanel::updateState);
     connect(m_dnsbl, &DnsblPage::changed, this, &FilteringPanel::updateState);
     connect(m_greylist, &GreylistPage::changed, this, &FilteringPanel::updateState);
+    connect(m_connections, &ConnectionControlPage::changed, this, &FilteringPanel::updateState);
+    connect(m_connections, &ConnectionControlPage::unbanRequested, this, &FilteringPanel::unbanRequested);
+    connect(m_connections, &ConnectionControlPage::bansRequested, this, &FilteringPanel::bansRequested);
     connect(m_tabs, &QTabWidget::currentChanged, this, &FilteringPanel::updateState);
 
     m_status = new QLabel(this);
@@ -90,7 +96,7 @@ FilteringPanel::~FilteringPanel() = default;
 
 bool FilteringPanel::isDirty() const
 {
-    return m_rules->isDirty() || m_dnsbl->isDirty() || m_greylist->isDirty();
+    return m_rules->isDirty() || m_dnsbl->isDirty() || m_greylist->isDirty() || m_connections->isDirty();
 }
 
 bool FilteringPanel::hasErrors() const
@@ -100,7 +106,7 @@ bool FilteringPanel::hasErrors() const
 
 QStringList FilteringPanel::errors() const
 {
-    return m_rules->errors() + m_dnsbl->errors();
+    return m_rules->errors() + m_dnsbl->errors() + m_connections->errors();
 }
 
 ConfigSnapshot FilteringPanel::pendingConfig() const
@@ -109,6 +115,7 @@ ConfigSnapshot FilteringPanel::pendingConfig() const
     m_rules->writeTo(&c);
     m_dnsbl->writeTo(&c);
     m_greylist->writeTo(&c);
+    m_connections->writeTo(&c);
     return c;
 }
 
@@ -129,6 +136,7 @@ void FilteringPanel::setConfig(const ConfigSnapshot &config)
     m_rules->load(config);
     m_dnsbl->load(config);
     m_greylist->load(config);
+    m_connections->load(config);
     updateState();
 }
 
@@ -153,6 +161,7 @@ void FilteringPanel::revert()
     m_rules->revert();
     m_dnsbl->revert();
     m_greylist->revert();
+    m_connections->revert();
     m_resultText.clear();
     updateState();
 }
@@ -164,7 +173,8 @@ void FilteringPanel::onConfigApplied(bool ok, const QStringList &errors)
     m_applying = false;
     m_lastApplyFailed = !ok;
     if (ok) {
-        m_resultText = tr("Applied: the rules, block lists and greylisting are in force for new sessions.");
+        m_resultText = tr("Applied: the rules, block lists, greylisting and connection control are in force for new "
+                          "sessions.");
         m_resultColor = kGreen;
     } else {
         m_resultText = tr("Apply failed: %1").arg(errors.isEmpty() ? tr("unknown error")
@@ -179,6 +189,12 @@ void FilteringPanel::showEvent(QShowEvent *event)
 {
     QWidget::showEvent(event);
     m_facade->requestPolicyStatus(); // the greylist counts
+    emit bansRequested();
+}
+
+void FilteringPanel::setBans(const QList<rd::policy::Ban> &bans)
+{
+    m_connections->setBans(bans);
 }
 
 void FilteringPanel::setStatus(const QString &text, const QString &color)
@@ -195,6 +211,8 @@ void FilteringPanel::updateState()
     m_tabs->setTabText(ContentRulesTab, title(tr("Content rules"), m_rules->isDirty(), !m_rules->errors().isEmpty()));
     m_tabs->setTabText(DnsblTab, title(tr("DNS block lists"), m_dnsbl->isDirty(), !m_dnsbl->errors().isEmpty()));
     m_tabs->setTabText(GreylistTab, title(tr("Greylisting"), m_greylist->isDirty(), false));
+    m_tabs->setTabText(ConnectionControlTab, title(tr("Connection control"), m_connections->isDirty(),
+                                                   !m_connections->errors().isEmpty()));
     m_tabs->setEnabled(m_hasConfig);
     const bool dirty = isDirty();
     m_revert->setEnabled(m_hasConfig && dirty && !m_applying);
@@ -224,8 +242,9 @@ void FilteringPanel::updateState()
         color = m_resultColor;
     }
     const QString note = m_tabs->currentIndex() == DnsblTab ? m_dnsbl->note()
-                       : m_tabs->currentIndex() == ContentRulesTab ? m_rules->note() : QString();
-    if (!note.isEmpty() && dirty)
+                       : m_tabs->currentIndex() == ContentRulesTab ? m_rules->note()
+                       : m_tabs->currentIndex() == ConnectionControlTab ? m_connections->note() : QString();
+    if (!note.isEmpty() && (dirty || m_tabs->currentIndex() == ConnectionControlTab))
         lines << note;
     if (dirty)
         lines << tr("Changes are not applied yet: Apply makes them take effect, Revert discards them.");

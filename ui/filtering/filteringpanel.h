@@ -1,6 +1,8 @@
 #pragma once
-// The Filtering panel: content rules, DNS block lists and greylisting, one tab
-// each (ContentRulesPage, DnsblPage, GreylistPage), applied together. Every
+// The Filtering panel: content rules, DNS block lists, greylisting and
+// connection control (rules and automatic bans), one tab each
+// (ContentRulesPage, DnsblPage, GreylistPage, ConnectionControlPage), applied
+// together. Every
 // rule and zone is checked with the core validators as it is edited; Apply is
 // possible only when everything is valid and sends the last loaded
 // configuration with the edits through the facade. A tab title carries "*"
@@ -8,8 +10,12 @@
 // Thread: GUI thread; never blocks: the configuration arrives with
 // configLoaded(), the Apply result with configApplied(); the greylist counts
 // come with any policyStatusReady() (asked once when the panel is shown).
+// The bans in force are asked with bansRequested() when the panel is shown
+// and received with setBans(); Unban emits unbanRequested(ip). The
+// composition root connects these to the engine facade.
 
 #include "config/configsnapshot.h"
+#include "policy/banlist.h"
 #include "policy/policystatus.h"
 
 #include <QStringList>
@@ -25,6 +31,7 @@ class EngineFacade;
 
 namespace rd::ui {
 
+class ConnectionControlPage;
 class ContentRulesPage;
 class DnsblPage;
 class GreylistPage;
@@ -32,7 +39,7 @@ class GreylistPage;
 class FilteringPanel : public QWidget {
     Q_OBJECT
 public:
-    enum Tab { ContentRulesTab, DnsblTab, GreylistTab };
+    enum Tab { ContentRulesTab, DnsblTab, GreylistTab, ConnectionControlTab };
 
     // facade: owned by the composition root, must outlive the panel. The panel
     // asks it for the configuration at once and reloads on configLoaded()
@@ -44,6 +51,7 @@ public:
     ContentRulesPage *contentRulesPage() const { return m_rules; }
     DnsblPage *dnsblPage() const { return m_dnsbl; }
     GreylistPage *greylistPage() const { return m_greylist; }
+    ConnectionControlPage *connectionControlPage() const { return m_connections; }
     QTabWidget *tabs() const { return m_tabs; }
 
     bool isDirty() const;
@@ -65,6 +73,14 @@ public slots:
     void apply();
     // Restores every tab as loaded.
     void revert();
+    // The bans in force (connect to the facade's bansReady()).
+    void setBans(const QList<rd::policy::Ban> &bans);
+
+signals:
+    // Asks for the bans in force (connect to the facade's requestBans()).
+    void bansRequested();
+    // Lift the ban of `ip` (connect to the facade's unban()).
+    void unbanRequested(const QString &ip);
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -86,6 +102,7 @@ private:
     ContentRulesPage *m_rules = nullptr;
     DnsblPage *m_dnsbl = nullptr;
     GreylistPage *m_greylist = nullptr;
+    ConnectionControlPage *m_connections = nullptr;
     QLabel *m_status = nullptr;
     QPushButton *m_apply = nullptr;
     QPushButton *m_revert = nullptr;

@@ -4,6 +4,7 @@
 #include "connectors/connectorspanel.h"
 #include "dashboard/alertnotifier.h"
 #include "dashboard/dashboardpanel.h"
+#include "delivery/deliverypanel.h"
 #include "dnschecks/dnscheckspanel.h"
 #include "dnschecks/dnsrelaysettings.h"
 #include "filtering/filteringpanel.h"
@@ -12,6 +13,7 @@
 #include "queue/queuepanel.h"
 #include "ratelimits/ratelimitspanel.h"
 #include "relaylists/relaylistspanel.h"
+#include "tracking/trackingpanel.h"
 #include "users/userspanel.h"
 
 #include "engine/enginefacade.h"
@@ -90,6 +92,10 @@ MainWindow::MainWindow(rd::engine::EngineFacade *facade, QWidget *parent)
     });
     addPanel(Connectors, tr("Connectors"), "network-server", QStyle::SP_DriveNetIcon,
              new ConnectorsPanel(facade, this));
+    auto *delivery = new DeliveryPanel(facade, this);
+    addPanel(Delivery, tr("Delivery"), "mail-forward", QStyle::SP_ArrowForward, delivery);
+    connect(delivery, &DeliveryPanel::badmailListRequested, facade, &rd::engine::EngineFacade::requestBadmailList);
+    connect(facade, &rd::engine::EngineFacade::badmailListed, delivery, &DeliveryPanel::setBadmailList);
     addPanel(RelayLists, tr("Relay IP lists"), "network-workgroup", QStyle::SP_FileDialogListView,
              new RelayListsPanel(facade, this));
     addPanel(Users, tr("Users"), "system-users", QStyle::SP_DirHomeIcon, new UsersPanel(facade, this));
@@ -101,12 +107,17 @@ MainWindow::MainWindow(rd::engine::EngineFacade *facade, QWidget *parent)
     addPanel(Filtering, tr("Filtering"), "view-filter", QStyle::SP_MessageBoxWarning, filtering);
     auto *dnsChecks = new DnsChecksPanel(facade, this);
     addPanel(DnsChecks, tr("DNS checks"), "network-wired", QStyle::SP_FileDialogContentsView, dnsChecks);
+    connect(filtering, &FilteringPanel::bansRequested, facade, &rd::engine::EngineFacade::requestBans);
+    connect(filtering, &FilteringPanel::unbanRequested, facade, &rd::engine::EngineFacade::unban);
+    connect(facade, &rd::engine::EngineFacade::bansReady, filtering, &FilteringPanel::setBans);
     connect(dnsChecks->relaySettings(), &DnsRelaySettings::filteringRequested, this, [this, filtering] {
         showPanel(Filtering);
         filtering->showTab(FilteringPanel::DnsblTab);
     });
     addPanel(Queue, tr("Queue"), "mail-send", QStyle::SP_FileDialogDetailedView,
              new QueuePanel(facade, this));
+    addPanel(Tracking, tr("Message tracking"), "edit-find", QStyle::SP_FileDialogInfoView,
+             new TrackingPanel(facade, this));
     addPanel(Logs, tr("Logs"), "text-x-generic", QStyle::SP_FileIcon, new LogsPanel(facade, this));
 
     connect(m_navigation, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
@@ -146,9 +157,10 @@ void MainWindow::showPanel(Panel panel)
 
 QStringList MainWindow::panelNames()
 {
-    return {QStringLiteral("dashboard"), QStringLiteral("connectors"), QStringLiteral("relay"),
-            QStringLiteral("users"),     QStringLiteral("certificates"), QStringLiteral("ratelimits"),
-            QStringLiteral("filtering"), QStringLiteral("dns"),       QStringLiteral("queue"),      QStringLiteral("logs"),
+    return {QStringLiteral("dashboard"), QStringLiteral("connectors"),   QStringLiteral("delivery"),
+            QStringLiteral("relay"),     QStringLiteral("users"),        QStringLiteral("certificates"),
+            QStringLiteral("ratelimits"), QStringLiteral("filtering"),   QStringLiteral("dns"),
+            QStringLiteral("queue"),     QStringLiteral("tracking"),     QStringLiteral("logs"),
             QStringLiteral("dnschecks"), QStringLiteral("dkim")};
 }
 

@@ -26,6 +26,7 @@ public:
     enum Panel {
         Dashboard,
         Connectors,
+        Delivery,
         RelayLists,
         Users,
         Certificates,
@@ -33,6 +34,7 @@ public:
         Filtering,
         DnsChecks,
         Queue,
+        Tracking,
         Logs,
         PanelCount
     };
@@ -42,8 +44,8 @@ public:
     ~MainWindow() override;
 
     void showPanel(Panel panel);
-    // --show-panel names: "dashboard", "connectors", "relay", "users",
-    // "certificates", "ratelimits", "filtering", "dns", "queue", "logs" (one per Panel, in
+    // --show-panel names: "dashboard", "connectors", "delivery", "relay", "users",
+    // "certificates", "ratelimits", "filtering", "dns", "queue", "tracking", "logs" (one per Panel, in
     // order), plus the aliases "dnschecks" (DnsChecks) and "dkim" (the DKIM
     // keys section of Certificates). Case-insensitive.
     static QStringList panelNames();

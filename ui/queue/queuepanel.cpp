@@ -2,6 +2,7 @@
 
 #include "queue/queuedetailpane.h"
 #include "queue/queuemodel.h"
+#include "queue/queueshapeview.h"
 
 #include "engine/enginefacade.h"
 #include "queue/queuereader.h"
@@ -21,6 +22,7 @@
 #include <QScrollBar>
 #include <QSplitter>
 #include <QStyle>
+#include <QTabWidget>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -215,11 +217,56 @@ void QueuePanel::buildUi()
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
 
+    auto *listPage = new QWidget(this);
+    auto *listLayout = new QVBoxLayout(listPage);
+    listLayout->setContentsMargins(0, 0, 0, 0);
+    listLayout->addLayout(filterBar);
+    listLayout->addLayout(actionBar);
+    listLayout->addWidget(splitter, 1);
+
+    m_shapeView = new QueueShapeView(m_facade->dataDir(), this);
+    connect(m_shapeView, &QueueShapeView::cellChosen, this, &QueuePanel::showShapeCell);
+
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("queueViews"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(listPage, tr("Messages"));
+    m_tabs->addTab(m_shapeView, tr("Shape"));
+    m_tabs->setTabToolTip(1, tr("Queued recipients by domain and age (as Postfix qshape):"
+                                " the first thing to open when mail is stuck"));
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) {
+        if (m_tabs->widget(index) == m_shapeView)
+            m_shapeView->refresh();
+    });
+
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(title);
-    layout->addLayout(filterBar);
-    layout->addLayout(actionBar);
-    layout->addWidget(splitter, 1);
+    layout->addWidget(m_tabs, 1);
+}
+
+void QueuePanel::showShapeCell(const QString &domain, qint64 minAgeMs, qint64 maxAgeMs, bool senderDomain,
+                               bool other)
+{
+    // The folded "other" row and the TOTAL row list the whole queue.
+    const QString d = other ? QString() : domain;
+    m_stateCombo->setCurrentIndex(0);
+    m_textFilter->clear();
+    if (senderDomain) {
+        m_domainFilter->clear();
+        m_senderFilter->setText(d.isEmpty() ? QString() : (d == QLatin1String("<>") ? d : QLatin1Char('@') + d));
+    } else {
+        m_senderFilter->clear();
+        m_domainFilter->setText(d);
+    }
+    m_shapeAgeMinMs = minAgeMs;
+    m_shapeAgeMaxMs = maxAgeMs;
+    applyFilter();
+    m_tabs->setCurrentIndex(0);
+}
+
+void QueuePanel::showShape()
+{
+    m_tabs->setCurrentWidget(m_shapeView);
 }
 
 bool QueuePanel::canBounce() const

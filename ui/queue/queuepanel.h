@@ -25,6 +25,7 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
+class QTabWidget;
 class QTableView;
 
 namespace rd::engine {
@@ -35,6 +36,7 @@ namespace rd::ui {
 
 class QueueDetailPane;
 class QueueModel;
+class QueueShapeView;
 
 class QueuePanel : public QWidget {
     Q_OBJECT
@@ -52,6 +54,8 @@ public:
     // Whether the facade offers bounce(ids) / remove(ids, withBounce).
     bool canBounce() const;
     bool canDeleteWithBounce() const;
+    // The "Shape" tab (queue by domain x age, see queueshapeview.h).
+    QueueShapeView *shapeView() const { return m_shapeView; }
 
 public slots:
     void retrySelected();
@@ -61,6 +65,13 @@ public slots:
     // has a "send a bounce" check box.
     void bounceSelected();
     void deleteSelected();
+    // Opens the Shape tab (it refreshes when shown).
+    void showShape();
+    // Lists the messages of one shape cell: recipient (or sender) domain
+    // filter, every state, then switches to the message list. The age range
+    // is kept for the list once QueueFilter can carry it (see the report);
+    // until then the list shows every age of that domain.
+    void showShapeCell(const QString &domain, qint64 minAgeMs, qint64 maxAgeMs, bool senderDomain, bool other);
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -95,6 +106,10 @@ private:
     QPushButton *m_deleteButton = nullptr;
     QTableView *m_table = nullptr;
     QueueDetailPane *m_detail = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    QueueShapeView *m_shapeView = nullptr;
+    qint64 m_shapeAgeMinMs = 0;  // age range of the last shape cell chosen
+    qint64 m_shapeAgeMaxMs = -1;
 
     QTimer m_filterTimer;
     QTimer m_detailTimer;

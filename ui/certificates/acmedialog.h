@@ -1,0 +1,69 @@
+#pragma once
+// "Order with ACME": a certificate from an ACME CA (Let's Encrypt by
+// default, acme.directory_url) for the names the admin gives, with HTTP-01
+// (a temporary HTTP listener on acme.http01_port, only when
+// acme.http01_allowed) or DNS-01 (the exact TXT records to publish, then
+// "The records are published"). The order runs in the engine thread
+// (EngineFacade::orderAcmeCertificate); this dialog only shows and asks.
+// The certificate is renewed automatically at two thirds of its lifetime.
+
+#include "acme/acmeorder.h"
+#include "config/configsnapshot.h"
+
+#include <QDialog>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QTableWidget;
+
+namespace rd::engine {
+class EngineFacade;
+}
+
+namespace rd::ui {
+
+class AcmeDialog : public QDialog {
+    Q_OBJECT
+public:
+    // config: the configuration in force (acme.* settings, server.hostname for the default name).
+    AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::ConfigSnapshot &config, QWidget *parent = nullptr);
+
+    QStringList names() const;
+    QString challenge() const; // "http-01" or "dns-01"
+    bool isRunning() const { return m_running; }
+    QPushButton *orderButton() const { return m_order; }
+
+public slots:
+    void order();
+    void setProgress(const QString &text);
+    void setDnsRecords(const QList<rd::acme::DnsChallengeRecord> &records);
+    void setFinished(bool ok, const QString &message, const QString &certificateId);
+
+signals:
+    // A certificate was issued (the panel refreshes its list).
+    void issued(const QString &certificateId);
+
+private:
+    void updateButtons();
+
+    rd::engine::EngineFacade *m_facade;
+    bool m_http01Allowed = false;
+    bool m_running = false;
+    QLineEdit *m_names = nullptr;
+    QComboBox *m_challenge = nullptr;
+    QLabel *m_challengeNote = nullptr;
+    QCheckBox *m_terms = nullptr;
+    QPushButton *m_order = nullptr;
+    QPushButton *m_cancel = nullptr;
+    QPlainTextEdit *m_progress = nullptr;
+    QTableWidget *m_records = nullptr;
+    QPushButton *m_published = nullptr;
+    QPushButton *m_copy = nullptr;
+    QLabel *m_result = nullptr;
+};
+
+} // namespace rd::ui
