@@ -15,6 +15,7 @@ RELAYDESK_TEST_PKGS=(
     nsd python3-dkim python3-spf python3-dnspython python3-yaml psl python3-authres python3-nacl
     python3-oauthlib python3-jwt python3-cryptography dovecot-core dovecot-submissiond
     xvfb xauth imagemagick x11-utils
+    pebble openssl unbound ldnsutils
 )
 
 relaydesk_missing_pkgs() {
@@ -40,6 +41,8 @@ relaydesk_install_deps() {
     # Postfix is only here for /usr/sbin/smtp-sink: no system mail server must start.
     # NSD is only here for the tests' own instances (tests/integration/dnsserver.py, on
     # 127.0.0.1 and a free high port); whether apt starts its system service does not matter.
+    # The same goes for Unbound (the validating resolver of the DANE tests) and Pebble
+    # (Let's Encrypt's test ACME server, started by tst_acmepebble on loopback).
     echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

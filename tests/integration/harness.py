@@ -664,15 +664,20 @@ class RelayTestCase(unittest.TestCase):
         return r
 
     def tearDown(self):
+        crashed = []
         for r in getattr(self, "_relays", []):
             try:
                 rc = r.stop()
                 if rc is not None and rc < 0 and rc != -signal.SIGKILL:
                     log("relay exited on signal %d at stop" % -rc)
+                    crashed.append("relay %s exited on signal %d at stop" % (r.data_dir, -rc))
             except Exception as e:  # keep tearing down the rest
                 log("relay stop failed: %s" % e)
         for s in getattr(self, "_sinks", []):
             s.stop()
+        # A relay that crashes when asked to stop (SIGTERM) is a defect even if the test passed.
+        if crashed:
+            self.fail("; ".join(crashed))
 
     def run(self, result=None):
         result = result if result is not None else self.defaultTestResult()
