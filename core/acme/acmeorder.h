@@ -166,3 +166,4 @@ private:
 } // namespace rd::acme
 
 Q_DECLARE_METATYPE(rd::acme::AcmeResult)
+Q_DECLARE_METATYPE(rd::acme::DnsChallengeRecord)
