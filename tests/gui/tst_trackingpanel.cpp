@@ -84,6 +84,26 @@ private slots:
         store.flushNow();
     }
 
+    // Opened with an empty box, the panel lists the newest messages and shows the first one's trail.
+    void firstShowListsNewest()
+    {
+        rd::engine::EngineFacade facade(nullptr, m_dir.path());
+        TrackingPanel panel(&facade);
+        QSignalSpy searched(&panel, &TrackingPanel::searchFinished);
+        QSignalSpy trails(&panel, &TrackingPanel::trailShown);
+        panel.resize(1100, 700);
+        panel.show();
+        QVERIFY(searched.wait(5000));
+        QVERIFY(panel.model()->rowCount() > 1);
+        QTRY_VERIFY_WITH_TIMEOUT(!trails.isEmpty(), 5000);
+        QCOMPARE(trails.first().first().toString(),
+                 panel.model()->data(panel.model()->index(0, TrackingModel::QueueIdColumn)).toString());
+        panel.hide();
+        panel.show(); // shown again: no second automatic search
+        QTest::qWait(200);
+        QCOMPARE(searched.count(), 1);
+    }
+
     void searchShowsTrailAndExports()
     {
         rd::engine::EngineFacade facade(nullptr, m_dir.path());

@@ -18,6 +18,7 @@ import datetime
 import json
 import os
 import shutil
+import smtplib
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 PANELS = ["dashboard", "queue", "logs", "connectors", "relay", "users", "certificates", "ratelimits", "filtering",
-          "dns", "dkim", "delivery", "tracking"]
+          "dns", "dkim", "delivery", "tracking", "queueshape", "connections", "acme"]
 # Panels reached through a --show-panel alias the binary may not know yet.
 OPTIONAL_PANELS = {"dkim"}
 
@@ -171,11 +172,23 @@ class Screenshot(harness.RelayTestCase):
         for tool in ("xvfb-run", "import", "xwininfo", "identify"):
             self.assertIsNotNone(shutil.which(tool), "%s is missing (scripts/deps.sh installs it)" % tool)
         dead = "127.0.0.1:%d" % harness.free_port()
+        pickup = os.path.join(self.tmpdir(), "Pickup")
+        os.makedirs(pickup)
         config = harness.default_config(harness.free_port(), dead, settings={
             "dnschecks.domains": "example.com,example.org,shop.example.net",
             "dnschecks.public_addresses": "192.0.2.10",
             "dnsbl.zones": "zen.spamhaus.org,bl.example.net",
+            "pickup.directory": pickup,
+            "bans.protocol_errors": 2,
+            "delivery.masquerade_domain": "example.com",
+            "delivery.ndr_copy_to": "postmaster@example.com",
         })
+        config["connection_rules"] = [
+            {"network": "192.0.2.0/24", "action": "allow", "priority": 200, "comment": "branch office"},
+            {"network": "198.51.100.7", "action": "allow", "priority": 200, "expires": "2027-01-31T18:00:00Z",
+             "comment": "contractor until January"},
+            {"network": "203.0.113.0/24", "action": "deny", "priority": 100, "comment": "scanners"},
+        ]
         config["send_connectors"] = [
             {"name": "contoso-partner", "domains": ["contoso.com", "*.contoso.com"], "route": "smarthost",
              "smart_hosts": ["mail.contoso.com:25", "mail2.contoso.com:25"], "tls": "verify"},
@@ -196,9 +209,24 @@ class Screenshot(harness.RelayTestCase):
         res = harness.send_smtp(relay.port, "x@example.test", ["y@example.org"],
                                 harness.make_message()[0], source_ip="127.0.0.2")
         self.assertFalse(res.accepted)
+        # The pickup folder: one file an application wrote, one that is not mail (badmail).
+        with open(os.path.join(pickup, "invoice-4711.eml"), "wb") as f:
+            f.write(b"X-Sender: billing@example.com\r\nX-Receiver: accounts@example.org\r\n"
+                    b"From: billing@example.com\r\nTo: accounts@example.org\r\nSubject: Invoice 4711\r\n\r\nHello\r\n")
+        with open(os.path.join(pickup, "scan-0042.eml"), "wb") as f:
+            f.write(b"%PDF-1.4 not a mail message\n")
+        # Two protocol errors from 127.0.0.3 ban it (bans.protocol_errors = 2).
+        conn = smtplib.SMTP(harness.LOOPBACK, relay.port, local_hostname="scanner.example.test", timeout=20,
+                            source_address=("127.0.0.3", 0))
+        conn.docmd("HELLO")
+        conn.docmd("GET / HTTP/1.0")
+        conn.close()
         harness.wait_until(
             lambda: len([r for r in relay.log_rows() if r["result"] == "deferred"]) >= 3,
             30, 0.2, "deferred delivery rows")
+        harness.wait_until(lambda: [r for r in relay.log_rows() if r["result"] == "badmail"], 30, 0.2,
+                           "badmail row")
+        harness.wait_until(lambda: [r for r in relay.log_rows() if r["result"] == "ban"], 30, 0.2, "ban row")
         relay.stop()
         seed_dns_checks(relay.data_dir)
         seed_dkim_keys(relay.data_dir, self.tmpdir())

@@ -23,11 +23,9 @@ namespace rd::ui {
 using namespace rd::config::keys;
 
 AcmeDialog::AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::ConfigSnapshot &config, QWidget *parent)
-    : QDialog(parent), m_facade(facade), m_http01Allowed(config.boolValue(kAcmeHttp01))
+    : QDialog(parent), m_facade(facade)
 {
     setWindowTitle(tr("Order a certificate with ACME"));
-    const QString directory = config.stringValue(kAcmeDirectory);
-    const QString email = config.stringValue(kAcmeEmail);
 
     auto *intro = new QLabel(tr("RelayDesk asks the ACME certificate authority below for a certificate, proves "
                                 "that it controls the names, stores the certificate and renews it by itself at "
@@ -37,27 +35,20 @@ AcmeDialog::AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::Confi
 
     m_names = new QLineEdit(this);
     m_names->setObjectName(QStringLiteral("acmeNames"));
-    m_names->setText(config.stringValue(kHostname));
     m_names->setPlaceholderText(tr("mail.example.com, smtp.example.com"));
 
     m_challenge = new QComboBox(this);
     m_challenge->setObjectName(QStringLiteral("acmeChallenge"));
-    m_challenge->addItem(tr("HTTP-01: a temporary web listener on port %1").arg(config.intValue(kAcmeHttp01Port)),
-                         QStringLiteral("http-01"));
+    m_challenge->addItem(QString(), QStringLiteral("http-01"));
     m_challenge->addItem(tr("DNS-01: TXT records you publish"), QStringLiteral("dns-01"));
     m_challengeNote = new QLabel(this);
     m_challengeNote->setObjectName(QStringLiteral("acmeChallengeNote"));
-    m_challengeNote->setWordWrap(true);
-    if (!m_http01Allowed) {
-        m_challenge->setCurrentIndex(1);
-        m_challengeNote->setText(tr("HTTP-01 is off: allow it with the setting acme.http01_allowed (the CA must "
-                                    "reach this computer on port %1)").arg(config.intValue(kAcmeHttp01Port)));
-    }
 
-    auto *directoryLabel = new QLabel(directory.isEmpty() ? tr("(not set: acme.directory_url)") : directory, this);
-    directoryLabel->setObjectName(QStringLiteral("acmeDirectory"));
-    directoryLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    auto *emailLabel = new QLabel(email.isEmpty() ? tr("(none: acme.email)") : email, this);
+    m_directory = new QLabel(this);
+    m_directory->setObjectName(QStringLiteral("acmeDirectory"));
+    m_directory->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_email = new QLabel(this);
+    m_email->setObjectName(QStringLiteral("acmeEmail"));
 
     m_terms = new QCheckBox(tr("I agree to the certificate authority's terms of service"), this);
     m_terms->setObjectName(QStringLiteral("acmeTerms"));
@@ -94,8 +85,8 @@ AcmeDialog::AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::Confi
     form->addRow(tr("Names:"), m_names);
     form->addRow(tr("Proof:"), m_challenge);
     form->addRow(QString(), m_challengeNote);
-    form->addRow(tr("Certificate authority:"), directoryLabel);
-    form->addRow(tr("Account contact:"), emailLabel);
+    form->addRow(tr("Certificate authority:"), m_directory);
+    form->addRow(tr("Account contact:"), m_email);
     form->addRow(QString(), m_terms);
 
     auto *orderRow = new QHBoxLayout;
@@ -127,6 +118,7 @@ AcmeDialog::AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::Confi
     connect(m_names, &QLineEdit::textChanged, this, &AcmeDialog::updateButtons);
     connect(m_terms, &QCheckBox::toggled, this, &AcmeDialog::updateButtons);
     connect(m_challenge, &QComboBox::currentIndexChanged, this, &AcmeDialog::updateButtons);
+    connect(m_challenge, &QComboBox::activated, this, [this] { m_challengeTouched = true; });
     connect(m_order, &QPushButton::clicked, this, &AcmeDialog::order);
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         if (m_facade)
@@ -149,7 +141,32 @@ AcmeDialog::AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::Confi
         connect(m_facade, &rd::engine::EngineFacade::acmeProgress, this, &AcmeDialog::setProgress);
         connect(m_facade, &rd::engine::EngineFacade::acmeDnsRecords, this, &AcmeDialog::setDnsRecords);
         connect(m_facade, &rd::engine::EngineFacade::acmeFinished, this, &AcmeDialog::setFinished);
+        connect(m_facade, &rd::engine::EngineFacade::configLoaded, this, &AcmeDialog::setConfig);
     }
+    setConfig(config);
+}
+
+void AcmeDialog::setConfig(const rd::config::ConfigSnapshot &config)
+{
+    const QString directory = config.stringValue(kAcmeDirectory);
+    const QString email = config.stringValue(kAcmeEmail);
+    const qint64 port = config.intValue(kAcmeHttp01Port);
+    m_http01Allowed = config.boolValue(kAcmeHttp01);
+    m_directory->setText(directory.isEmpty() ? tr("(not set: acme.directory_url)") : directory);
+    m_email->setText(email.isEmpty() ? tr("(none: acme.email)") : email);
+    m_challenge->setItemText(0, tr("HTTP-01: a temporary web listener on port %1").arg(port));
+    if (m_names->text().trimmed().isEmpty())
+        m_names->setText(config.stringValue(kHostname).toLower());
+    if (!m_running) {
+        if (!m_http01Allowed && challenge() == QLatin1String("http-01"))
+            m_challenge->setCurrentIndex(1);
+        else if (m_http01Allowed && !m_challengeTouched)
+            m_challenge->setCurrentIndex(0);
+    }
+    m_challengeNote->setText(m_http01Allowed ? QString()
+                                             : tr("HTTP-01 is off (setting acme.http01_allowed; the CA must reach "
+                                                  "port %1 here)").arg(port));
+    m_challengeNote->setVisible(!m_http01Allowed);
     updateButtons();
 }
 

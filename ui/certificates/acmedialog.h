@@ -38,6 +38,9 @@ public:
     QPushButton *orderButton() const { return m_order; }
 
 public slots:
+    // The acme.* settings and host name (again when the configuration changes;
+    // names already typed are kept).
+    void setConfig(const rd::config::ConfigSnapshot &config);
     void order();
     void setProgress(const QString &text);
     void setDnsRecords(const QList<rd::acme::DnsChallengeRecord> &records);
@@ -53,6 +56,7 @@ private:
     rd::engine::EngineFacade *m_facade;
     bool m_http01Allowed = false;
     bool m_running = false;
+    bool m_challengeTouched = false; // the admin picked a challenge: a new configuration keeps it
     QLineEdit *m_names = nullptr;
     QComboBox *m_challenge = nullptr;
     QLabel *m_challengeNote = nullptr;
@@ -64,6 +68,8 @@ private:
     QPushButton *m_published = nullptr;
     QPushButton *m_copy = nullptr;
     QLabel *m_result = nullptr;
+    QLabel *m_directory = nullptr;
+    QLabel *m_email = nullptr;
 };
 
 } // namespace rd::ui

@@ -161,7 +161,8 @@ QStringList MainWindow::panelNames()
             QStringLiteral("relay"),     QStringLiteral("users"),        QStringLiteral("certificates"),
             QStringLiteral("ratelimits"), QStringLiteral("filtering"),   QStringLiteral("dns"),
             QStringLiteral("queue"),     QStringLiteral("tracking"),     QStringLiteral("logs"),
-            QStringLiteral("dnschecks"), QStringLiteral("dkim")};
+            QStringLiteral("dnschecks"), QStringLiteral("dkim"),         QStringLiteral("queueshape"),
+            QStringLiteral("connections"), QStringLiteral("acme")};
 }
 
 bool MainWindow::showPanelByName(const QString &name)
@@ -175,6 +176,24 @@ bool MainWindow::showPanelByName(const QString &name)
         showPanel(Certificates);
         if (auto *certificates = qobject_cast<CertificatesPanel *>(panel(Certificates)))
             certificates->showSection(CertificatesPanel::DkimSection);
+        return true;
+    }
+    if (n == QLatin1String("acme")) {
+        showPanel(Certificates);
+        if (auto *certificates = qobject_cast<CertificatesPanel *>(panel(Certificates)))
+            certificates->openAcmeDialog();
+        return true;
+    }
+    if (n == QLatin1String("queueshape")) {
+        showPanel(Queue);
+        if (auto *queue = qobject_cast<QueuePanel *>(panel(Queue)))
+            queue->showShape();
+        return true;
+    }
+    if (n == QLatin1String("connections")) {
+        showPanel(Filtering);
+        if (auto *filtering = qobject_cast<FilteringPanel *>(panel(Filtering)))
+            filtering->showTab(FilteringPanel::ConnectionControlTab);
         return true;
     }
     const int index = panelNames().indexOf(n);

@@ -193,6 +193,16 @@ void TrackingPanel::search()
     m_service->requestSearch(++m_searchGeneration, m_lastQuery);
 }
 
+void TrackingPanel::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (!m_shownOnce) {
+        m_shownOnce = true;
+        if (m_searchGeneration == 0)
+            search(); // an empty box: the newest messages
+    }
+}
+
 void TrackingPanel::searchFor(TrackField field, const QString &text)
 {
     m_field->setCurrentIndex(m_field->findData(int(field)));

@@ -63,6 +63,10 @@ signals:
     void trailShown(const QString &queueId);
     void exportFinished(const QString &path, const QString &error);
 
+protected:
+    // The first time the panel is shown it lists the newest messages.
+    void showEvent(QShowEvent *event) override;
+
 private:
     void buildUi();
     void onSearchReady(quint64 generation, const rd::log::TrackPage &page);
@@ -89,6 +93,7 @@ private:
     QTreeWidget *m_timeline = nullptr;
 
     quint64 m_searchGeneration = 0;
+    bool m_shownOnce = false;
     quint64 m_trailGeneration = 0;
     rd::log::TrackQuery m_lastQuery;
     bool m_appending = false;
