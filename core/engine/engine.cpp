@@ -456,6 +456,8 @@ void Engine::stop()
         m_certTimer->stop();
     if (m_dailyTimer)
         m_dailyTimer->stop();
+    if (m_tlsrptTimer)
+        m_tlsrptTimer->stop();
     // Owned state bound to this thread goes now, not in the destructor (which
     // runs in the thread that made the engine, after this one ended).
     if (m_alertTimer)

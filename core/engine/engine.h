@@ -15,6 +15,7 @@
 #include "policy/policystatus.h"
 #include "net/inboundhost.h"
 
+#include <QDate>
 #include <QHash>
 #include <QObject>
 #include <QUrl>
@@ -63,6 +64,7 @@ class StsResolver;
 }
 namespace rd::tlsrpt {
 class TlsResultWriter;
+struct ResultRow;
 }
 namespace rd::pickup {
 class PickupService;
@@ -237,6 +239,10 @@ private:
     void startMxTls();
     void lookupMx(const QString &domain, std::function<void(delivery::MxAnswer)> done);
     void tlsChecked(const delivery::TlsCheck &check);
+    // TLS-RPT daily reports (enginetlsrpt.cpp).
+    void startTlsReports();
+    void sendTlsReports();
+    void reportTlsDomain(const QDate &day, const QString &domain, const QList<tlsrpt::ResultRow> &rows);
     // Pickup and Badmail folders (enginepickup.cpp).
     QString badmailDirectory() const;
     void startPickup();
@@ -273,6 +279,8 @@ private:
     QTimer *m_certTimer = nullptr;
     mtasts::StsResolver *m_sts = nullptr;      // child; null when mtasts.enabled is off
     std::unique_ptr<tlsrpt::TlsResultWriter> m_tlsResults; // when tlsrpt.enabled
+    QTimer *m_tlsrptTimer = nullptr;
+    bool m_tlsrptRunning = false;
     pickup::PickupService *m_pickup = nullptr; // child; null when pickup.directory is empty
     QTimer *m_dailyTimer = nullptr;             // badmail retention
     EngineStatus m_status;

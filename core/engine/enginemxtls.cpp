@@ -81,6 +81,7 @@ void Engine::startMxTls()
     } else {
         m_tlsResults.reset();
     }
+    startTlsReports();
 }
 
 void Engine::lookupMx(const QString &domain, std::function<void(delivery::MxAnswer)> done)
