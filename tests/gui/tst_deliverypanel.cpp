@@ -12,6 +12,7 @@
 #include "pickup/badmail.h"
 
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -51,6 +52,7 @@ private slots:
     void folders();
     void badmailList();
     void applyWithoutEngine();
+    void outboundTlsSettings();
 
 private:
     QTemporaryDir m_dir;
@@ -249,6 +251,33 @@ void TestDeliveryPanel::applyWithoutEngine()
     QCOMPARE(applied.first().first().toBool(), false);
     QVERIFY(m_panel->statusText().contains(QStringLiteral("Apply failed: no engine")));
     QVERIFY(m_panel->canApply()); // can be tried again
+}
+
+void TestDeliveryPanel::outboundTlsSettings()
+{
+    // Defaults: MTA-STS on, DANE and TLS-RPT off.
+    QVERIFY(m_panel->mtaStsBox()->isChecked());
+    QVERIFY(!m_panel->daneBox()->isChecked());
+    QVERIFY(!m_panel->tlsRptBox()->isChecked());
+    QVERIFY(!m_panel->isDirty());
+    m_panel->daneBox()->click();
+    m_panel->tlsRptBox()->click();
+    QVERIFY(m_panel->isDirty());
+    const ConfigSnapshot c = m_panel->pendingConfig();
+    QVERIFY(c.boolValue(keys::kDane));
+    QVERIFY(c.boolValue(keys::kTlsRpt));
+    QVERIFY(c.boolValue(keys::kMtaSts));
+    QCOMPARE(c.stringValue(keys::kRetrySchedule), QStringLiteral("60,300,900,1800,3600")); // untouched
+    // A configuration from the engine with them on shows them on.
+    ConfigSnapshot on = baseConfig();
+    QString e;
+    on.setValue(QString::fromLatin1(keys::kMtaSts), false, &e);
+    on.setValue(QString::fromLatin1(keys::kDane), true, &e);
+    m_panel->revert();
+    m_panel->setConfig(on);
+    QVERIFY(!m_panel->mtaStsBox()->isChecked());
+    QVERIFY(m_panel->daneBox()->isChecked());
+    QVERIFY(!m_panel->isDirty());
 }
 
 QTEST_MAIN(TestDeliveryPanel)

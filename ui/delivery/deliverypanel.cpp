@@ -6,6 +6,7 @@
 #include "engine/enginefacade.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -127,6 +128,8 @@ DeliveryPanel::DeliveryPanel(rd::engine::EngineFacade *facade, QWidget *parent)
     m_scheduleNote->setObjectName(QStringLiteral("deliveryScheduleNote"));
     m_scheduleNote->setWordWrap(true);
     m_scheduleNote->setStyleSheet(QStringLiteral("color: #606060;"));
+    // A wrapped label spanning a form row gets one line's height; the longest note takes two.
+    m_scheduleNote->setMinimumHeight(2 * m_scheduleNote->fontMetrics().lineSpacing() + 2);
     m_expiration = minutesBox(QStringLiteral("deliveryExpiration"), 1, 43200, this);
     m_expiration->setToolTip(tip(keys::kMaxAge));
     m_delayNotify = minutesBox(QStringLiteral("deliveryDelayNotify"), 0, 43200, this);
@@ -164,6 +167,28 @@ DeliveryPanel::DeliveryPanel(rd::engine::EngineFacade *facade, QWidget *parent)
     folderForm->addRow(tr("Pickup folder:"), folderRow(m_pickup, tr("Pickup folder")));
     folderForm->addRow(tr("Badmail folder:"), folderRow(m_badmail, tr("Badmail folder")));
     folderForm->addRow(tr("Keep badmail for:"), m_retention);
+
+    // Outbound TLS that cannot be silently downgraded (delivery by MX).
+    m_mtaSts = new QCheckBox(tr("Apply recipient domains' MTA-STS policies (RFC 8461)"), this);
+    m_mtaSts->setObjectName(QStringLiteral("deliveryMtaSts"));
+    m_mtaSts->setToolTip(tip(keys::kMtaSts));
+    m_dane = new QCheckBox(tr("DANE: check MX certificates against DNSSEC-signed TLSA records (RFC 7672)"), this);
+    m_dane->setObjectName(QStringLiteral("deliveryDane"));
+    m_dane->setToolTip(tip(keys::kDane));
+    m_tlsRpt = new QCheckBox(tr("Send daily TLS-RPT reports to domains that ask for them (RFC 8460)"), this);
+    m_tlsRpt->setObjectName(QStringLiteral("deliveryTlsRpt"));
+    m_tlsRpt->setToolTip(tip(keys::kTlsRpt));
+    auto *daneNote = new QLabel(tr("DANE needs a validating DNS resolver in the setting dns.servers (for example "
+                                   "a local Unbound). Smart hosts use their connector's TLS setting."),
+                                this);
+    daneNote->setWordWrap(true);
+    daneNote->setStyleSheet(QStringLiteral("color: #606060;"));
+    auto *outTls = new QGroupBox(tr("Outbound TLS (delivery by MX)"), this);
+    auto *outTlsLayout = new QVBoxLayout(outTls);
+    outTlsLayout->addWidget(m_mtaSts);
+    outTlsLayout->addWidget(m_dane);
+    outTlsLayout->addWidget(m_tlsRpt);
+    outTlsLayout->addWidget(daneNote);
 
     // Badmail list.
     m_badmailModel = new BadmailModel(this);
@@ -214,6 +239,7 @@ DeliveryPanel::DeliveryPanel(rd::engine::EngineFacade *facade, QWidget *parent)
     columns->addLayout(left, 1);
     auto *right = new QVBoxLayout;
     right->addWidget(retry);
+    right->addWidget(outTls);
     right->addStretch(1);
     columns->addLayout(right, 1);
     auto *layout = new QVBoxLayout(this);
@@ -232,6 +258,8 @@ DeliveryPanel::DeliveryPanel(rd::engine::EngineFacade *facade, QWidget *parent)
     for (QSpinBox *s : {m_maxHops, m_retry[0], m_retry[1], m_retry[2], m_retry[3], m_expiration, m_delayNotify,
                         m_retention})
         connect(s, &QSpinBox::valueChanged, this, &DeliveryPanel::onEdited);
+    for (QCheckBox *b : {m_mtaSts, m_dane, m_tlsRpt})
+        connect(b, &QCheckBox::toggled, this, &DeliveryPanel::onEdited);
 
     if (m_facade) {
         connect(m_facade, &rd::engine::EngineFacade::configLoaded, this, &DeliveryPanel::setConfig);
@@ -278,6 +306,9 @@ DeliveryPanel::Values DeliveryPanel::current() const
     v.pickup = m_pickup->text().trimmed();
     v.badmail = m_badmail->text().trimmed();
     v.retentionDays = m_retention->value();
+    v.mtaSts = m_mtaSts->isChecked();
+    v.dane = m_dane->isChecked();
+    v.tlsRpt = m_tlsRpt->isChecked();
     return v;
 }
 
@@ -286,7 +317,8 @@ void DeliveryPanel::showValues(const Values &v)
     std::vector<std::unique_ptr<QSignalBlocker>> blockers;
     for (QObject *o : std::initializer_list<QObject *>{m_hostname, m_masquerade, m_maxHops, m_retry[0], m_retry[1],
                                                        m_retry[2], m_retry[3], m_expiration, m_delayNotify, m_ndrCopy,
-                                                       m_pickup, m_badmail, m_retention})
+                                                       m_pickup, m_badmail, m_retention, m_mtaSts, m_dane,
+                                                       m_tlsRpt})
         blockers.push_back(std::make_unique<QSignalBlocker>(o));
     m_hostname->setText(v.hostname);
     m_masquerade->setText(v.masquerade);
@@ -301,6 +333,9 @@ void DeliveryPanel::showValues(const Values &v)
     m_pickup->setText(v.pickup);
     m_badmail->setText(v.badmail);
     m_retention->setValue(v.retentionDays);
+    m_mtaSts->setChecked(v.mtaSts);
+    m_dane->setChecked(v.dane);
+    m_tlsRpt->setChecked(v.tlsRpt);
 }
 
 void DeliveryPanel::setConfig(const ConfigSnapshot &config)
@@ -321,6 +356,9 @@ void DeliveryPanel::setConfig(const ConfigSnapshot &config)
     v.pickup = config.stringValue(keys::kPickupDirectory);
     v.badmail = config.stringValue(keys::kBadmailDirectory);
     v.retentionDays = int(config.intValue(keys::kBadmailRetentionDays));
+    v.mtaSts = config.boolValue(keys::kMtaSts);
+    v.dane = config.boolValue(keys::kDane);
+    v.tlsRpt = config.boolValue(keys::kTlsRpt);
     m_loaded = v;
     const bool first = !m_hasConfig;
     m_hasConfig = true;
@@ -390,6 +428,9 @@ ConfigSnapshot DeliveryPanel::pendingConfig() const
     c.setValue(QString::fromLatin1(keys::kPickupDirectory), v.pickup, &error);
     c.setValue(QString::fromLatin1(keys::kBadmailDirectory), v.badmail, &error);
     c.setValue(QString::fromLatin1(keys::kBadmailRetentionDays), v.retentionDays, &error);
+    c.setValue(QString::fromLatin1(keys::kMtaSts), v.mtaSts, &error);
+    c.setValue(QString::fromLatin1(keys::kDane), v.dane, &error);
+    c.setValue(QString::fromLatin1(keys::kTlsRpt), v.tlsRpt, &error);
     return c;
 }
 

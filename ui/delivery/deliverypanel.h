@@ -22,6 +22,7 @@
 #include <QHash>
 #include <QWidget>
 
+class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -72,6 +73,9 @@ public:
     QLineEdit *pickupEdit() const { return m_pickup; }
     QLineEdit *badmailEdit() const { return m_badmail; }
     QSpinBox *retentionBox() const { return m_retention; }
+    QCheckBox *mtaStsBox() const { return m_mtaSts; }
+    QCheckBox *daneBox() const { return m_dane; }
+    QCheckBox *tlsRptBox() const { return m_tlsRpt; }
     BadmailModel *badmailModel() const { return m_badmailModel; }
 
 public slots:
@@ -103,6 +107,9 @@ private:
         QString pickup;
         QString badmail;
         int retentionDays = 0;
+        bool mtaSts = true;
+        bool dane = false;
+        bool tlsRpt = false;
         bool operator==(const Values &) const = default;
     };
     Values current() const;
@@ -141,6 +148,9 @@ private:
     QLineEdit *m_pickup = nullptr;
     QLineEdit *m_badmail = nullptr;
     QSpinBox *m_retention = nullptr;
+    QCheckBox *m_mtaSts = nullptr;
+    QCheckBox *m_dane = nullptr;
+    QCheckBox *m_tlsRpt = nullptr;
     QTableView *m_badmailView = nullptr;
     BadmailModel *m_badmailModel = nullptr;
     QLabel *m_badmailInfo = nullptr;
