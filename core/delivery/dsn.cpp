@@ -1,4 +1,5 @@
 #include "delivery/dsn.h"
+#include "util/lineends.h"
 
 #include "smtp/parser.h"
 
@@ -120,27 +121,6 @@ QByteArray fold(QByteArrayView line, QByteArrayView prefix = " ", QByteArrayView
     return out;
 }
 
-// Bare CR and bare LF become CRLF; a missing final CRLF is added.
-QByteArray toCrlf(QByteArrayView in)
-{
-    QByteArray out;
-    out.reserve(in.size() + 2);
-    for (qsizetype i = 0; i < in.size(); ++i) {
-        const char c = in[i];
-        if (c == '\r') {
-            out += "\r\n";
-            if (i + 1 < in.size() && in[i + 1] == '\n')
-                ++i;
-        } else if (c == '\n') {
-            out += "\r\n";
-        } else {
-            out += c;
-        }
-    }
-    if (!out.isEmpty() && !out.endsWith("\r\n"))
-        out += "\r\n";
-    return out;
-}
 
 // The header section (with its final CRLF, without the empty line); at most
 // `max` octets, cut before a field that would not fit.
@@ -351,7 +331,7 @@ DsnMessage buildDsn(const DsnRequest &req)
     const bool delayReport = allDelayed && !req.recipients.isEmpty();
 
     // Part 3: the original message or its header section.
-    const QByteArray original = toCrlf(req.original);
+    const QByteArray original = util::toCrlf(req.original);
     const bool wantFull = req.mail.ret == DsnRet::Full;
     msg.fullMessage = wantFull && original.size() <= req.maxFullSize;
     msg.truncated = wantFull && !msg.fullMessage;

@@ -72,6 +72,8 @@ const QString kAlertsBefore = QStringLiteral(
     "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE ts < ? AND resolved != 0 ORDER BY ts LIMIT ?)");
 const QString kMessagesBefore = QStringLiteral(
     "DELETE FROM messages WHERE queue_id IN (SELECT queue_id FROM messages WHERE ts < ? ORDER BY ts LIMIT ?)");
+const QString kTlsResultsBefore = QStringLiteral(
+    "DELETE FROM tls_results WHERE id IN (SELECT id FROM tls_results WHERE ts < ? ORDER BY ts LIMIT ?)");
 const QString kOldestEvents = QStringLiteral(
     "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY ts, id LIMIT ?)");
 
@@ -82,6 +84,7 @@ void deleteOlderThan(QSqlDatabase &db, qint64 cutoff, RetentionResult *r, const 
     r->transcripts += deleteAll(db, kTranscriptsBefore, {cutoff}, all, between, &r->error);
     r->alerts += deleteAll(db, kAlertsBefore, {cutoff}, all, between, &r->error);
     r->messages += deleteAll(db, kMessagesBefore, {cutoff}, all, between, &r->error);
+    r->tlsResults += deleteAll(db, kTlsResultsBefore, {cutoff}, all, between, &r->error);
 }
 
 } // namespace
@@ -126,6 +129,7 @@ RetentionResult applyRetention(QSqlDatabase &db, const RetentionPolicy &policy, 
                 r.transcripts += deleteAll(db, kTranscriptsBefore, {cutoff}, all, betweenBatches, &r.error);
                 r.alerts += deleteAll(db, kAlertsBefore, {cutoff}, all, betweenBatches, &r.error);
                 r.messages += deleteAll(db, kMessagesBefore, {cutoff}, all, betweenBatches, &r.error);
+                r.tlsResults += deleteAll(db, kTlsResultsBefore, {cutoff}, all, betweenBatches, &r.error);
             }
             QSqlQuery merge(db);
             merge.exec(QStringLiteral("INSERT INTO events_fts (events_fts, rank) VALUES ('merge', 2000)"));

@@ -21,6 +21,7 @@ struct RetentionResult {
     qint64 transcripts = 0;   // transcripts deleted
     qint64 alerts = 0;        // resolved alerts deleted (open alerts are kept)
     qint64 messages = 0;      // message tracking records deleted
+    qint64 tlsResults = 0;    // TLS-RPT result rows deleted
     qint64 bytesBefore = 0;   // used size before and after
     qint64 bytesAfter = 0;
     QString error;            // first SQL error, empty if fine

@@ -1,5 +1,7 @@
 #include "pickup/pickupparser.h"
 
+#include "util/lineends.h"
+
 #include "mime/mimeheaders.h"
 #include "pickup/addresslist.h"
 
@@ -109,24 +111,7 @@ bool readAddresses(const Field &f, QList<Mailbox> *out, QString *error)
 
 QByteArray normalizeLineEnds(QByteArrayView data)
 {
-    QByteArray out;
-    out.reserve(data.size() + data.size() / 32 + 2);
-    const qsizetype n = data.size();
-    for (qsizetype i = 0; i < n; ++i) {
-        const char c = data[i];
-        if (c == '\r') {
-            out += "\r\n";
-            if (i + 1 < n && data[i + 1] == '\n')
-                ++i;
-        } else if (c == '\n') {
-            out += "\r\n";
-        } else {
-            out += c;
-        }
-    }
-    if (!out.isEmpty() && !out.endsWith("\r\n"))
-        out += "\r\n";
-    return out;
+    return util::toCrlf(data);
 }
 
 PickupParseResult parsePickupFile(QByteArrayView data, qint64 maxSize)

@@ -255,6 +255,11 @@ const QVector<Migration> kLog = {
                         " mx_host TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL)"),
          QStringLiteral("CREATE INDEX tls_results_domain ON tls_results (domain, ts)"),
      }},
+    // Retention deletes TLS-RPT rows by time.
+    {5,
+     {
+         QStringLiteral("CREATE INDEX tls_results_ts ON tls_results (ts)"),
+     }},
 };
 
 } // namespace

@@ -278,6 +278,14 @@ void TestDeliveryPanel::outboundTlsSettings()
     QVERIFY(!m_panel->mtaStsBox()->isChecked());
     QVERIFY(m_panel->daneBox()->isChecked());
     QVERIFY(!m_panel->isDirty());
+    // The DNS servers DANE relies on: validated as the engine does.
+    m_panel->dnsServersEdit()->setText(QStringLiteral("127.0.0.1:5353, [::1]:53"));
+    QVERIFY2(m_panel->errors().isEmpty(), qPrintable(m_panel->errors().join(u'\n')));
+    QCOMPARE(m_panel->pendingConfig().stringValue(keys::kDnsServers).remove(u' '), QStringLiteral("127.0.0.1:5353,[::1]:53"));
+    m_panel->dnsServersEdit()->setText(QStringLiteral("resolver.example"));
+    QVERIFY(!m_panel->errors().isEmpty());
+    QVERIFY(m_panel->errors().join(u' ').startsWith(QLatin1String("DNS servers:")));
+    QVERIFY(!m_panel->canApply());
 }
 
 QTEST_MAIN(TestDeliveryPanel)

@@ -514,6 +514,12 @@ void TestLogStore::retentionByDays()
             QSqlDatabase db = rd::storage::openDatabase(dir.path(), rd::storage::DbKind::Log,
                                                         QStringLiteral("alerts-seed"), {}, &error);
             QSqlQuery q(db);
+            for (int age : {40, 1}) {
+                q.prepare(QStringLiteral("INSERT INTO tls_results (ts, domain, policy_type, policy, mx_host, result,"
+                                         " detail) VALUES (?, 'example.net', 'sts', 'p', 'mx', 'success', '1')"));
+                q.addBindValue(now.addDays(-age).toMSecsSinceEpoch());
+                QVERIFY(q.exec());
+            }
             for (const auto &[age, resolved] : {std::pair{40, 1}, std::pair{40, 0}, std::pair{1, 1}}) {
                 q.prepare(QStringLiteral("INSERT INTO alerts (ts, rule, subject, severity, message, resolved)"
                                          " VALUES (?, 'r', 's', 'warning', 'm', ?)"));
@@ -532,6 +538,7 @@ void TestLogStore::retentionByDays()
         QCOMPARE(r.transcripts, qint64(1));
         QCOMPARE(r.alerts, qint64(1)); // the old resolved one; the open one stays
         QCOMPARE(r.messages, qint64(1));
+        QCOMPARE(r.tlsResults, qint64(1));
     }
     LogReader reader(dir.path());
     const LogPage page = reader.newest({}, 100000);

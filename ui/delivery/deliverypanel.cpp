@@ -178,8 +178,12 @@ DeliveryPanel::DeliveryPanel(rd::engine::EngineFacade *facade, QWidget *parent)
     m_tlsRpt = new QCheckBox(tr("Send daily TLS-RPT reports to domains that ask for them (RFC 8460)"), this);
     m_tlsRpt->setObjectName(QStringLiteral("deliveryTlsRpt"));
     m_tlsRpt->setToolTip(tip(keys::kTlsRpt));
-    auto *daneNote = new QLabel(tr("DANE needs a validating DNS resolver in the setting dns.servers (for example "
-                                   "a local Unbound). Smart hosts use their connector's TLS setting."),
+    m_dnsServers = new QLineEdit(this);
+    m_dnsServers->setObjectName(QStringLiteral("deliveryDnsServers"));
+    m_dnsServers->setPlaceholderText(tr("the system's resolvers"));
+    m_dnsServers->setToolTip(tip(keys::kDnsServers));
+    auto *daneNote = new QLabel(tr("DANE needs validating DNS servers (for example a local Unbound). Smart hosts "
+                                   "use their connector's TLS setting."),
                                 this);
     daneNote->setWordWrap(true);
     daneNote->setStyleSheet(QStringLiteral("color: #606060;"));
@@ -188,6 +192,9 @@ DeliveryPanel::DeliveryPanel(rd::engine::EngineFacade *facade, QWidget *parent)
     outTlsLayout->addWidget(m_mtaSts);
     outTlsLayout->addWidget(m_dane);
     outTlsLayout->addWidget(m_tlsRpt);
+    auto *dnsRow = new QFormLayout;
+    dnsRow->addRow(tr("DNS servers:"), m_dnsServers);
+    outTlsLayout->addLayout(dnsRow);
     outTlsLayout->addWidget(daneNote);
 
     // Badmail list.
@@ -253,7 +260,7 @@ DeliveryPanel::DeliveryPanel(rd::engine::EngineFacade *facade, QWidget *parent)
     m_folderTimer->setSingleShot(true);
     m_folderTimer->setInterval(300);
     connect(m_folderTimer, &QTimer::timeout, this, &DeliveryPanel::checkFolders);
-    for (QLineEdit *e : {m_hostname, m_masquerade, m_ndrCopy, m_pickup, m_badmail})
+    for (QLineEdit *e : {m_hostname, m_masquerade, m_ndrCopy, m_pickup, m_badmail, m_dnsServers})
         connect(e, &QLineEdit::textChanged, this, &DeliveryPanel::onEdited);
     for (QSpinBox *s : {m_maxHops, m_retry[0], m_retry[1], m_retry[2], m_retry[3], m_expiration, m_delayNotify,
                         m_retention})
@@ -309,6 +316,7 @@ DeliveryPanel::Values DeliveryPanel::current() const
     v.mtaSts = m_mtaSts->isChecked();
     v.dane = m_dane->isChecked();
     v.tlsRpt = m_tlsRpt->isChecked();
+    v.dnsServers = m_dnsServers->text().trimmed();
     return v;
 }
 
@@ -318,7 +326,7 @@ void DeliveryPanel::showValues(const Values &v)
     for (QObject *o : std::initializer_list<QObject *>{m_hostname, m_masquerade, m_maxHops, m_retry[0], m_retry[1],
                                                        m_retry[2], m_retry[3], m_expiration, m_delayNotify, m_ndrCopy,
                                                        m_pickup, m_badmail, m_retention, m_mtaSts, m_dane,
-                                                       m_tlsRpt})
+                                                       m_tlsRpt, m_dnsServers})
         blockers.push_back(std::make_unique<QSignalBlocker>(o));
     m_hostname->setText(v.hostname);
     m_masquerade->setText(v.masquerade);
@@ -336,6 +344,7 @@ void DeliveryPanel::showValues(const Values &v)
     m_mtaSts->setChecked(v.mtaSts);
     m_dane->setChecked(v.dane);
     m_tlsRpt->setChecked(v.tlsRpt);
+    m_dnsServers->setText(v.dnsServers);
 }
 
 void DeliveryPanel::setConfig(const ConfigSnapshot &config)
@@ -359,6 +368,7 @@ void DeliveryPanel::setConfig(const ConfigSnapshot &config)
     v.mtaSts = config.boolValue(keys::kMtaSts);
     v.dane = config.boolValue(keys::kDane);
     v.tlsRpt = config.boolValue(keys::kTlsRpt);
+    v.dnsServers = config.stringValue(keys::kDnsServers);
     m_loaded = v;
     const bool first = !m_hasConfig;
     m_hasConfig = true;
@@ -402,6 +412,12 @@ QStringList DeliveryPanel::errors() const
         add(m_folderErrors.value(QStringLiteral("badmail")).isEmpty()
                 ? QString()
                 : tr("Badmail folder: %1.").arg(m_folderErrors.value(QStringLiteral("badmail"))));
+    {
+        ConfigSnapshot probe;
+        QString dnsError;
+        if (!probe.setValue(QString::fromLatin1(keys::kDnsServers), v.dnsServers, &dnsError))
+            out << tr("DNS servers: %1").arg(dnsError);
+    }
     if (!v.pickup.isEmpty() && !v.badmail.isEmpty()
         && QDir::cleanPath(QDir::fromNativeSeparators(v.pickup))
                == QDir::cleanPath(QDir::fromNativeSeparators(v.badmail)))
@@ -431,6 +447,7 @@ ConfigSnapshot DeliveryPanel::pendingConfig() const
     c.setValue(QString::fromLatin1(keys::kMtaSts), v.mtaSts, &error);
     c.setValue(QString::fromLatin1(keys::kDane), v.dane, &error);
     c.setValue(QString::fromLatin1(keys::kTlsRpt), v.tlsRpt, &error);
+    c.setValue(QString::fromLatin1(keys::kDnsServers), v.dnsServers, &error);
     return c;
 }
 

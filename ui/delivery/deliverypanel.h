@@ -76,6 +76,7 @@ public:
     QCheckBox *mtaStsBox() const { return m_mtaSts; }
     QCheckBox *daneBox() const { return m_dane; }
     QCheckBox *tlsRptBox() const { return m_tlsRpt; }
+    QLineEdit *dnsServersEdit() const { return m_dnsServers; }
     BadmailModel *badmailModel() const { return m_badmailModel; }
 
 public slots:
@@ -110,6 +111,7 @@ private:
         bool mtaSts = true;
         bool dane = false;
         bool tlsRpt = false;
+        QString dnsServers;
         bool operator==(const Values &) const = default;
     };
     Values current() const;
@@ -151,6 +153,7 @@ private:
     QCheckBox *m_mtaSts = nullptr;
     QCheckBox *m_dane = nullptr;
     QCheckBox *m_tlsRpt = nullptr;
+    QLineEdit *m_dnsServers = nullptr;
     QTableView *m_badmailView = nullptr;
     BadmailModel *m_badmailModel = nullptr;
     QLabel *m_badmailInfo = nullptr;
