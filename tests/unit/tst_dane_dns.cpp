@@ -92,7 +92,7 @@ void TstDaneDns::initTestCase()
     f.write(QJsonDocument(spec).toJson());
     f.close();
 
-    const QString script = QFileInfo(QStringLiteral(__FILE__)).absolutePath() + QStringLiteral("/../integration/dnsserver.py");
+    const QString script = QStringLiteral(RD_TESTS_DIR "/integration/dnsserver.py");
     m_dns = new QProcess(this);
     m_dns->setProcessChannelMode(QProcess::ForwardedErrorChannel);
     m_dns->start(QStringLiteral("/usr/bin/python3"),

@@ -29,7 +29,7 @@ const QByteArray kRfcPolicy = "version: STSv1\nmode: enforce\nmx: mail.example.c
 
 QString dataDir()
 {
-    return QFileInfo(QStringLiteral(__FILE__)).absolutePath() + QStringLiteral("/../data/outtls");
+    return QStringLiteral(RD_TESTS_DIR "/data/outtls");
 }
 
 } // namespace

@@ -26,7 +26,7 @@ namespace {
 
 QString checker()
 {
-    return QFileInfo(QStringLiteral(__FILE__)).absolutePath() + QStringLiteral("/../data/outtls/check_tlsrpt.py");
+    return QStringLiteral(RD_TESTS_DIR "/data/outtls/check_tlsrpt.py");
 }
 
 QJsonObject runChecker(const QStringList &args, QString *out)
