@@ -14,18 +14,41 @@ namespace rd::net {
 
 using smtp::ActionKind;
 
-InboundConnection::InboundConnection(QSslSocket *socket, smtp::SessionConfig config, InboundHost *host,
+InboundConnection::InboundConnection(PlainSocket *socket, smtp::SessionConfig config, InboundHost *host,
                                      int idleTimeoutMs, std::optional<QSslConfiguration> tls, QObject *parent)
     : QObject(parent),
-      m_socket(socket),
+      m_plain(socket),
       m_tls(std::move(tls)),
       m_session(std::move(config)),
       m_host(host),
       m_idleMs(idleTimeoutMs)
 {
-    m_socket->setParent(this);
+    m_plain->setParent(this);
     m_idle.setSingleShot(true);
-    connect(&m_idle, &QTimer::timeout, this, &InboundConnection::onTimeout);
+    connect(&m_idle, &QTimer::timeout, this, &InboundConnection::onIdleTimer);
+    connect(m_plain, &PlainSocket::readyRead, this, &InboundConnection::onReadyRead);
+    connect(m_plain, &PlainSocket::disconnected, this, &InboundConnection::onDisconnected);
+    m_host->sessionOpened();
+}
+
+bool InboundConnection::attachTlsSocket()
+{
+    QByteArray pending;
+    const qintptr fd = m_plain->release(&pending);
+    m_plain->disconnect(this);
+    m_plain->deleteLater();
+    m_plain = nullptr;
+    if (fd == -1)
+        return false; // already closed: disconnected() is on its way
+    m_socket = new QSslSocket(this);
+    if (!m_socket->setSocketDescriptor(fd, QAbstractSocket::ConnectedState, QIODevice::ReadWrite)) {
+        // Qt did not take the descriptor: close it here.
+        PlainSocket closer(fd);
+        return false;
+    }
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    if (!pending.isEmpty())
+        m_socket->write(pending); // the 220 to STARTTLS goes out in clear before the handshake
     connect(m_socket, &QTcpSocket::readyRead, this, &InboundConnection::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &InboundConnection::onDisconnected);
     connect(m_socket, &QSslSocket::encrypted, this, &InboundConnection::onEncrypted);
@@ -50,7 +73,53 @@ InboundConnection::InboundConnection(QSslSocket *socket, smtp::SessionConfig con
         if (e != QAbstractSocket::RemoteHostClosedError && m_socket->state() != QAbstractSocket::ConnectedState)
             onDisconnected();
     });
-    m_host->sessionOpened();
+    return true;
+}
+
+void InboundConnection::send(const QByteArray &bytes)
+{
+    if (m_socket)
+        m_socket->write(bytes);
+    else if (m_plain)
+        m_plain->write(bytes);
+}
+
+qint64 InboundConnection::inputAvailable() const
+{
+    if (m_socket)
+        return m_socket->bytesAvailable();
+    return m_plain ? m_plain->bytesAvailable() : 0;
+}
+
+QByteArray InboundConnection::takeInput()
+{
+    if (m_socket)
+        return m_socket->readAll();
+    return m_plain ? m_plain->readAll() : QByteArray();
+}
+
+void InboundConnection::flushOutput()
+{
+    if (m_socket)
+        m_socket->flush();
+    else if (m_plain)
+        m_plain->flush();
+}
+
+void InboundConnection::closeGracefully()
+{
+    if (m_socket)
+        m_socket->disconnectFromHost();
+    else if (m_plain)
+        m_plain->disconnectFromHost();
+}
+
+void InboundConnection::abortSocket()
+{
+    if (m_socket)
+        m_socket->abort();
+    else if (m_plain)
+        m_plain->abort();
 }
 
 InboundConnection::~InboundConnection()
@@ -72,14 +141,15 @@ void InboundConnection::setSessionTimeLimit(int ms)
 void InboundConnection::start()
 {
     m_elapsed.start();
+    m_lastActivityMs = 0;
     m_host->lookupClientName(m_session.config().clientIp, this, [this](QString name) { m_clientName = name; });
     if (m_lifetime.interval() > 0)
         m_lifetime.start();
-    m_idle.start(m_idleMs);
+    touch();
     if (m_session.config().tlsActive) {
         // Implicit TLS (RFC 8314): handshake first, the greeting comes encrypted.
-        if (!m_tls) {
-            m_socket->abort();
+        if (!m_tls || !attachTlsSocket()) {
+            abortSocket();
             finish();
             return;
         }
@@ -95,12 +165,16 @@ void InboundConnection::start()
 
 void InboundConnection::startTls()
 {
-    if (!m_tls) {
-        m_socket->abort();
+    if (!m_tls || m_socket) {
+        abortSocket();
         finish();
         return;
     }
-    m_socket->flush(); // the 220 goes out in clear before the handshake
+    m_plain->flush(); // the 220 goes out in clear before the handshake
+    if (!attachTlsSocket()) {
+        finish();
+        return;
+    }
     m_socket->setSslConfiguration(*m_tls);
     m_socket->startServerEncryption();
 }
@@ -118,7 +192,7 @@ void InboundConnection::onEncrypted()
         }
     }();
     const QString cipher = m_socket->sessionCipher().name();
-    m_idle.start(m_idleMs);
+    touch();
     smtp::Output out;
     if (!m_greeted) {
         m_greeted = true;
@@ -133,7 +207,7 @@ void InboundConnection::onEncrypted()
 
 void InboundConnection::resumeReading()
 {
-    if (m_socket->bytesAvailable() > 0)
+    if (inputAvailable() > 0)
         QMetaObject::invokeMethod(this, &InboundConnection::onReadyRead, Qt::QueuedConnection);
 }
 
@@ -168,23 +242,42 @@ void InboundConnection::shutdown()
     smtp::Output out;
     m_session.shutdown(out);
     handle(out);
-    m_socket->flush(); // the engine is stopping: push the 421 out before the socket goes
+    flushOutput(); // the engine is stopping: push the 421 out before the socket goes
 }
 
 void InboundConnection::onReadyRead()
 {
     if (m_closing) {
-        m_socket->readAll();
+        takeInput();
         return;
     }
-    m_idle.start(m_idleMs);
+    touch();
     if (m_session.waitingForCommit() || m_session.waitingForAuth() || m_session.waitingForTls()
         || m_session.waitingForPolicy() || !m_greeted)
         return; // leave input in the socket (TCP back-pressure); resumed when the wait ends
-    const QByteArray data = m_socket->readAll();
+    const QByteArray data = takeInput();
     smtp::Output out;
     m_session.feed(data, out);
     handle(out);
+}
+
+void InboundConnection::touch()
+{
+    // A timestamp, not a timer restart: restarting a QTimer on every read
+    // costs a search through all of the thread's timers (one per session).
+    m_lastActivityMs = m_elapsed.isValid() ? m_elapsed.elapsed() : 0;
+    if (!m_idle.isActive() && !m_closing && !m_finished)
+        m_idle.start(m_idleMs);
+}
+
+void InboundConnection::onIdleTimer()
+{
+    const qint64 idleFor = m_elapsed.elapsed() - m_lastActivityMs;
+    if (idleFor < m_idleMs) {
+        m_idle.start(int(m_idleMs - idleFor)); // activity since: wait for the rest
+        return;
+    }
+    onTimeout();
 }
 
 void InboundConnection::onTimeout()
@@ -197,7 +290,7 @@ void InboundConnection::onTimeout()
 void InboundConnection::handle(smtp::Output &out)
 {
     if (!out.replies.isEmpty()) {
-        m_socket->write(out.replies);
+        send(out.replies);
         if (!out.rejections.empty())
             logRejections(out.rejections);
     }
@@ -226,7 +319,7 @@ void InboundConnection::handle(smtp::Output &out)
         case ActionKind::Close:
             m_closing = true;
             m_idle.stop();
-            m_socket->disconnectFromHost();
+            closeGracefully();
             break;
         case ActionKind::StartTls:
             startTls();
@@ -262,7 +355,7 @@ void InboundConnection::checkPolicy(bool mail, const QByteArray &address)
         smtp::Output out;
         self->m_session.policyFinished(verdict, out);
         self->handle(out);
-        if (!self->m_session.waitingForPolicy() && self->m_socket->bytesAvailable() > 0)
+        if (!self->m_session.waitingForPolicy() && self->inputAvailable() > 0)
             QMetaObject::invokeMethod(self.data(), &InboundConnection::onReadyRead, Qt::QueuedConnection);
     });
 }
@@ -290,7 +383,7 @@ void InboundConnection::beginMessage()
     for (const QList<smtp::Param> &rp : env.rcptParams)
         se.rcptParams << joinParams(rp);
     se.origin = m_session.hasRelayRight() ? QStringLiteral("relay") : QStringLiteral("inbound");
-    m_spool = std::make_unique<queue::SpoolFile>(m_host->spoolDir(), se);
+    m_spool = std::make_unique<queue::SpoolFile>(m_host->spoolDir(), se, m_host->spoolRecycler());
     m_head.clear();
     m_eightBit = false;
     m_bytes = 0;
@@ -472,7 +565,7 @@ void InboundConnection::endMessage()
         smtp::Output out;
         self->m_session.commitFinished(r, out);
         self->handle(out);
-        if (self->m_socket->bytesAvailable() > 0)
+        if (self->inputAvailable() > 0)
             self->onReadyRead();
     });
     };

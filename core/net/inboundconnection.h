@@ -5,6 +5,7 @@
 // Thread: engine thread. Deletes itself when the connection ends.
 
 #include "net/inboundhost.h"
+#include "net/plainsocket.h"
 #include "smtp/serversession.h"
 
 #include <QDateTime>
@@ -28,7 +29,9 @@ public:
     // Takes ownership of `socket` (reparented). `host` must outlive this object.
     // `tls`: the listener's server TLS configuration (null: no TLS). With
     // config.tlsActive (implicit TLS, port 465) the handshake comes first.
-    InboundConnection(QSslSocket *socket, smtp::SessionConfig config, InboundHost *host, int idleTimeoutMs,
+    // The plaintext phase runs on the PlainSocket (no idle buffers); TLS, from
+    // STARTTLS or the first byte, on a QSslSocket given the same descriptor.
+    InboundConnection(PlainSocket *socket, smtp::SessionConfig config, InboundHost *host, int idleTimeoutMs,
                       std::optional<QSslConfiguration> tls, QObject *parent = nullptr);
     ~InboundConnection() override;
 
@@ -46,6 +49,8 @@ private:
     void onReadyRead();
     void onDisconnected();
     void onTimeout();
+    void onIdleTimer();
+    void touch(); // input or TLS progress: the idle time starts again
     void handle(smtp::Output &out);
     void beginMessage();
     void appendData(const QByteArray &data);
@@ -58,8 +63,17 @@ private:
     void authenticate(const QByteArray &credentials);
     void checkPolicy(bool mail, const QByteArray &address);
     void resumeReading();
+    // The transport: the PlainSocket until TLS starts, then the QSslSocket.
+    bool attachTlsSocket();
+    void send(const QByteArray &bytes);
+    qint64 inputAvailable() const;
+    QByteArray takeInput();
+    void flushOutput();
+    void closeGracefully();
+    void abortSocket();
 
-    QSslSocket *m_socket;
+    PlainSocket *m_plain;
+    QSslSocket *m_socket = nullptr; // null until TLS
     std::optional<QSslConfiguration> m_tls;
     bool m_greeted = false;
     smtp::ServerSession m_session;
@@ -68,6 +82,7 @@ private:
     QTimer m_lifetime;
     int m_idleMs;
     QElapsedTimer m_elapsed;
+    qint64 m_lastActivityMs = 0; // m_elapsed at the last touch()
     std::unique_ptr<queue::SpoolFile> m_spool;
     QByteArray m_head;          // first bytes of the message, for Message-ID/Subject
     bool m_eightBit = false;

@@ -8,22 +8,19 @@
 
 namespace rd::net {
 
-void SslTcpServer::incomingConnection(qintptr descriptor)
+void DescriptorServer::incomingConnection(qintptr descriptor)
 {
-    auto *socket = new QSslSocket(this);
-    if (!socket->setSocketDescriptor(descriptor)) {
-        delete socket;
-        return;
-    }
-    addPendingConnection(socket);
+    if (onAccepted)
+        onAccepted(descriptor);
+    else
+        PlainSocket closer(descriptor); // closes it
 }
 
 Listener::Listener(ListenerSettings settings, InboundHost *host, std::function<int()> activeSessions,
                    QObject *parent)
     : QObject(parent), m_settings(std::move(settings)), m_host(host), m_activeSessions(std::move(activeSessions))
 {
-    m_server.setMaxPendingConnections(1024);
-    connect(&m_server, &QTcpServer::newConnection, this, &Listener::onNewConnection);
+    m_server.onAccepted = [this](qintptr descriptor) { onAccepted(descriptor); };
 }
 
 Listener::~Listener()
@@ -74,13 +71,19 @@ void Listener::retire()
         deleteLater();
 }
 
-void Listener::onNewConnection()
+void Listener::refuse(PlainSocket *socket, const QByteArray &reply)
 {
-    while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+    connect(socket, &PlainSocket::disconnected, socket, &QObject::deleteLater);
+    socket->write(reply);
+    socket->disconnectFromHost();
+}
+
+void Listener::onAccepted(qintptr descriptor)
+{
+    auto *socket = new PlainSocket(descriptor, this);
+    {
         if (m_activeSessions() >= m_settings.maxSessions) {
-            socket->write(smtp::formatReply(smtp::ReplyId::TooManySessions));
-            socket->disconnectFromHost();
-            connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            refuse(socket, smtp::formatReply(smtp::ReplyId::TooManySessions));
             log::LogEvent e;
             e.kind = log::LogKind::Session;
             e.level = QStringLiteral("warning");
@@ -92,14 +95,12 @@ void Listener::onNewConnection()
             e.rule = QStringLiteral("smtp.max_sessions");
             e.message = QStringLiteral("too many sessions");
             m_host->log(e);
-            continue;
+            return;
         }
         const QHostAddress peer = util::normalizedAddress(socket->peerAddress());
         const QString ip = peer.toString();
         if (m_perIp.value(ip) >= m_settings.maxSessionsPerIp) {
-            socket->write(smtp::formatReply(smtp::ReplyId::TooManySessionsFromIp));
-            socket->disconnectFromHost();
-            connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            refuse(socket, smtp::formatReply(smtp::ReplyId::TooManySessionsFromIp));
             log::LogEvent e;
             e.kind = log::LogKind::Session;
             e.level = QStringLiteral("warning");
@@ -111,7 +112,7 @@ void Listener::onNewConnection()
             e.rule = QStringLiteral("smtp.max_sessions_per_ip");
             e.message = QStringLiteral("too many sessions from %1").arg(ip);
             m_host->log(e);
-            continue;
+            return;
         }
         smtp::SessionConfig cfg;
         cfg.hostname = m_host->hostname();
@@ -122,9 +123,7 @@ void Listener::onNewConnection()
         const smtp::PolicyVerdict admission = m_host->admitConnection(ip, cfg.sessionId, cfg.relayAllowed);
         if (!admission.accepted()) {
             const QByteArray line = smtp::formatReply(*admission.reply, admission.text);
-            socket->write(line);
-            socket->disconnectFromHost();
-            connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            refuse(socket, line);
             log::LogEvent e;
             e.kind = log::LogKind::Session;
             e.level = QStringLiteral("warning");
@@ -137,7 +136,7 @@ void Listener::onNewConnection()
             e.rule = QString::fromUtf8(admission.rule);
             e.message = QString::fromUtf8(line.trimmed());
             m_host->log(e);
-            continue;
+            return;
         }
         cfg.policyChecks = m_host->policyChecksEnabled();
         cfg.transcript = m_host->transcriptsEnabled();
@@ -150,9 +149,8 @@ void Listener::onNewConnection()
         cfg.authRequired = m_settings.authRequired;
         // Plaintext AUTH only ever on loopback, whatever the setting says.
         cfg.plaintextAuthAllowed = m_settings.plaintextAuthAllowed && peer.isLoopback();
-        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        auto *sslSocket = qobject_cast<QSslSocket *>(socket);
-        auto *conn = new InboundConnection(sslSocket, cfg, m_host, m_settings.idleTimeoutMs, m_settings.tls, this);
+        socket->setNoDelay(true);
+        auto *conn = new InboundConnection(socket, cfg, m_host, m_settings.idleTimeoutMs, m_settings.tls, this);
         conn->setSessionTimeLimit(m_settings.maxSessionTimeMs);
         m_connections.insert(conn);
         ++m_perIp[ip];

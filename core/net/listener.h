@@ -6,6 +6,7 @@
 
 #include "config/configsnapshot.h"
 #include "net/inboundhost.h"
+#include "net/plainsocket.h"
 #include "smtp/serversession.h"
 #include "util/cidr.h"
 
@@ -15,6 +16,7 @@
 #include <QSet>
 #include <QSslConfiguration>
 #include <QTcpServer>
+#include <functional>
 #include <optional>
 
 namespace rd::net {
@@ -39,11 +41,14 @@ struct ListenerSettings {
     bool plaintextAuthAllowed = false; // AUTH without TLS (only honoured on loopback)
 };
 
-// A QTcpServer whose accepted sockets are QSslSocket (plain until STARTTLS).
-class SslTcpServer : public QTcpServer {
+// A QTcpServer that hands each accepted descriptor to `onAccepted` (a
+// PlainSocket is made of it; QSslSocket only when TLS starts), never queuing
+// QTcpSocket objects.
+class DescriptorServer : public QTcpServer {
     Q_OBJECT
 public:
     using QTcpServer::QTcpServer;
+    std::function<void(qintptr)> onAccepted;
 
 protected:
     void incomingConnection(qintptr descriptor) override;
@@ -72,12 +77,14 @@ public:
     void setTlsConfiguration(const QSslConfiguration &tls);
 
 private:
-    void onNewConnection();
+    void onAccepted(qintptr descriptor);
+    // Answers `reply` and closes (a connection refused before its session).
+    static void refuse(PlainSocket *socket, const QByteArray &reply);
 
     ListenerSettings m_settings;
     InboundHost *m_host;
     std::function<int()> m_activeSessions;
-    SslTcpServer m_server;
+    DescriptorServer m_server;
     QString m_error;
     QSet<InboundConnection *> m_connections;
     QHash<QString, int> m_perIp; // open sessions per client address
