@@ -94,6 +94,7 @@ public:
     // InboundHost (engine thread)
     QString hostname() const override;
     QString spoolDir() const override;
+    queue::SpoolRecycler *spoolRecycler() const override { return m_queue ? m_queue->recycler() : nullptr; }
     void commitMessage(const queue::QueueEntry &entry, const QString &tmpPath,
                        std::function<void(bool, QString)> done) override;
     void log(log::LogEvent event) override;

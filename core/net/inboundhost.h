@@ -53,6 +53,8 @@ public:
 
     virtual QString hostname() const = 0;
     virtual QString spoolDir() const = 0;
+    // Spare spool files to write new messages over (null: create each file).
+    virtual queue::SpoolRecycler *spoolRecycler() const { return nullptr; }
     // Makes the spool file durable and queues the message; `done` runs later
     // in the engine thread (see QueueStore::commit).
     virtual void commitMessage(const queue::QueueEntry &entry, const QString &tmpPath,

@@ -130,8 +130,8 @@ public:
         QDateTime nextAttempt;
     };
 
-    QueueWorker(QString dataDir, QString spoolDir, QueueStore *owner)
-        : m_dataDir(std::move(dataDir)), m_spoolDir(std::move(spoolDir)), m_owner(owner)
+    QueueWorker(QString dataDir, QString spoolDir, SpoolRecycler *recycler, QueueStore *owner)
+        : m_dataDir(std::move(dataDir)), m_spoolDir(std::move(spoolDir)), m_recycler(recycler), m_owner(owner)
     {
     }
 
@@ -160,6 +160,7 @@ private:
 
     QString m_dataDir;
     QString m_spoolDir;
+    SpoolRecycler *m_recycler; // owned by the QueueStore
     QueueStore *m_owner;
     QString m_connection;
     QSqlDatabase m_db;
@@ -232,6 +233,7 @@ bool QueueWorker::open(QVector<QueueEntry> *entries, QStringList *notes, QString
         incoming.remove(f);
         *notes << QStringLiteral("removed unacknowledged partial message %1").arg(f);
     }
+    m_recycler->adoptExisting(); // spare files (spoolrecycler.h) are reused, not removed
 
     // 2. Load the index.
     QHash<QString, QueueEntry> byId;
@@ -370,13 +372,27 @@ void QueueWorker::flush()
     QVector<bool> ok(ops.size(), true);
     QVector<QString> errors(ops.size());
     bool renamed = false;
+    // All new files of the batch are synced together (util::syncFiles).
+    QStringList toSync;
+    QVector<int> syncIndex;
+    for (int i = 0; i < ops.size(); ++i) {
+        if (ops[i].kind == Op::Commit) {
+            toSync << ops[i].tmpPath;
+            syncIndex << i;
+        }
+    }
+    QStringList syncErrors;
+    const QVector<bool> synced = util::syncFiles(toSync, &syncErrors);
+    for (int k = 0; k < syncIndex.size(); ++k) {
+        if (!synced.at(k)) {
+            ok[syncIndex.at(k)] = false;
+            errors[syncIndex.at(k)] = syncErrors.at(k);
+        }
+    }
     for (int i = 0; i < ops.size(); ++i) {
         Op &op = ops[i];
         if (op.kind == Op::Commit) {
-            QString why;
-            if (!util::syncFile(op.tmpPath, &why)) {
-                ok[i] = false;
-                errors[i] = why;
+            if (!ok[i]) {
                 QFile::remove(op.tmpPath);
                 continue;
             }
@@ -389,9 +405,9 @@ void QueueWorker::flush()
             }
             renamed = true;
         } else if (op.kind == Op::Remove || (op.kind == Op::Attempt && op.update.remove)) {
-            // Delete the file before the row: a crash in between leaves a row
-            // without a file, which start-up drops (the message was done).
-            QFile::remove(spoolPath(op.kind == Op::Remove ? op.queueId : op.update.queueId));
+            // Delete (or recycle) the file before the row: a crash in between
+            // leaves a row without a file, which start-up drops (the message was done).
+            m_recycler->give(spoolPath(op.kind == Op::Remove ? op.queueId : op.update.queueId));
         }
     }
     if (renamed) {
@@ -505,7 +521,8 @@ QueueStore::QueueStore(const QString &dataDir, QObject *parent)
     : QObject(parent),
       m_dataDir(dataDir),
       m_spoolDir(QDir(dataDir).filePath(QStringLiteral("spool"))),
-      m_worker(new QueueWorker(m_dataDir, m_spoolDir, this))
+      m_recycler(std::make_unique<SpoolRecycler>(m_spoolDir + QStringLiteral("/incoming"))),
+      m_worker(new QueueWorker(m_dataDir, m_spoolDir, m_recycler.get(), this))
 {
     m_thread.setObjectName(QStringLiteral("queue-writer"));
     m_worker->moveToThread(&m_thread);

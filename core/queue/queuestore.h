@@ -9,11 +9,13 @@
 // (the engine's), and completion callbacks run in that thread.
 
 #include "queue/queuetypes.h"
+#include "queue/spoolrecycler.h"
 
 #include <QObject>
 #include <QThread>
 #include <QVector>
 #include <functional>
+#include <memory>
 
 namespace rd::queue {
 
@@ -64,6 +66,8 @@ public:
     bool open(QVector<QueueEntry> *entries, QStringList *notes, QString *error);
 
     QString spoolDir() const { return m_spoolDir; }
+    // Spare spool files for new messages (SpoolFile's recycler); thread-safe.
+    SpoolRecycler *recycler() const { return m_recycler.get(); }
 
     // Makes a finished spool file durable and indexes it; `done(ok, error)`
     // runs later in this object's thread. The tmp file is removed on failure.
@@ -86,6 +90,7 @@ signals:
 private:
     QString m_dataDir;
     QString m_spoolDir;
+    std::unique_ptr<SpoolRecycler> m_recycler;
     QThread m_thread;
     QueueWorker *m_worker;
 };

@@ -1,5 +1,7 @@
 #include "queue/spoolfile.h"
 
+#include "queue/spoolrecycler.h"
+
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -58,8 +60,9 @@ bool SpoolEnvelope::fromJson(const QByteArray &json, SpoolEnvelope *out)
     return true;
 }
 
-SpoolFile::SpoolFile(const QString &spoolDir, const SpoolEnvelope &envelope)
+SpoolFile::SpoolFile(const QString &spoolDir, const SpoolEnvelope &envelope, SpoolRecycler *recycler)
     : m_envelope(envelope),
+      m_recycler(recycler),
       m_tmpPath(spoolDir + QStringLiteral("/incoming/") + envelope.queueId + QStringLiteral(".tmp")),
       m_finalPath(spoolDir + QLatin1Char('/') + envelope.queueId + QStringLiteral(".msg"))
 {
@@ -73,13 +76,28 @@ SpoolFile::~SpoolFile()
 
 bool SpoolFile::begin(QString *error)
 {
-    m_file.setFileName(m_tmpPath);
-    if (!m_file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-        *error = QStringLiteral("cannot create %1: %2").arg(m_tmpPath, m_file.errorString());
-        m_failed = true;
-        return false;
+    if (m_recycler) {
+        const QString spare = m_recycler->take();
+        if (!spare.isEmpty()) {
+            m_file.setFileName(spare);
+            // ReadWrite: no truncation (that would free the blocks we reuse).
+            if (m_file.open(QIODevice::ReadWrite)) {
+                m_tmpPath = spare;
+                m_reused = true;
+            } else {
+                QFile::remove(spare);
+            }
+        }
     }
-    m_file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    if (!m_reused) {
+        m_file.setFileName(m_tmpPath);
+        if (!m_file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            *error = QStringLiteral("cannot create %1: %2").arg(m_tmpPath, m_file.errorString());
+            m_failed = true;
+            return false;
+        }
+        m_file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    }
     QByteArray header = magic().toLatin1() + '\n' + m_envelope.toJson() + '\n';
     if (m_file.write(header) != header.size()) {
         *error = QStringLiteral("cannot write %1: %2").arg(m_tmpPath, m_file.errorString());
@@ -111,6 +129,12 @@ bool SpoolFile::finish(QString *error)
     }
     if (!m_file.flush()) {
         *error = QStringLiteral("flush %1 failed: %2").arg(m_tmpPath, m_file.errorString());
+        discard();
+        return false;
+    }
+    // A reused file may be longer than this message: cut the old tail off.
+    if (m_reused && m_file.size() != m_bodyOffset + m_written && !m_file.resize(m_bodyOffset + m_written)) {
+        *error = QStringLiteral("cannot truncate %1: %2").arg(m_tmpPath, m_file.errorString());
         discard();
         return false;
     }

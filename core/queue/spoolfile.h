@@ -33,10 +33,14 @@ struct SpoolEnvelope {
     static bool fromJson(const QByteArray &json, SpoolEnvelope *out);
 };
 
+class SpoolRecycler;
+
 class SpoolFile {
 public:
     // spoolDir: <data>/spool; the temporary file goes to <spoolDir>/incoming.
-    SpoolFile(const QString &spoolDir, const SpoolEnvelope &envelope);
+    // With a recycler, begin() writes over a spare file when one is free
+    // (tmpPath() is then that file) instead of creating one.
+    SpoolFile(const QString &spoolDir, const SpoolEnvelope &envelope, SpoolRecycler *recycler = nullptr);
     ~SpoolFile(); // discards the temporary file unless finish() succeeded
 
     bool begin(QString *error);
@@ -58,6 +62,8 @@ public:
 
 private:
     SpoolEnvelope m_envelope;
+    SpoolRecycler *m_recycler;
+    bool m_reused = false; // writing over a spare file (cut to size at finish())
     QString m_tmpPath;
     QString m_finalPath;
     QFile m_file;

@@ -36,6 +36,45 @@ bool syncFile(const QString &path, QString *error)
     return true;
 }
 
+QVector<bool> syncFiles(const QStringList &paths, QStringList *errors)
+{
+    QVector<bool> ok(paths.size(), true);
+    if (errors)
+        *errors = QStringList(paths.size(), QString());
+#ifdef Q_OS_LINUX
+    QVector<int> fds(paths.size(), -1);
+    auto fail = [&](int i, const QString &what, int err) {
+        ok[i] = false;
+        if (errors)
+            (*errors)[i] = QStringLiteral("%1 %2: %3").arg(what, paths.at(i), QString::fromLocal8Bit(std::strerror(err)));
+    };
+    for (int i = 0; i < paths.size(); ++i) {
+        fds[i] = ::open(QFile::encodeName(paths.at(i)).constData(), O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0) {
+            fail(i, QStringLiteral("open"), errno);
+            continue;
+        }
+        // Start the write-back now; an error here is reported by fdatasync.
+        ::sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+    }
+    for (int i = 0; i < paths.size(); ++i) {
+        if (fds[i] < 0)
+            continue;
+        if (::fdatasync(fds[i]) != 0)
+            fail(i, QStringLiteral("fdatasync"), errno);
+        ::close(fds[i]);
+    }
+#else
+    for (int i = 0; i < paths.size(); ++i) {
+        QString why;
+        ok[i] = syncFile(paths.at(i), &why);
+        if (errors)
+            (*errors)[i] = why;
+    }
+#endif
+    return ok;
+}
+
 bool syncDir(const QString &path, QString *error)
 {
 #ifdef Q_OS_WIN
