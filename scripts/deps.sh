@@ -14,7 +14,7 @@ RELAYDESK_TEST_PKGS=(
     postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl curl msmtp
     nsd python3-dkim python3-spf python3-dnspython python3-yaml psl python3-authres python3-nacl
     python3-oauthlib python3-jwt python3-cryptography dovecot-core dovecot-submissiond
-    xvfb xauth imagemagick x11-utils
+    xvfb xauth imagemagick x11-utils iproute2
     pebble openssl unbound ldnsutils
 )
 

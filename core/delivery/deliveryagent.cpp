@@ -48,6 +48,28 @@ DeliveryAgent::DeliveryAgent(queue::QueueStore *store, LogFn log, QObject *paren
     connect(&m_timer, &QTimer::timeout, this, &DeliveryAgent::pump);
     m_throttleTimer.setSingleShot(true);
     connect(&m_throttleTimer, &QTimer::timeout, this, &DeliveryAgent::pump);
+    m_clock.start();
+    m_lingerSweep.setInterval(kIdleLingerMs / 4);
+    connect(&m_lingerSweep, &QTimer::timeout, this, &DeliveryAgent::sweepIdleConnections);
+}
+
+void DeliveryAgent::sweepIdleConnections()
+{
+    const qint64 now = m_clock.elapsed();
+    bool anyIdle = false;
+    QList<OutboundConnection *> expired;
+    for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
+        if (it->jobId != 0 || !it.key()->isIdle())
+            continue;
+        if (now - it->idleSinceMs >= kIdleLingerMs)
+            expired << it.key();
+        else
+            anyIdle = true;
+    }
+    for (OutboundConnection *c : std::as_const(expired))
+        c->quit(); // may call back into this object: not while iterating
+    if (!anyIdle)
+        m_lingerSweep.stop();
 }
 
 DeliveryAgent::~DeliveryAgent()
@@ -543,14 +565,9 @@ void DeliveryAgent::onIdle(OutboundConnection *conn)
             return;
         }
         // Keep it a moment for mail that is about to arrive for the same place.
-        QPointer<OutboundConnection> guard(conn);
-        QTimer::singleShot(kIdleLingerMs, this, [this, guard] {
-            if (!guard)
-                return;
-            auto it = m_connections.find(guard.data());
-            if (it != m_connections.end() && it->jobId == 0 && guard->isIdle())
-                guard->quit();
-        });
+        cs->idleSinceMs = m_clock.elapsed();
+        if (!m_lingerSweep.isActive())
+            m_lingerSweep.start();
         return;
     }
     conn->quit();
@@ -642,6 +659,7 @@ void DeliveryAgent::stop()
 {
     m_stopping = true;
     m_timer.stop();
+    m_lingerSweep.stop();
     const auto conns = m_connections.keys();
     for (OutboundConnection *c : conns) {
         c->disconnect(this);

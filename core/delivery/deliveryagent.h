@@ -15,6 +15,7 @@
 #include "log/logtypes.h"
 #include "queue/queuestore.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QSet>
@@ -189,6 +190,7 @@ private:
         int jobId = 0;     // 0: idle
         int messages = 0;  // jobs given to this connection
         QString throttleDomain; // the domain counted for the throttle when it opened
+        qint64 idleSinceMs = 0; // m_clock when it last became idle (linger)
     };
     struct Round {         // one delivery round of one message
         int jobsLeft = 0;
@@ -230,6 +232,11 @@ private:
     HeaderFn m_headers;
     Throttle m_throttle;
     QTimer m_throttleTimer; // pumps again when a throttled message may start
+    // Idle connections linger kIdleLingerMs for mail about to arrive; one
+    // sweep timer closes those past it (no timer per delivered message).
+    QTimer m_lingerSweep;
+    QElapsedTimer m_clock;
+    void sweepIdleConnections();
     oauth::TokenManager *m_tokens = nullptr;
     DeliverySettings m_settings;
     QHash<QString, queue::QueueEntry> m_entries;

@@ -503,14 +503,26 @@ void QueueWorker::flush()
         }
     }
 
-    // Phase 3: tell the requesters (in the store's thread).
+    // Phase 3: tell the requesters (in the store's thread), with one posted
+    // event for the whole batch (each event would wake that thread once).
+    struct Reply {
+        std::function<void(bool, QString)> done;
+        bool ok;
+        QString error;
+    };
+    auto replies = std::make_shared<QVector<Reply>>();
     for (int i = 0; i < ops.size(); ++i) {
-        if (ops[i].kind != Op::Commit || !ops[i].done)
-            continue;
-        auto done = std::move(ops[i].done);
-        const bool success = ok[i];
-        const QString err = errors[i];
-        QMetaObject::invokeMethod(m_owner, [done, success, err] { done(success, err); }, Qt::QueuedConnection);
+        if (ops[i].kind == Op::Commit && ops[i].done)
+            replies->append(Reply{std::move(ops[i].done), bool(ok[i]), errors[i]});
+    }
+    if (!replies->isEmpty()) {
+        QMetaObject::invokeMethod(
+            m_owner,
+            [replies] {
+                for (Reply &r : *replies)
+                    r.done(r.ok, r.error);
+            },
+            Qt::QueuedConnection);
     }
     emit m_owner->changed();
 }
