@@ -21,6 +21,8 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+
+#include <openssl/crypto.h>
 #include <QDir>
 #include <QFile>
 #include <QStandardPaths>
@@ -99,6 +101,16 @@ bool displayAvailable()
 
 int main(int argc, char **argv)
 {
+    // No OPENSSL_cleanup() from an atexit handler. Qt's worker threads (thread
+    // pools: PBKDF2 in the Authenticator, certificate checks; the engine's TLS)
+    // can still be running their thread-local destructors, which free their
+    // per-thread OpenSSL state, while main() returns and libcrypto's atexit
+    // handler frees the same state: a double free, seen as an abort in
+    // malloc_consolidate() at about one stop in a hundred. The process ends
+    // anyway; the kernel reclaims the memory. This has to be the first call
+    // into libcrypto to take effect.
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
+
     QCoreApplication::setOrganizationName(QStringLiteral("RelayDesk"));
     QCoreApplication::setApplicationName(QStringLiteral("RelayDesk"));
     QCoreApplication::setApplicationVersion(QStringLiteral(RELAYDESK_VERSION));
