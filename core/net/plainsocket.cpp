@@ -184,8 +184,26 @@ void PlainSocket::onWritable()
     m_out = QByteArray(); // release the memory, not just the contents
     setWriteNotifier(false);
     if (m_closeWhenSent && m_fd != -1) {
+        discardUnreadInput();
         closeNow();
         scheduleDisconnected();
+    }
+}
+
+void PlainSocket::discardUnreadInput()
+{
+    // Closing a TCP socket with unread input makes the kernel send a reset,
+    // and a reset can destroy our last reply (a 221, or the 554 for a client
+    // that talked before the greeting) before the client read it. Whatever
+    // arrived is of no use now: read it away first.
+    char sink[4096];
+    for (int i = 0; i < 64; ++i) {
+        const qint64 n = recvSome(m_fd, sink, sizeof(sink));
+        if (n > 0)
+            continue;
+        if (n < 0 && interrupted())
+            continue;
+        break; // would block, end of stream or an error
     }
 }
 
@@ -220,6 +238,7 @@ void PlainSocket::disconnectFromHost()
         m_closeWhenSent = true;
         return;
     }
+    discardUnreadInput();
     closeNow();
     scheduleDisconnected();
 }

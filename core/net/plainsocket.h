@@ -50,7 +50,9 @@ public:
     QByteArray readAll();
     // Tries to send pending output now (never blocks). True if nothing is left.
     bool flush();
-    // Closes after pending output is sent; disconnected() follows (queued).
+    // Closes after pending output is sent (unread input is read away first, so
+    // the close is a FIN, not a reset that could destroy the last reply);
+    // disconnected() follows (queued).
     void disconnectFromHost();
     // Closes now, dropping pending output; disconnected() follows (queued).
     void abort();
@@ -70,6 +72,7 @@ private:
     void onReadable();
     void onWritable();
     void closeNow();
+    void discardUnreadInput();
     void scheduleDisconnected();
     void setWriteNotifier(bool on);
     static void dropNotifier(QSocketNotifier *&n);

@@ -19,7 +19,12 @@
 #include <csignal>
 #include <memory>
 
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 using rd::net::DescriptorServer;
@@ -522,6 +527,51 @@ private slots:
         m_plain->flush();
         QTest::qWait(50);
         QCOMPARE(gone.count(), 1);
+    }
+
+    // 10. A graceful close with unread input in the kernel is a FIN, not a
+    // reset: a raw client sends a command the server never reads, the server
+    // answers and closes; the client reads the answer and then end of stream
+    // (recv() == 0), not ECONNRESET.
+    void closeWithUnreadInputIsNotAReset()
+    {
+        DescriptorServer server;
+        qintptr accepted = -1;
+        server.onAccepted = [&accepted](qintptr fd) { accepted = fd; };
+        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+        const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+        QVERIFY(client >= 0);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(server.serverPort());
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QCOMPARE(::connect(client, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(accepted != -1, kTimeoutMs);
+        timeval tv{5, 0};
+        ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        {
+            PlainSocket plain(accepted);
+            const QByteArray early(3000, 'E'); // an early talker: never read by the server
+            QCOMPARE(::send(client, early.constData(), size_t(early.size()), 0), ssize_t(early.size()));
+            QThread::msleep(20); // now in the server's kernel buffer; no event loop runs, so nothing reads it
+            plain.write("554 5.7.1 go away\r\n");
+            plain.disconnectFromHost();
+            QVERIFY(!plain.isOpen());
+        }
+        QByteArray got;
+        char buf[256];
+        ssize_t n = 0;
+        int err = 0;
+        for (;;) {
+            n = ::recv(client, buf, sizeof(buf), 0);
+            err = errno;
+            if (n <= 0)
+                break;
+            got.append(buf, n);
+        }
+        ::close(client);
+        QCOMPARE(got, QByteArray("554 5.7.1 go away\r\n"));
+        QVERIFY2(n == 0, qPrintable(QStringLiteral("recv after the reply: %1 (%2)").arg(n).arg(QString::fromLocal8Bit(strerror(err)))));
     }
 };
 
