@@ -12,6 +12,8 @@
 #include "delivery/dkimsigning.h"
 #include "delivery/mxresolve.h"
 #include "dns/caresresolver.h"
+#include "dnscheck/dnschecker.h"
+#include "mailauth/inboundcheck.h"
 #include "tls/certificatestore.h"
 #include "tls/certificatewatcher.h"
 #include "tlsrpt/resultwriter.h"
@@ -430,8 +432,6 @@ void Engine::stop()
     delete m_sts;
     m_sts = nullptr;
     m_tlsResults.reset(); // flushes the TLS-RPT rows
-    delete m_resolver; // outstanding lookups are dropped without callbacks
-    m_resolver = nullptr;
     if (m_auth) {
         m_auth->waitForIdle();
         delete m_auth;
@@ -441,6 +441,16 @@ void Engine::stop()
     m_acme = nullptr;
     delete m_certWatcher; // waits for a check in progress
     m_certWatcher = nullptr;
+    // Whatever may still hold a DNS lookup goes before the resolvers: their
+    // destructors cancel lookups on them (SPF/DKIM sessions of the inbound
+    // checkers, DNS checks). Retired resolvers (a DNS settings change) live
+    // on as children until now for the same reason.
+    qDeleteAll(findChildren<mailauth::InboundChecker *>(Qt::FindDirectChildrenOnly));
+    m_checker = nullptr;
+    qDeleteAll(findChildren<dnscheck::DnsChecker *>(Qt::FindDirectChildrenOnly));
+    m_dnsChecksRunning.clear();
+    qDeleteAll(findChildren<dns::CaresResolver *>(Qt::FindDirectChildrenOnly)); // outstanding lookups are dropped without callbacks
+    m_resolver = nullptr;
     m_certReloadErrors.clear();
     m_certs.reset();
     systemLog(QStringLiteral("stopped"), QStringLiteral("engine stopped"));

@@ -115,7 +115,10 @@ void Engine::startResolver()
     rc.requestAd = m_config.boolValue(kDane); // DANE trusts the validating resolver's AD bit
     delete m_sts; // holds the old resolver
     m_sts = nullptr;
-    delete m_resolver;
+    // The old resolver is not deleted here: an inbound check or a DNS check
+    // still running holds it and cancels its lookups on it when it ends. It
+    // stays a child until stop() (a DNS settings change is rare; an idle
+    // c-ares channel is small).
     m_resolver = new dns::CaresResolver(rc, this);
     if (!m_resolver->isValid())
         systemLog(QStringLiteral("dns"), m_resolver->errorString(), QStringLiteral("error"));

@@ -207,6 +207,43 @@ class MailAuth(harness.RelayTestCase):
 
     # ------------------------------------------------------------------ dns checks
 
+    def test_stop_while_inbound_check_waits_for_dns(self):
+        """Stopping the relay while an inbound check waits on DNS (a server that never
+        answers) exits cleanly: the checks go before the resolver they cancel lookups on
+        (this was a use-after-free in the engine's destructor)."""
+        import socket
+        import threading
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # takes queries, never answers
+        silent.bind(("127.0.0.1", 0))
+        self.addCleanup(silent.close)
+        sink = self.sink()
+        cfg = harness.default_config(harness.free_port(), sink.address, accepted_domains=["inbound.test"],
+                                     relay_allow=("127.0.0.2/32",),
+                                     settings={"mailauth.inbound_checks": True,
+                                               "mailauth.check_timeout_ms": 60000,
+                                               "dns.timeout_ms": 30000,
+                                               "dns.servers": "127.0.0.1:%d" % silent.getsockname()[1]})
+        relay = harness.Relay(self.tmpdir(), sink.address, config=cfg)
+        self._relays.append(relay)
+        relay.start()
+        msg, _ = harness.make_message("waits", "hello\n", sender="a@%s" % GOOD, to=["u@inbound.test"])
+        sender = threading.Thread(target=lambda: harness.send_smtp(relay.port, "a@%s" % GOOD,
+                                                                   ["u@inbound.test"], msg, timeout=20),
+                                  daemon=True)
+        sender.start()
+        silent.settimeout(15)
+        while True:  # the PTR lookup of the client comes first; wait for the SPF one
+            packet, _ = silent.recvfrom(4096)
+            if GOOD.split(".")[0].encode() in packet:
+                break
+        rc = relay.stop()
+        self.assertEqual(rc, 0, "relay exit status at stop while a check waited on DNS")
+        # The check's timers and lookups belong to the engine thread: destroying them
+        # anywhere else (the old order left them to the engine's destructor on the main
+        # thread) makes Qt warn, and their lookups were cancelled on a freed resolver.
+        self.assertNotIn("from another thread", relay.stderr_text())
+        sender.join(20)
+
     def test_dns_check_good_and_broken(self):
         base = self.tmpdir()
         data = os.path.join(base, "data")
