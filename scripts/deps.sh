@@ -5,7 +5,7 @@
 set -euo pipefail
 
 RELAYDESK_BUILD_PKGS=(
-    cmake ninja-build g++ ccache pkg-config dpkg-dev file clang libclang-rt-14-dev
+    cmake ninja-build g++ ccache pkg-config dpkg-dev file clang libclang-rt-14-dev lld
     qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libssl-dev libsqlite3-dev
     libc-ares-dev publicsuffix qt6-networkauth-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev
 )

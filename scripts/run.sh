@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 JOBS=${RELAYDESK_JOBS:-2}
 
 bash scripts/deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_UNITY_BUILD=ON
 cmake --build build -j"$JOBS" --target relaydesk
 
 DATA_DIR=${RELAYDESK_DATA_DIR:-$HOME/.local/share/RelayDesk}

@@ -14,13 +14,15 @@ ROOT=$(pwd)
 BUILD="$ROOT/build-asan"
 JOBS=${RELAYDESK_JOBS:-2}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+# The tests use precompiled headers (tests/CMakeLists.txt); ccache caches them only with these.
+export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
 
 SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
 echo "=== configure ${BUILD} ==="
 cmake -S "$ROOT" -B "$BUILD" -G Ninja \
       -DRELAYDESK_GUI=OFF -DRELAYDESK_TESTS=ON -DCMAKE_BUILD_TYPE=Debug \
-      -DCMAKE_CXX_FLAGS="$SAN_FLAGS" \
+      -DCMAKE_CXX_FLAGS="$SAN_FLAGS" -DCMAKE_UNITY_BUILD=ON \
       -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
       -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined"
 

@@ -8,15 +8,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include "util/clock.h"
 
 namespace rd::alerts {
 
 namespace {
-
-QDateTime fromMs(qint64 ms)
-{
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
-}
+using util::fromMs;
 
 QString num(qint64 n)
 {

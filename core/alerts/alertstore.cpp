@@ -7,21 +7,14 @@
 #include <QVariant>
 
 #include <algorithm>
+#include "util/errorout.h"
+#include "util/clock.h"
 
 namespace rd::alerts {
 
 namespace {
-
-void setError(QString *error, const QString &text)
-{
-    if (error)
-        *error = text;
-}
-
-QDateTime fromMs(qint64 ms)
-{
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
-}
+using util::setError;
+using util::fromMs;
 
 } // namespace
 

@@ -11,6 +11,7 @@
 #include <QHostAddress>
 #include <QPointer>
 #include <QUrl>
+#include "util/clock.h"
 
 namespace rd::delivery {
 
@@ -18,15 +19,11 @@ using queue::MessageState;
 using queue::RecipientState;
 
 namespace {
+using util::nowMs;
 
 constexpr qint64 kMxCacheMs = 60000;     // the resolver caches by TTL; re-ask it after this
 constexpr int kIdleLingerMs = 2000;      // keep an idle connection for mail arriving soon
 constexpr int kMaxTargets = 10;          // addresses tried per destination and attempt
-
-qint64 nowMs()
-{
-    return QDateTime::currentMSecsSinceEpoch();
-}
 
 bool schedulable(MessageState s)
 {

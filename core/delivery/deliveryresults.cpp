@@ -6,6 +6,7 @@
 
 #include <QDateTime>
 #include <QPointer>
+#include "util/clock.h"
 
 namespace rd::delivery {
 
@@ -13,11 +14,7 @@ using queue::MessageState;
 using queue::RecipientState;
 
 namespace {
-
-qint64 nowMs()
-{
-    return QDateTime::currentMSecsSinceEpoch();
-}
+using util::nowMs;
 
 // Admin delete-with-bounce / bounce: every recipient not yet delivered or
 // bounced fails with `why`; returns them for the DSN.

@@ -16,6 +16,7 @@
 #include <QFutureWatcher>
 #include <QPromise>
 #include <QThreadPool>
+#include "util/clock.h"
 
 namespace rd::engine {
 
@@ -34,11 +35,7 @@ struct PolicyService::SessionState {
 };
 
 namespace {
-
-qint64 nowMs()
-{
-    return QDateTime::currentMSecsSinceEpoch();
-}
+using util::nowMs;
 
 PolicyVerdict refuse(ReplyId id, const QString &text, const QString &rule)
 {

@@ -6,7 +6,7 @@ namespace rd::mailauth {
 
 namespace {
 
-constexpr int kMaxLine = 76; // octets before CRLF (RFC 5322 2.1.1 says 78 SHOULD)
+constexpr int kMaxFieldLine = 76; // octets before CRLF (RFC 5322 2.1.1 says 78 SHOULD)
 
 bool isTspecial(QChar c)
 {
@@ -111,7 +111,7 @@ void appendWords(QByteArray &out, int &lineLen, const QStringList &words)
 {
     for (const QString &w : words) {
         const QByteArray bytes = w.toUtf8();
-        if (lineLen + 1 + bytes.size() > kMaxLine && lineLen > 1) {
+        if (lineLen + 1 + bytes.size() > kMaxFieldLine && lineLen > 1) {
             out += "\r\n";
             lineLen = 0;
         }

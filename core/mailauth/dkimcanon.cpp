@@ -1,13 +1,10 @@
 #include "mailauth/dkimcanon.h"
+#include "util/textchars.h"
 
 namespace rd::mailauth {
 
 namespace {
-
-bool isWsp(char c)
-{
-    return c == ' ' || c == '\t';
-}
+using util::isWsp;
 
 char lower(char c)
 {

@@ -5,16 +5,12 @@
 #include <openssl/x509.h>
 
 #include <QCryptographicHash>
+#include "util/errorout.h"
 
 namespace rd::mailauth {
 
 namespace {
-
-void setError(QString *error, const QString &text)
-{
-    if (error)
-        *error = text;
-}
+using util::setError;
 
 // d2i_* that must consume all of `der`.
 EVP_PKEY *decodeRsa(const QByteArray &der)

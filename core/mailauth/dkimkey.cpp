@@ -8,19 +8,15 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include "util/errorout.h"
 
 namespace rd::mailauth {
 
 namespace {
+using util::setError;
 
 const QString kRsa = QStringLiteral("rsa-sha256");
 const QString kEd25519 = QStringLiteral("ed25519-sha256");
-
-void setError(QString *error, const QString &text)
-{
-    if (error)
-        *error = text;
-}
 
 QString opensslError()
 {

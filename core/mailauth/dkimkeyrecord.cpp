@@ -1,17 +1,12 @@
 #include "mailauth/dkimkeyrecord.h"
 
 #include "mailauth/dkimtags.h"
+#include "util/errorout.h"
 
 namespace rd::mailauth {
 
 namespace {
-
-bool fail(QString *error, const QString &text)
-{
-    if (error)
-        *error = text;
-    return false;
-}
+using util::fail;
 
 } // namespace
 

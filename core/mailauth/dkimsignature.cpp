@@ -2,19 +2,16 @@
 
 #include "mailauth/dkimcrypto.h"
 #include "mailauth/dkimkeyrecord.h"
+#include "util/errorout.h"
+#include "util/textchars.h"
 
 namespace rd::mailauth {
 
 namespace {
+using util::asciiLower;
+using util::fail;
 
-bool fail(QString *error, const QString &text)
-{
-    if (error)
-        *error = text;
-    return false;
-}
-
-QString latin(const QByteArray &b)
+QString latinExcerpt(const QByteArray &b)
 {
     return QString::fromLatin1(b.left(60));
 }
@@ -40,15 +37,6 @@ std::optional<DkimCanon> parseCanon(const QByteArray &word)
     if (word == "relaxed")
         return DkimCanon::Relaxed;
     return std::nullopt;
-}
-
-QByteArray lowerAscii(QByteArray s)
-{
-    for (char &c : s) {
-        if (c >= 'A' && c <= 'Z')
-            c = char(c - 'A' + 'a');
-    }
-    return s;
 }
 
 bool plausibleDomain(const QByteArray &d)
@@ -102,7 +90,7 @@ std::optional<DkimSignatureFields> parseDkimSignature(const DkimHeaderField &fie
     }
     DkimSignatureFields sig;
     if (tags->value("v") != "1") {
-        fail(error, QStringLiteral("unsupported signature version v=%1").arg(latin(tags->value("v"))));
+        fail(error, QStringLiteral("unsupported signature version v=%1").arg(latinExcerpt(tags->value("v"))));
         return std::nullopt;
     }
     sig.algorithm = tags->value("a");
@@ -111,7 +99,7 @@ std::optional<DkimSignatureFields> parseDkimSignature(const DkimHeaderField &fie
         return std::nullopt;
     }
     if (sig.algorithm != "rsa-sha256" && sig.algorithm != "ed25519-sha256") {
-        fail(error, QStringLiteral("unknown signature algorithm a=%1").arg(latin(sig.algorithm)));
+        fail(error, QStringLiteral("unknown signature algorithm a=%1").arg(latinExcerpt(sig.algorithm)));
         return std::nullopt;
     }
     const DkimTag *b = tags->find("b");
@@ -136,7 +124,7 @@ std::optional<DkimSignatureFields> parseDkimSignature(const DkimHeaderField &fie
         const std::optional<DkimCanon> bodyC = parts.size() == 2 ? parseCanon(parts.value(1))
                                                                  : std::optional<DkimCanon>(DkimCanon::Simple);
         if (!h || !bodyC) {
-            fail(error, QStringLiteral("unknown canonicalization c=%1").arg(latin(c->value)));
+            fail(error, QStringLiteral("unknown canonicalization c=%1").arg(latinExcerpt(c->value)));
             return std::nullopt;
         }
         sig.headerCanon = *h;
@@ -144,12 +132,12 @@ std::optional<DkimSignatureFields> parseDkimSignature(const DkimHeaderField &fie
     }
     sig.domain = tags->value("d");
     if (!plausibleDomain(sig.domain)) {
-        fail(error, QStringLiteral("invalid d= domain '%1'").arg(latin(sig.domain)));
+        fail(error, QStringLiteral("invalid d= domain '%1'").arg(latinExcerpt(sig.domain)));
         return std::nullopt;
     }
     sig.selector = tags->value("s");
     if (!plausibleDomain(sig.selector)) {
-        fail(error, QStringLiteral("invalid s= selector '%1'").arg(latin(sig.selector)));
+        fail(error, QStringLiteral("invalid s= selector '%1'").arg(latinExcerpt(sig.selector)));
         return std::nullopt;
     }
     sig.headers = dkimSplitColonList(tags->value("h"));
@@ -167,10 +155,10 @@ std::optional<DkimSignatureFields> parseDkimSignature(const DkimHeaderField &fie
     }
     if (const DkimTag *i = tags->find("i")) {
         sig.identity = i->value;
-        const QByteArray idDomain = lowerAscii(sig.identityDomain());
-        const QByteArray d = lowerAscii(sig.domain);
+        const QByteArray idDomain = asciiLower(sig.identityDomain());
+        const QByteArray d = asciiLower(sig.domain);
         if (!sig.identity.contains('@') || (idDomain != d && !idDomain.endsWith("." + d))) {
-            fail(error, QStringLiteral("i=%1 is not in the domain d=%2").arg(latin(sig.identity), latin(sig.domain)));
+            fail(error, QStringLiteral("i=%1 is not in the domain d=%2").arg(latinExcerpt(sig.identity), latinExcerpt(sig.domain)));
             return std::nullopt;
         }
     } else {
@@ -189,7 +177,7 @@ std::optional<DkimSignatureFields> parseDkimSignature(const DkimHeaderField &fie
         for (const QByteArray &m : dkimSplitColonList(q->value))
             dnsTxt = dnsTxt || m == "dns/txt";
         if (!dnsTxt) {
-            fail(error, QStringLiteral("unsupported query method q=%1").arg(latin(q->value)));
+            fail(error, QStringLiteral("unsupported query method q=%1").arg(latinExcerpt(q->value)));
             return std::nullopt;
         }
     }

@@ -4,18 +4,14 @@
 #include "mailauth/dkimsignature.h"
 
 #include <QDateTime>
+#include "util/errorout.h"
 
 namespace rd::mailauth {
 
 namespace {
+using util::setError;
 
-constexpr qsizetype kMaxLine = 76; // columns before CRLF
-
-void setError(QString *error, const QString &text)
-{
-    if (error)
-        *error = text;
-}
+constexpr qsizetype kMaxSignedLine = 76; // columns before CRLF
 
 bool validLabelChars(const QString &s)
 {
@@ -33,7 +29,7 @@ bool validLabelChars(const QString &s)
 }
 
 // Builds a folded header field: pieces are appended on the current line, or
-// on a new continuation line (CRLF SP) when they would pass kMaxLine. Callers
+// on a new continuation line (CRLF SP) when they would pass kMaxSignedLine. Callers
 // only break where RFC 6376 allows FWS.
 class Folder {
 public:
@@ -46,7 +42,7 @@ public:
     // `piece` after a space (or a fold).
     void word(const QByteArray &piece)
     {
-        if (m_lineLen + 1 + piece.size() > kMaxLine)
+        if (m_lineLen + 1 + piece.size() > kMaxSignedLine)
             fold();
         else
             put(" ");
@@ -55,7 +51,7 @@ public:
     // `piece` glued to what precedes it unless the line is full (then folded).
     void glued(const QByteArray &piece)
     {
-        if (m_lineLen + piece.size() > kMaxLine)
+        if (m_lineLen + piece.size() > kMaxSignedLine)
             fold();
         put(piece);
     }
@@ -64,10 +60,10 @@ public:
     {
         qsizetype pos = 0;
         while (pos < value.size()) {
-            qsizetype room = kMaxLine - m_lineLen;
+            qsizetype room = kMaxSignedLine - m_lineLen;
             if (room <= 0) {
                 fold();
-                room = kMaxLine - m_lineLen;
+                room = kMaxSignedLine - m_lineLen;
             }
             const QByteArray part = value.mid(pos, room);
             put(part);

@@ -1,13 +1,12 @@
 #include "mailauth/dkimtags.h"
+#include "util/textchars.h"
+#include "util/errorout.h"
 
 namespace rd::mailauth {
 
 namespace {
-
-bool isWsp(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+using util::setError;
+using util::isFwsChar;
 
 bool isAlpha(char c)
 {
@@ -18,12 +17,6 @@ bool isValChar(char c)
 {
     const auto u = static_cast<unsigned char>(c);
     return u >= 0x21 && u <= 0x7e && u != ';';
-}
-
-void setError(QString *error, const QString &text)
-{
-    if (error)
-        *error = text;
 }
 
 QString printable(QByteArrayView bytes)
@@ -68,7 +61,7 @@ std::optional<DkimTagList> parseDkimTagList(QByteArrayView input, QString *error
         // Only a last, empty tag-spec may stand after the final ';'.
         bool blank = true;
         for (char c : spec)
-            blank = blank && isWsp(c);
+            blank = blank && isFwsChar(c);
         if (blank) {
             if (end == n && !list.tags.isEmpty())
                 break;
@@ -78,7 +71,7 @@ std::optional<DkimTagList> parseDkimTagList(QByteArrayView input, QString *error
             return std::nullopt;
         }
         qsizetype i = specStart;
-        while (i < end && isWsp(input[i]))
+        while (i < end && isFwsChar(input[i]))
             ++i;
         const qsizetype nameStart = i;
         if (i < end && isAlpha(input[i])) {
@@ -87,7 +80,7 @@ std::optional<DkimTagList> parseDkimTagList(QByteArrayView input, QString *error
                 ++i;
         }
         const QByteArrayView name = input.sliced(nameStart, i - nameStart);
-        while (i < end && isWsp(input[i]))
+        while (i < end && isFwsChar(input[i]))
             ++i;
         if (i >= end || input[i] != '=') {
             if (name.isEmpty())
@@ -102,13 +95,13 @@ std::optional<DkimTagList> parseDkimTagList(QByteArrayView input, QString *error
         }
         const qsizetype valueStart = i + 1;
         qsizetype vb = valueStart;
-        while (vb < end && isWsp(input[vb]))
+        while (vb < end && isFwsChar(input[vb]))
             ++vb;
         qsizetype ve = end;
-        while (ve > vb && isWsp(input[ve - 1]))
+        while (ve > vb && isFwsChar(input[ve - 1]))
             --ve;
         for (qsizetype k = vb; k < ve; ++k) {
-            if (!isValChar(input[k]) && !isWsp(input[k])) {
+            if (!isValChar(input[k]) && !isFwsChar(input[k])) {
                 setError(error, QStringLiteral("invalid character 0x%1 in the value of tag '%2'")
                                     .arg(static_cast<unsigned char>(input[k]), 2, 16, QLatin1Char('0'))
                                     .arg(QString::fromLatin1(name)));
@@ -137,7 +130,7 @@ QByteArray dkimStripWhitespace(QByteArrayView value)
     QByteArray out;
     out.reserve(value.size());
     for (char c : value) {
-        if (!isWsp(c))
+        if (!isFwsChar(c))
             out.append(c);
     }
     return out;
@@ -150,9 +143,9 @@ QList<QByteArray> dkimSplitColonList(QByteArrayView value)
     for (qsizetype i = 0; i <= value.size(); ++i) {
         if (i == value.size() || value[i] == ':') {
             QByteArrayView item = value.sliced(start, i - start);
-            while (!item.isEmpty() && isWsp(item.front()))
+            while (!item.isEmpty() && isFwsChar(item.front()))
                 item = item.sliced(1);
-            while (!item.isEmpty() && isWsp(item.back()))
+            while (!item.isEmpty() && isFwsChar(item.back()))
                 item.chop(1);
             out.append(item.toByteArray());
             start = i + 1;

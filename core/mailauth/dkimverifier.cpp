@@ -10,27 +10,15 @@
 #include <QTimer>
 
 #include <optional>
+#include "util/textchars.h"
 
 namespace rd::mailauth {
 
 namespace {
+using util::asciiLower;
 
 constexpr int kMinRsaBits = 1024; // RFC 8301 3.2
 constexpr int kMaxRsaBits = 8192; // bigger keys are refused (cost)
-
-QString latin(const QByteArray &b)
-{
-    return QString::fromLatin1(b);
-}
-
-QByteArray lowerAscii(QByteArray s)
-{
-    for (char &c : s) {
-        if (c >= 'A' && c <= 'Z')
-            c = char(c - 'A' + 'a');
-    }
-    return s;
-}
 
 } // namespace
 
@@ -112,10 +100,10 @@ void DkimVerifier::verify(const QByteArray &message, QObject *context, DkimVerif
         // Best effort for the result's fields, even for a malformed signature.
         const qsizetype colon = f.raw.indexOf(':');
         if (auto tags = parseDkimTagList(QByteArrayView(f.raw).sliced(colon + 1))) {
-            r.domain = latin(tags->value("d"));
-            r.selector = latin(tags->value("s"));
-            r.algorithm = latin(tags->value("a"));
-            r.identity = latin(tags->value("i"));
+            r.domain = QString::fromLatin1(tags->value("d"));
+            r.selector = QString::fromLatin1(tags->value("s"));
+            r.algorithm = QString::fromLatin1(tags->value("a"));
+            r.identity = QString::fromLatin1(tags->value("i"));
             st.bBase64 = dkimStripWhitespace(tags->value("b"));
         }
         if (job->sigs.size() >= m_maxSignatures) {
@@ -130,7 +118,7 @@ void DkimVerifier::verify(const QByteArray &message, QObject *context, DkimVerif
             r.result = DkimResult::PermError;
             r.reason = error;
         } else {
-            r.identity = latin(st.sig->identity);
+            r.identity = QString::fromLatin1(st.sig->identity);
             if (st.sig->expiration >= 0 && st.sig->expiration < nowS) {
                 r.result = DkimResult::PermError;
                 r.reason = QStringLiteral("signature expired");
@@ -230,10 +218,10 @@ void DkimVerifier::onKeyAnswer(quint64 jobId, int index, const dns::Answer &answ
     const QByteArray wantType = sig.algorithm == "ed25519-sha256" ? QByteArray("ed25519") : QByteArray("rsa");
     if (record->keyType != wantType)
         return done(DkimResult::PermError, QStringLiteral("key type k=%1 does not fit a=%2")
-                                               .arg(latin(record->keyType), latin(sig.algorithm)));
+                                               .arg(QString::fromLatin1(record->keyType), QString::fromLatin1(sig.algorithm)));
     if (!record->allowsHash("sha256"))
         return done(DkimResult::PermError, QStringLiteral("key does not allow sha256 (h=)"));
-    if (record->strict && lowerAscii(sig.identityDomain()) != lowerAscii(sig.domain))
+    if (record->strict && asciiLower(sig.identityDomain()) != asciiLower(sig.domain))
         return done(DkimResult::PermError, QStringLiteral("key forbids i= subdomains (t=s)"));
     QString keyError;
     const std::optional<DkimPublicKey> key = DkimPublicKey::fromRecord(*record, &keyError);

@@ -2,10 +2,12 @@
 
 #include <QList>
 #include <QStringList>
+#include "util/errorout.h"
 
 namespace rd::mailauth {
 
 namespace {
+using util::fail;
 
 // RFC 5322 lexical tokens of an address list; comments and whitespace are
 // dropped.
@@ -21,13 +23,6 @@ bool isAtext(QChar c)
     if (c.isLetterOrNumber())
         return true;
     return QStringLiteral("!#$%&'*+-/=?^_`{|}~").contains(c);
-}
-
-bool fail(QString *error, const QString &text)
-{
-    if (error)
-        *error = text;
-    return false;
 }
 
 bool tokenize(const QString &s, QList<Token> *out, QString *error)

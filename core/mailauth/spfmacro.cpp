@@ -4,10 +4,15 @@
 #include <QStringList>
 
 #include <algorithm>
+#include "util/errorout.h"
+#include "util/textchars.h"
 
 namespace rd::mailauth {
 
 namespace {
+using util::isAsciiAlnum;
+using util::isAsciiAlpha;
+using util::fail;
 
 constexpr int kMaxDigits = 128; // more parts than any domain name has
 
@@ -26,29 +31,12 @@ bool isDelimiter(QChar c)
     return QStringView(u".-+,/_=").contains(c);
 }
 
-bool isAlnum(QChar c)
-{
-    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9');
-}
-
-bool isAlpha(QChar c)
-{
-    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z');
-}
-
 QString describeChar(QChar c)
 {
     if (c.unicode() > 0x20 && c.unicode() < 0x7f)
         return QStringLiteral("'%1'").arg(c);
     return QStringLiteral("U+")
         + QString::number(c.unicode(), 16).toUpper().rightJustified(4, QLatin1Char('0'));
-}
-
-bool fail(QString *error, const QString &text)
-{
-    if (error)
-        *error = text;
-    return false;
 }
 
 QString letterValue(char letter, const SpfMacroContext &ctx)
@@ -248,11 +236,11 @@ bool isValidSpfDomainSpec(const SpfMacroString &spec, QString *error)
     const QStringView top = dot < 0 ? QStringView() : tail.mid(dot + 1);
     bool ok = !top.isEmpty();
     if (ok && top.contains(u'-')) {
-        ok = isAlnum(top.front()) && isAlnum(top.back())
-            && std::all_of(top.begin(), top.end(), [](QChar c) { return isAlnum(c) || c == u'-'; });
+        ok = isAsciiAlnum(top.front()) && isAsciiAlnum(top.back())
+            && std::all_of(top.begin(), top.end(), [](QChar c) { return isAsciiAlnum(c) || c == u'-'; });
     } else if (ok) {
-        ok = std::all_of(top.begin(), top.end(), isAlnum)
-            && std::any_of(top.begin(), top.end(), isAlpha);
+        ok = std::all_of(top.begin(), top.end(), [](QChar c) { return util::isAsciiAlnum(c); })
+            && std::any_of(top.begin(), top.end(), [](QChar c) { return util::isAsciiAlpha(c); });
     }
     if (!ok) {
         return fail(error, QStringLiteral("\"%1\" is not a valid domain (it must end in a "

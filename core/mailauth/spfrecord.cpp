@@ -1,46 +1,29 @@
 #include "mailauth/spfrecord.h"
 
 #include <algorithm>
+#include "util/textchars.h"
 
 namespace rd::mailauth {
 
 namespace {
-
-bool isDigit(QChar c)
-{
-    return c >= u'0' && c <= u'9';
-}
-
-bool isAlpha(QChar c)
-{
-    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z');
-}
-
-int hexValue(QChar c)
-{
-    if (isDigit(c))
-        return c.unicode() - u'0';
-    if (c >= u'a' && c <= u'f')
-        return c.unicode() - u'a' + 10;
-    if (c >= u'A' && c <= u'F')
-        return c.unicode() - u'A' + 10;
-    return -1;
-}
+using util::isAsciiAlpha;
+using util::isAsciiDigit;
+using util::hexDigitValue;
 
 // RFC 7208: name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )
 bool isModifierName(QStringView name)
 {
-    if (name.isEmpty() || !isAlpha(name.front()))
+    if (name.isEmpty() || !isAsciiAlpha(name.front()))
         return false;
     return std::all_of(name.begin(), name.end(), [](QChar c) {
-        return isAlpha(c) || isDigit(c) || c == u'-' || c == u'_' || c == u'.';
+        return isAsciiAlpha(c) || isAsciiDigit(c) || c == u'-' || c == u'_' || c == u'.';
     });
 }
 
 // "0" / %x31-39 0*N DIGIT, value <= max. -1 if not.
 int parseCidrLength(QStringView text, int maxDigits, int max)
 {
-    if (text.isEmpty() || text.size() > maxDigits || !std::all_of(text.begin(), text.end(), isDigit))
+    if (text.isEmpty() || text.size() > maxDigits || !std::all_of(text.begin(), text.end(), [](QChar c) { return util::isAsciiDigit(c); }))
         return -1;
     if (text.size() > 1 && text.front() == u'0')
         return -1;
@@ -54,7 +37,7 @@ bool splitDualCidr(QStringView in, QStringView *rest, int *cidr4, int *cidr6, QS
     QStringView s = in;
     const auto trailingDigits = [](QStringView v) {
         qsizetype k = v.size();
-        while (k > 0 && isDigit(v[k - 1]))
+        while (k > 0 && isAsciiDigit(v[k - 1]))
             --k;
         return k;
     };
@@ -328,7 +311,7 @@ bool parseSpfIp4(QStringView text, std::array<quint8, 16> *out)
     std::array<quint8, 16> bytes{};
     for (int i = 0; i < 4; ++i) {
         const QStringView p = parts[i];
-        if (p.isEmpty() || p.size() > 3 || !std::all_of(p.begin(), p.end(), isDigit)
+        if (p.isEmpty() || p.size() > 3 || !std::all_of(p.begin(), p.end(), [](QChar c) { return util::isAsciiDigit(c); })
             || (p.size() > 1 && p.front() == u'0'))
             return false;
         const int v = p.toInt();
@@ -365,7 +348,7 @@ bool parseSpfIp6(QStringView text, std::array<quint8, 16> *out)
                 return false;
             quint16 v = 0;
             for (QChar c : g) {
-                const int h = hexValue(c);
+                const int h = hexDigitValue(c);
                 if (h < 0)
                     return false;
                 v = quint16(v << 4 | h);

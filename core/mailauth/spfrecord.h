@@ -17,6 +17,14 @@
 
 namespace rd::mailauth {
 
+// The processing limits of RFC 7208 4.6.4 (the evaluation and the record check).
+namespace spflimits {
+constexpr int kLookupLimit = 10; // RFC 7208 4.6.4: DNS-querying terms
+constexpr int kVoidLimit = 2;    // RFC 7208 4.6.4: void lookups
+constexpr int kMxLimit = 10;     // MX names per mx mechanism (more: PermError)
+constexpr int kPtrLimit = 10;    // PTR names looked at (the rest ignored)
+} // namespace spflimits
+
 enum class SpfQualifier { Pass, Fail, SoftFail, Neutral }; // "+", "-", "~", "?"
 enum class SpfMechanismKind { All, Include, A, Mx, Ptr, Ip4, Ip6, Exists };
 

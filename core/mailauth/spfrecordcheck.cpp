@@ -6,7 +6,7 @@ namespace rd::mailauth {
 
 namespace {
 
-constexpr int kLookupLimit = 10;   // RFC 7208 4.6.4
+using spflimits::kLookupLimit; // RFC 7208 4.6.4
 constexpr int kStringLimit = 255;  // one TXT character-string (RFC 1035 3.3)
 constexpr int kUdpRecordLimit = 450; // RFC 7208 3.4: keep the answer within 512 octets
 

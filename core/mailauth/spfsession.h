@@ -17,12 +17,7 @@
 
 namespace rd::mailauth {
 
-namespace spflimits {
-constexpr int kLookupLimit = 10; // RFC 7208 4.6.4: DNS-querying terms
-constexpr int kVoidLimit = 2;    // RFC 7208 4.6.4: void lookups
-constexpr int kMxLimit = 10;     // MX names per mx mechanism (more: PermError)
-constexpr int kPtrLimit = 10;    // PTR names looked at (the rest ignored)
-} // namespace spflimits
+// spflimits: in mailauth/spfrecord.h (the record check of the DNS checks panel uses them too).
 
 class SpfSession : public QObject {
     Q_OBJECT

@@ -4,10 +4,12 @@
 #include "mime/transferencoding.h"
 
 #include <QByteArray>
+#include "util/textchars.h"
 
 namespace rd::mime {
 
 namespace {
+using util::isFwsChar;
 
 // Longest encoded word looked at; RFC 2047 allows 75 characters, real mail
 // sometimes has longer ones. Bounds the work per "=?".
@@ -20,11 +22,6 @@ struct Word {
     QByteArray bytes;  // decoded octets
     bool defect = false;
 };
-
-bool isWsp(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
 
 // Finds "?=" at or after `start`, remembering the last full search: starts
 // move forward (up to a charset's length back), so the scans cover the value
@@ -55,7 +52,7 @@ bool parseWord(QByteArrayView v, qsizetype pos, TerminatorCache *terms, Word *w)
     const qsizetype n = v.size();
     qsizetype i = pos + 2;
     const qsizetype csStart = i;
-    while (i < n && v[i] != '?' && !isWsp(v[i]) && i - csStart <= kMaxCharsetLength)
+    while (i < n && v[i] != '?' && !isFwsChar(v[i]) && i - csStart <= kMaxCharsetLength)
         ++i;
     if (i >= n || v[i] != '?' || i == csStart)
         return false;
@@ -116,7 +113,7 @@ DecodedText decodeEncodedWords(QByteArrayView value)
         const QByteArrayView between = value.sliced(plainStart, i - plainStart);
         bool onlySpace = inRun;
         for (char c : between)
-            onlySpace = onlySpace && isWsp(c);
+            onlySpace = onlySpace && isFwsChar(c);
         if (!onlySpace) {
             flushRun();
             out.text += decodeUtf8OrLatin1(between);

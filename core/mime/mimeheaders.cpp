@@ -4,18 +4,16 @@
 #include "mime/mimecharset.h"
 
 #include <map>
+#include "util/textchars.h"
 
 namespace rd::mime {
 
 namespace {
+using util::hexDigitValue;
+using util::isFwsChar;
 
 // RFC 2231 continuations accepted per parameter (segment numbers 0..N-1).
 constexpr int kMaxSegments = 1000;
-
-bool isWsp(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
 
 bool isTspecial(char c)
 {
@@ -39,7 +37,7 @@ qsizetype skipCfws(QByteArrayView v, qsizetype i)
 {
     const qsizetype n = v.size();
     while (i < n) {
-        if (isWsp(v[i])) {
+        if (isFwsChar(v[i])) {
             ++i;
         } else if (v[i] == '(') {
             int depth = 0;
@@ -75,24 +73,13 @@ struct RawParam {
     QByteArray value; // unquoted bytes
 };
 
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 QByteArray percentDecode(QByteArrayView in)
 {
     QByteArray out;
     out.reserve(in.size());
     for (qsizetype i = 0; i < in.size(); ++i) {
-        const int hi = in[i] == '%' && i + 2 < in.size() ? hexValue(in[i + 1]) : -1;
-        const int lo = hi >= 0 ? hexValue(in[i + 2]) : -1;
+        const int hi = in[i] == '%' && i + 2 < in.size() ? hexDigitValue(in[i + 1]) : -1;
+        const int lo = hi >= 0 ? hexDigitValue(in[i + 2]) : -1;
         if (hi >= 0 && lo >= 0) {
             out.append(char(hi * 16 + lo));
             i += 2;
@@ -292,7 +279,7 @@ StructuredValue parseStructuredValue(QByteArrayView v, bool isContentType)
         }
         i = skipCfws(v, i + 1);
         const qsizetype nameStart = i;
-        while (i < n && v[i] != '=' && v[i] != ';' && !isWsp(v[i]) && v[i] != '(')
+        while (i < n && v[i] != '=' && v[i] != ';' && !isFwsChar(v[i]) && v[i] != '(')
             ++i;
         const QByteArray name = v.sliced(nameStart, i - nameStart).toByteArray().toLower();
         i = skipCfws(v, i);

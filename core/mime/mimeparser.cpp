@@ -1,15 +1,12 @@
 #include "mime/mimeparser.h"
 
 #include <cstring>
+#include "util/textchars.h"
 
 namespace rd::mime {
 
 namespace {
-
-bool isWsp(char c)
-{
-    return c == ' ' || c == '\t';
-}
+using util::isWsp;
 
 bool isIdentityEncoding(const QByteArray &cte)
 {

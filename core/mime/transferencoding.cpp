@@ -1,21 +1,13 @@
 #include "mime/transferencoding.h"
 
 #include <cstring>
+#include "util/textchars.h"
 
 namespace rd::mime {
 
 namespace {
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
+using util::hexDigitValue;
+using util::isWsp;
 
 int base64Value(char c)
 {
@@ -30,11 +22,6 @@ int base64Value(char c)
     if (c == '/')
         return 63;
     return -1;
-}
-
-bool isWsp(char c)
-{
-    return c == ' ' || c == '\t';
 }
 
 void setFlag(bool *flag)
@@ -110,8 +97,8 @@ QByteArray decodeQuotedPrintable(QByteArrayView in, bool *defect)
                 soft = true; // "=" at the end of the line: a soft line break
                 break;
             }
-            const int hi = i + 2 < contentEnd ? hexValue(p[i + 1]) : -1;
-            const int lo = i + 2 < contentEnd ? hexValue(p[i + 2]) : -1;
+            const int hi = i + 2 < contentEnd ? hexDigitValue(p[i + 1]) : -1;
+            const int lo = i + 2 < contentEnd ? hexDigitValue(p[i + 2]) : -1;
             if (hi >= 0 && lo >= 0) {
                 *w++ = char(hi * 16 + lo);
                 i += 2;
@@ -142,8 +129,8 @@ QByteArray decodeQEncoding(QByteArrayView in, bool *defect)
         if (c == '_') {
             out.append(' ');
         } else if (c == '=') {
-            const int hi = i + 2 < in.size() ? hexValue(in[i + 1]) : -1;
-            const int lo = i + 2 < in.size() ? hexValue(in[i + 2]) : -1;
+            const int hi = i + 2 < in.size() ? hexDigitValue(in[i + 1]) : -1;
+            const int lo = i + 2 < in.size() ? hexDigitValue(in[i + 2]) : -1;
             if (hi >= 0 && lo >= 0) {
                 out.append(char(hi * 16 + lo));
                 i += 2;

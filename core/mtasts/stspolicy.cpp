@@ -1,17 +1,10 @@
 #include "mtasts/stspolicy.h"
+#include "util/textchars.h"
 
 namespace rd::mtasts {
 namespace {
-
-bool isWsp(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-bool isAlnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+using util::isWsp;
+using util::isAsciiAlnum;
 
 QString normalHost(QString h)
 {
@@ -30,10 +23,10 @@ bool validDomain(const QByteArray &d)
     if (labels.size() < 2)
         return false;
     for (const QByteArray &l : labels) {
-        if (l.isEmpty() || l.size() > 63 || !isAlnum(l.front()) || !isAlnum(l.back()))
+        if (l.isEmpty() || l.size() > 63 || !isAsciiAlnum(l.front()) || !isAsciiAlnum(l.back()))
             return false;
         for (char c : l) {
-            if (!isAlnum(c) && c != '-')
+            if (!isAsciiAlnum(c) && c != '-')
                 return false;
         }
     }
@@ -111,10 +104,10 @@ std::optional<Policy> parsePolicy(const QByteArray &body, QString *error)
         while (!value.isEmpty() && isWsp(value.front()))
             value.remove(0, 1);
         // sts-policy-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
-        if (key.size() > 32 || !isAlnum(key.front()))
+        if (key.size() > 32 || !isAsciiAlnum(key.front()))
             return fail(QStringLiteral("line %1: bad field name").arg(i + 1));
         for (char c : key) {
-            if (!isAlnum(c) && c != '_' && c != '-' && c != '.')
+            if (!isAsciiAlnum(c) && c != '_' && c != '-' && c != '.')
                 return fail(QStringLiteral("line %1: bad field name").arg(i + 1));
         }
         if (value.isEmpty())

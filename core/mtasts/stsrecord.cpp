@@ -1,12 +1,10 @@
 #include "mtasts/stsrecord.h"
+#include "util/textchars.h"
 
 namespace rd::mtasts {
 namespace {
-
-bool isWsp(char c)
-{
-    return c == ' ' || c == '\t';
-}
+using util::isWsp;
+using util::isAsciiAlnum;
 
 QByteArray trimWsp(QByteArray s)
 {
@@ -19,18 +17,13 @@ QByteArray trimWsp(QByteArray s)
     return s.mid(b, e - b);
 }
 
-bool isAlnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 // sts-ext-name = (ALPHA / DIGIT) 0*31(ALPHA / DIGIT / "_" / "-" / ".")
 bool validExtName(const QByteArray &n)
 {
-    if (n.isEmpty() || n.size() > 32 || !isAlnum(n.at(0)))
+    if (n.isEmpty() || n.size() > 32 || !isAsciiAlnum(n.at(0)))
         return false;
     for (char c : n) {
-        if (!isAlnum(c) && c != '_' && c != '-' && c != '.')
+        if (!isAsciiAlnum(c) && c != '_' && c != '-' && c != '.')
             return false;
     }
     return true;
@@ -87,7 +80,7 @@ bool parseStsRecord(const QByteArray &text, StsRecord *out, QString *error)
             if (value.isEmpty() || value.size() > 32)
                 return fail(QStringLiteral("id must be 1 to 32 letters or digits"));
             for (char c : value) {
-                if (!isAlnum(c))
+                if (!isAsciiAlnum(c))
                     return fail(QStringLiteral("id must be 1 to 32 letters or digits"));
             }
             haveId = true;

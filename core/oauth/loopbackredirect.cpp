@@ -24,7 +24,7 @@ QByteArray page(int status, const char *reason, const QString &text)
         QByteArray::number(body.size()) + "\r\n\r\n" + body;
 }
 
-QString printable(const QString &s)
+QString printableRequestText(const QString &s)
 {
     QString out;
     for (QChar c : s.left(300))
@@ -76,7 +76,7 @@ RedirectResult parseRedirectRequest(QByteArrayView head, const QString &expected
     if (q.hasQueryItem(QStringLiteral("error"))) {
         r.kind = RedirectResult::Kind::Error;
         const QString desc = value("error_description");
-        r.error = printable(desc.isEmpty() ? value("error") : value("error") + QStringLiteral(": ") + desc);
+        r.error = printableRequestText(desc.isEmpty() ? value("error") : value("error") + QStringLiteral(": ") + desc);
         return r;
     }
     r.code = value("code").toUtf8();

@@ -3,11 +3,13 @@
 #include "mime/encodedwords.h"
 
 #include <algorithm>
+#include "util/textchars.h"
 
 
 namespace rd::pickup {
 
 namespace {
+using util::isFwsChar;
 
 enum class Tok { Atom, Quoted, Literal, Special };
 
@@ -26,11 +28,6 @@ bool isSpecial(char c)
     default:
         return false;
     }
-}
-
-bool isWsp(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 QByteArrayView sub(QByteArrayView v, qsizetype pos, qsizetype len)
@@ -52,7 +49,7 @@ bool tokenize(QByteArrayView v, QList<Token> *out, QString *error)
     const qsizetype n = v.size();
     while (i < n) {
         const char c = v[i];
-        if (isWsp(c)) {
+        if (isFwsChar(c)) {
             space = true;
             ++i;
         } else if (c == '(') {
@@ -116,7 +113,7 @@ bool tokenize(QByteArrayView v, QList<Token> *out, QString *error)
             ++i;
         } else {
             const qsizetype start = i;
-            while (i < n && !isWsp(v[i]) && (!isSpecial(v[i]) || v[i] == '\\'))
+            while (i < n && !isFwsChar(v[i]) && (!isSpecial(v[i]) || v[i] == '\\'))
                 ++i;
             out->append(Token{Tok::Atom, sub(v, start, i - start).toByteArray(), space});
             space = false;

@@ -12,10 +12,12 @@
 #include <QTimer>
 
 #include <algorithm>
+#include "util/clock.h"
 
 namespace rd::pickup {
 
 namespace {
+using util::nowMs;
 
 // Claims whose commit this process still waits for (a recovery in another
 // PickupService instance on the same folder must leave them alone).
@@ -35,11 +37,6 @@ QSet<QString> busyPaths()
 {
     QMutexLocker lock(&s_busyMutex);
     return s_busy;
-}
-
-qint64 nowMs()
-{
-    return QDateTime::currentMSecsSinceEpoch();
 }
 
 } // namespace
