@@ -1,5 +1,7 @@
 #include "dane/tlsa.h"
 
+#include "dns/dnstypes.h"
+
 #include <QRegularExpression>
 
 #include <openssl/evp.h>
@@ -247,6 +249,17 @@ DaneMatch matchChain(const QList<QByteArray> &chainDer, const QList<TlsaRecord> 
     }
     m.detail = lastError;
     return m;
+}
+
+QStringList daneRemoteResolvers(const QStringList &servers)
+{
+    QStringList remote;
+    for (const QString &text : servers) {
+        const std::optional<dns::ServerAddress> server = dns::parseServerAddress(text.trimmed());
+        if (!server || !server->address.isLoopback())
+            remote << text.trimmed();
+    }
+    return remote;
 }
 
 } // namespace rd::dane

@@ -62,4 +62,11 @@ DaneMatch matchChain(const QList<QByteArray> &chainDer, const QList<TlsaRecord> 
 // The association data a record of (selector, matching) would need for `certDer`.
 QByteArray associationData(const QByteArray &certDer, quint8 selector, quint8 matching);
 
+// DANE rests on the resolver's AD bit (DNSSEC validated), and a stub resolver may trust
+// that bit only over a channel it trusts (RFC 4035 4.9.3, RFC 6698 4.1): in practice a
+// validating resolver on this machine. Of the resolver's servers ("ip", "ip:port",
+// "[v6]:port"), those that are not loopback addresses, in the given order; a server that
+// is not an IP address counts as not local.
+QStringList daneRemoteResolvers(const QStringList &servers);
+
 } // namespace rd::dane

@@ -2,6 +2,7 @@
 // DNS resolver, and queuing bounces (DSNs) for the DeliveryAgent.
 
 #include "mtasts/stsresolver.h"
+#include "dane/tlsa.h"
 #include "engine/engine.h"
 #include "engine/policyservice.h"
 #include "alerts/alertmonitor.h"
@@ -122,6 +123,16 @@ void Engine::startResolver()
     m_resolver = new dns::CaresResolver(rc, this);
     if (!m_resolver->isValid())
         systemLog(QStringLiteral("dns"), m_resolver->errorString(), QStringLiteral("error"));
+    if (rc.requestAd && m_resolver->isValid()) {
+        const QStringList remote = dane::daneRemoteResolvers(m_resolver->servers());
+        if (!remote.isEmpty())
+            systemLog(QStringLiteral("dane"),
+                      QStringLiteral("DANE trusts the DNSSEC validation (AD bit) of DNS server(s) %1, which are not on "
+                                     "this machine: their answers cross the network unauthenticated. Run a validating "
+                                     "resolver locally (for example Unbound on 127.0.0.1) and name it in dns.servers")
+                          .arg(remote.join(QStringLiteral(", "))),
+                      QStringLiteral("warning"));
+    }
     if (m_policy) {
         m_policy->setResolver(m_resolver);
         m_policy->configure(m_config);

@@ -17,6 +17,7 @@ class TstDane : public QObject {
     Q_OBJECT
 private slots:
     void initTestCase();
+    void remoteResolvers();
     void parseRecords();
     void usable_data();
     void usable();
@@ -251,6 +252,23 @@ void TstDane::badInput()
     m = matchChain({}, {TlsaRecord{3, 1, 1, data}}, {QStringLiteral("x")});
     QVERIFY(!m.matched);
     QVERIFY(associationData(QByteArray("junk"), 1, 1).isEmpty());
+}
+
+void TstDane::remoteResolvers()
+{
+    using rd::dane::daneRemoteResolvers;
+    // Loopback in every spelling is local: the AD bit never leaves the machine.
+    QCOMPARE(daneRemoteResolvers({QStringLiteral("127.0.0.1"), QStringLiteral("127.0.0.53:53"),
+                                  QStringLiteral("[::1]:5353"), QStringLiteral("::1")}),
+             QStringList());
+    // Anything else is reported, in order, as written.
+    QCOMPARE(daneRemoteResolvers({QStringLiteral("127.0.0.1"), QStringLiteral(" 192.0.2.53 "),
+                                  QStringLiteral("[2001:db8::53]:53"), QStringLiteral("10.0.0.1:5353")}),
+             QStringList({QStringLiteral("192.0.2.53"), QStringLiteral("[2001:db8::53]:53"),
+                          QStringLiteral("10.0.0.1:5353")}));
+    // Not an address at all: not known to be local.
+    QCOMPARE(daneRemoteResolvers({QStringLiteral("resolver.example")}), QStringList({QStringLiteral("resolver.example")}));
+    QCOMPARE(daneRemoteResolvers({}), QStringList());
 }
 
 QTEST_GUILESS_MAIN(TstDane)
