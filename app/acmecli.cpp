@@ -20,7 +20,9 @@ const QCommandLineOption kOrder(QStringLiteral("acme-order"),
                                 QStringLiteral("NAMES"));
 const QCommandLineOption kChallenge(QStringLiteral("acme-challenge"),
                                     QStringLiteral("With --acme-order: http-01 (default; needs "
-                                                   "acme.http01_allowed) or dns-01."),
+                                                   "acme.http01_allowed) or dns-01 (the TXT records are "
+                                                   "published by DNS UPDATE when acme.dns_update_server is "
+                                                   "set, else shown for the admin)."),
                                     QStringLiteral("TYPE"));
 const QCommandLineOption kAgree(QStringLiteral("acme-agree-tos"),
                                 QStringLiteral("With --acme-order: agree to the ACME CA's terms of service."));

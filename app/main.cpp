@@ -211,7 +211,9 @@ int main(int argc, char **argv)
         if (parser.isSet(configOpt)) {
             if (!readConfigFile(parser.value(configOpt), &config))
                 return 2;
-            rd::config::keepStoredSecrets(&config.sendConnectors, store.load().sendConnectors);
+            const rd::config::ConfigSnapshot stored = store.load();
+            rd::config::keepStoredSecrets(&config.sendConnectors, stored.sendConnectors);
+            rd::config::keepStoredSecretSettings(&config, stored);
             if (!store.save(config)) {
                 err(QStringLiteral("relaydesk: %1").arg(store.errorString()));
                 return 1;

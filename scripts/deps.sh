@@ -15,7 +15,7 @@ RELAYDESK_TEST_PKGS=(
     nsd python3-dkim python3-spf python3-dnspython python3-yaml psl python3-authres python3-nacl
     python3-oauthlib python3-jwt python3-cryptography dovecot-core dovecot-submissiond
     xvfb xauth imagemagick x11-utils iproute2
-    pebble openssl unbound ldnsutils
+    pebble openssl unbound ldnsutils knot knot-dnsutils
 )
 
 relaydesk_missing_pkgs() {

@@ -67,6 +67,14 @@ AcmeOrder::~AcmeOrder()
 {
     if (!m_pendingId.isEmpty() && !m_done)
         m_store->remove(m_pendingId);
+    if (!m_published.isEmpty()) {
+        // Destroyed while running: the records still go (a detached client that deletes itself).
+        auto *cleaner = new dns::DnsUpdateClient(m_dnsUpdate);
+        cleaner->apply(dns::update::UpdateAction::Delete, m_published,
+                       [cleaner](bool, const QString &, const QList<dns::update::TxtRr> &) {
+                           cleaner->deleteLater();
+                       });
+    }
 }
 
 void AcmeOrder::setAccount(const AccountKey &key, const QString &accountUrl)
@@ -123,7 +131,7 @@ void AcmeOrder::fail(const QString &step, const QString &text)
     r.error = QStringLiteral("ACME %1 failed: %2").arg(step, text);
     r.replacesCertificateId = m_request.replacesCertificateId;
     r.account = {m_request.directoryUrl, m_kid.isEmpty() ? QByteArray() : m_key.toPem(), m_kid, m_request.email};
-    emit finished(r);
+    finishAfterCleanup(r);
 }
 
 void AcmeOrder::succeed(const QString &certificateId, const tls::CertificateInfo &info)
@@ -139,7 +147,32 @@ void AcmeOrder::succeed(const QString &certificateId, const tls::CertificateInfo
     r.replacesCertificateId = m_request.replacesCertificateId;
     r.account = {m_request.directoryUrl, m_key.toPem(), m_kid, m_request.email};
     emit progress(QStringLiteral("certificate installed (expires %1)").arg(info.notAfter.toString(Qt::ISODate)));
-    emit finished(r);
+    finishAfterCleanup(r);
+}
+
+void AcmeOrder::finishAfterCleanup(AcmeResult r)
+{
+    delete std::exchange(m_updater, nullptr); // an add still running is dropped; the delete below covers it
+    const QList<dns::update::TxtRr> records = std::exchange(m_published, {});
+    if (records.isEmpty()) {
+        emit finished(r);
+        return;
+    }
+    emit progress(QStringLiteral("removing the _acme-challenge TXT records by DNS UPDATE"));
+    // Not a child: the delete completes even if the order is destroyed after a cancel().
+    auto *cleaner = new dns::DnsUpdateClient(m_dnsUpdate);
+    QPointer<AcmeOrder> self(this);
+    cleaner->apply(dns::update::UpdateAction::Delete, records,
+                   [self, cleaner, r](bool ok, const QString &error, const QList<dns::update::TxtRr> &) mutable {
+                       cleaner->deleteLater();
+                       if (!self)
+                           return;
+                       if (!ok) {
+                           r.dnsCleanupError = error;
+                           emit self->progress(QStringLiteral("the TXT records were not removed: %1").arg(error));
+                       }
+                       emit self->finished(r);
+                   });
 }
 
 bool AcmeOrder::checkReply(const QString &step, const HttpReply &reply, const QJsonObject &body)
@@ -359,6 +392,10 @@ void AcmeOrder::prepareChallenges()
         respondChallenges();
         return;
     }
+    if (m_dnsUpdate.isEnabled()) {
+        publishByUpdate(records);
+        return;
+    }
     m_dnsWaiting = true;
     for (const DnsChallengeRecord &rec : std::as_const(records))
         emit progress(QStringLiteral("publish %1 TXT %2").arg(rec.name, rec.value));
@@ -367,6 +404,35 @@ void AcmeOrder::prepareChallenges()
         confirmDnsPublished();
     else if (m_resolver)
         checkDnsVisible();
+}
+
+void AcmeOrder::publishByUpdate(const QList<DnsChallengeRecord> &records)
+{
+    for (const DnsChallengeRecord &rec : records)
+        m_published.append({rec.name, rec.value.toLatin1()});
+    emit progress(QStringLiteral("publishing %1 TXT record(s) by DNS UPDATE at %2")
+                      .arg(records.size())
+                      .arg(m_dnsUpdate.serverText()));
+    m_updater = new dns::DnsUpdateClient(m_dnsUpdate, this);
+    m_updater->apply(dns::update::UpdateAction::Add, m_published,
+                     [this](bool ok, const QString &error, const QList<dns::update::TxtRr> &applied) {
+        m_updater->deleteLater();
+        m_updater = nullptr;
+        if (m_done)
+            return;
+        if (!ok) {
+            m_published = applied; // only those need deleting (an UPDATE is all or nothing per zone)
+            fail(QStringLiteral("dns-01"), error);
+            return;
+        }
+        m_dnsWaiting = true;
+        if (m_resolver) {
+            emit progress(QStringLiteral("the DNS server took the update; waiting until the records are visible"));
+            checkDnsVisible();
+        } else {
+            confirmDnsPublished();
+        }
+    });
 }
 
 void AcmeOrder::confirmDnsPublished()

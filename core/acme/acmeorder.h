@@ -7,7 +7,10 @@
 // newOrder (7.4) -> each authorization (7.5) -> its http-01 (8.3, served by a
 // temporary Http01Responder) or dns-01 (8.4, the TXT records are announced
 // by dnsRecordsNeeded() and looked up through the project's Resolver until
-// visible, or until the admin calls confirmDnsPublished()) -> respond (7.5.1)
+// visible, or until the admin calls confirmDnsPublished(); or, with
+// setDnsUpdate(), published by RFC 2136 DNS UPDATE with TSIG, no admin step,
+// looked up until visible and deleted again when the order ends, ok or not:
+// finished() then follows the delete) -> respond (7.5.1)
 // -> poll (Retry-After honoured) -> finalize with a CSR whose key the store
 // generates and keeps (7.4) -> poll the order -> download the chain
 // (7.4.2) -> CertificateStore::importSignedCertificate().
@@ -21,6 +24,7 @@
 // finished() is emitted exactly once after start(), also after cancel().
 
 #include "acme/jws.h"
+#include "dns/dnsupdateclient.h"
 #include "dns/resolver.h"
 #include "tls/certificateinfo.h"
 
@@ -77,6 +81,8 @@ struct AcmeResult {
     tls::CertificateInfo info;
     QString replacesCertificateId; // copied from the request
     AcmeAccount account;           // the account used (new or given), also on failure when known
+    QString dnsCleanupError;       // dns-01 by DNS UPDATE: the records could not be deleted (the order's
+                                   // outcome stands; the admin should remove them)
 };
 
 class AcmeOrder : public QObject {
@@ -94,6 +100,11 @@ public:
     // The resolver used to wait for dns-01 records (optional: without it the
     // order waits for confirmDnsPublished()). Not owned.
     void setResolver(dns::Resolver *resolver) { m_resolver = resolver; }
+    // dns-01 without the admin: publish the TXT records by DNS UPDATE to this
+    // server (config.isEnabled()), then wait for them through the resolver (if
+    // set; else respond once the server said NOERROR). An update that fails
+    // fails the order. dnsRecordsNeeded() is not emitted then.
+    void setDnsUpdate(const dns::DnsUpdateConfig &config) { m_dnsUpdate = config; }
     // Poll interval when the server sends no Retry-After (default 2 s).
     void setPollInterval(int ms) { m_pollMs = ms; }
     // Interval of the dns-01 visibility lookups (default 10 s).
@@ -122,6 +133,9 @@ private:
     void withNonce(std::function<void()> next);
     void fail(const QString &step, const QString &text);
     void succeed(const QString &certificateId, const tls::CertificateInfo &info);
+    // Deletes the records published by DNS UPDATE (if any), then emits finished(r).
+    void finishAfterCleanup(AcmeResult r);
+    void publishByUpdate(const QList<DnsChallengeRecord> &records);
     bool checkReply(const QString &step, const HttpReply &reply, const QJsonObject &body);
     int retryAfterMs(const HttpReply &reply) const;
 
@@ -143,6 +157,9 @@ private:
     AccountKey m_key;
     QString m_kid;
     QPointer<dns::Resolver> m_resolver;
+    dns::DnsUpdateConfig m_dnsUpdate;
+    dns::DnsUpdateClient *m_updater = nullptr;  // child, while records are being added
+    QList<dns::update::TxtRr> m_published;  // added (or being added) by DNS UPDATE: deleted at the end
     Http01Responder *m_responder = nullptr;
     QHostAddress m_httpAddress = QHostAddress::Any;
     quint16 m_httpPort = 80;

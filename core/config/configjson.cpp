@@ -224,6 +224,8 @@ QByteArray configToJson(const ConfigSnapshot &config, bool withSecrets)
     root.insert(QStringLiteral("version"), 1);
     QJsonObject settings;
     for (const SettingDef &def : allSettings()) {
+        if (def.secret && !withSecrets)
+            continue;
         const QVariant v = config.value(def.key.toLatin1().constData());
         settings.insert(def.key, QJsonValue::fromVariant(v));
     }

@@ -14,7 +14,8 @@ namespace rd::config {
 bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *errors);
 
 // Serializes the whole configuration (explicit settings only, plus lists).
-// Secrets (send connector passwords) are left out unless withSecrets.
+// Secrets (send connector passwords, secret settings such as acme.tsig_secret)
+// are left out unless withSecrets.
 QByteArray configToJson(const ConfigSnapshot &config, bool withSecrets = false);
 
 } // namespace rd::config

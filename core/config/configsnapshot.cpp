@@ -92,4 +92,17 @@ QStringList ConfigSnapshot::validate() const
     return errors;
 }
 
+void keepStoredSecretSettings(ConfigSnapshot *incoming, const ConfigSnapshot &stored)
+{
+    for (const SettingDef &def : allSettings()) {
+        if (!def.secret)
+            continue;
+        const QByteArray key = def.key.toLatin1();
+        const QString old = stored.stringValue(key.constData());
+        QString ignored;
+        if (incoming->stringValue(key.constData()).isEmpty() && !old.isEmpty())
+            incoming->setValue(def.key, old, &ignored);
+    }
+}
+
 } // namespace rd::config

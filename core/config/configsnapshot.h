@@ -79,6 +79,12 @@ private:
     QVariantMap m_values; // key -> canonical value (only non-defaults)
 };
 
+// Secret settings (SettingDef::secret) that `incoming` leaves empty take the
+// stored value: an export without secrets imported again, or a GUI copy,
+// does not wipe the TSIG secret. (To drop a secret, clear the setting that
+// uses it, e.g. acme.dns_update_server.)
+void keepStoredSecretSettings(ConfigSnapshot *incoming, const ConfigSnapshot &stored);
+
 } // namespace rd::config
 
 Q_DECLARE_METATYPE(rd::config::ConfigSnapshot)

@@ -77,6 +77,56 @@ QString validateMailAddress(const QString &value)
     return ok ? QString() : QStringLiteral("\"%1\" is not a mail address (like admin@example.com)").arg(value);
 }
 
+// "host", "host:port", "[v6]:port" or a bare IPv6 address (port 53 then).
+QString validateDnsUpdateServer(const QString &value)
+{
+    if (value.trimmed().isEmpty())
+        return {};
+    QString host, error;
+    quint16 port = 0;
+    if (!parseDnsUpdateServer(value, &host, &port, &error))
+        return error;
+    return {};
+}
+
+QString validateTsigAlgorithm(const QString &value)
+{
+    const QString v = value.trimmed().toLower();
+    if (v == QLatin1String("hmac-sha256") || v == QLatin1String("hmac-sha512"))
+        return {};
+    return QStringLiteral("\"%1\" is not hmac-sha256 or hmac-sha512").arg(value);
+}
+
+// Never echoes the value: it is a secret.
+QString validateBase64Secret(const QString &value)
+{
+    if (value.trimmed().isEmpty())
+        return {};
+    const auto decoded = QByteArray::fromBase64Encoding(value.trimmed().toLatin1(),
+                                                        QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded || decoded.decoded.isEmpty())
+        return QStringLiteral("the secret is not base64 (as in a BIND/Knot key file: secret \"...\")");
+    return {};
+}
+
+QString validateOptionalDomain(const QString &value)
+{
+    QString v = value.trimmed();
+    if (v.endsWith(QLatin1Char('.')))
+        v.chop(1);
+    if (v.isEmpty())
+        return {};
+    // A TSIG key name or a zone may be one label ("acme-key"); check each label.
+    const QString ace = QString::fromLatin1(QUrl::toAce(v));
+    bool ok = !ace.isEmpty() && ace.size() <= 253;
+    for (const QString &l : ace.split(QLatin1Char('.'))) {
+        ok = ok && !l.isEmpty() && l.size() <= 63;
+        for (QChar c : l)
+            ok = ok && (c.isLetterOrNumber() || c == QLatin1Char('-') || c == QLatin1Char('_')) && c.unicode() < 128;
+    }
+    return ok ? QString() : QStringLiteral("\"%1\" is not a domain name").arg(value);
+}
+
 QString defaultHostname()
 {
     const QString h = QHostInfo::localHostName();
@@ -221,6 +271,25 @@ QVector<SettingDef> buildSettings()
          QStringLiteral("Allow ACME HTTP-01 challenges (a temporary HTTP listener while an order runs)")},
         {QString::fromLatin1(keys::kAcmeHttp01Port), T::Int, 80, 1, 65535,
          QStringLiteral("Port of the temporary HTTP-01 listener")},
+        {QString::fromLatin1(keys::kAcmeDnsUpdateServer), T::String, QString(), 0, 260,
+         QStringLiteral("DNS-01 without a manual step: the primary DNS server (host or host:port, port 53 by "
+                        "default) that takes RFC 2136 updates of the _acme-challenge TXT records, signed with the "
+                        "TSIG key below; empty: the admin publishes the records"),
+         &validateDnsUpdateServer},
+        {QString::fromLatin1(keys::kAcmeDnsUpdateZone), T::String, QString(), 0, 253,
+         QStringLiteral("Zone the DNS-01 updates go to; empty: asked from the update server (the zone of its SOA "
+                        "for each _acme-challenge name)"),
+         &validateOptionalDomain},
+        {QString::fromLatin1(keys::kAcmeTsigKeyName), T::String, QString(), 0, 253,
+         QStringLiteral("Name of the TSIG key (RFC 8945) that signs the DNS-01 updates, as the DNS server knows it"),
+         &validateOptionalDomain},
+        {QString::fromLatin1(keys::kAcmeTsigAlgorithm), T::String, QStringLiteral("hmac-sha256"), 1, 20,
+         QStringLiteral("TSIG algorithm: hmac-sha256 or hmac-sha512"), &validateTsigAlgorithm},
+        {QString::fromLatin1(keys::kAcmeTsigSecret), T::String, QString(), 0, 500,
+         QStringLiteral("The TSIG key's secret, base64 (a secret: not exported without secrets, never logged)"),
+         &validateBase64Secret, true},
+        {QString::fromLatin1(keys::kAcmeDnsUpdateTtl), T::Int, 60, 1, 86400,
+         QStringLiteral("TTL in seconds of the _acme-challenge TXT records added by DNS UPDATE")},
     };
 }
 
@@ -306,6 +375,23 @@ bool validateSetting(const SettingDef &def, const QVariant &raw, QVariant *out, 
     }
     }
     return false;
+}
+
+bool parseDnsUpdateServer(const QString &text, QString *host, quint16 *port, QString *error)
+{
+    const QString t = text.trimmed();
+    QHostAddress literal;
+    if (!t.contains(QLatin1Char(':')) || (!t.startsWith(QLatin1Char('[')) && literal.setAddress(t))) {
+        // "host" or a bare address (an IPv6 literal without brackets has no port).
+        if (t.isEmpty() || t.contains(QLatin1Char(' '))) {
+            *error = QStringLiteral("\"%1\" is not a host name or address").arg(t);
+            return false;
+        }
+        *host = t;
+        *port = 53;
+        return true;
+    }
+    return parseHostPort(t, host, port, error);
 }
 
 bool parseHostPort(const QString &text, QString *host, quint16 *port, QString *error)

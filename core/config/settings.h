@@ -21,6 +21,10 @@ struct SettingDef {
     // Extra validation for strings (host:port, schedules); returns an error
     // sentence or an empty string. May be null.
     QString (*validate)(const QString &value) = nullptr;
+    // A secret (a TSIG key): stored in config.db like the send connectors'
+    // passwords, left out of exports without secrets, never logged, and kept
+    // when an import or the GUI brings it empty (keepStoredSecretSettings()).
+    bool secret = false;
 };
 
 // Keys, so code does not repeat string literals.
@@ -86,6 +90,13 @@ inline constexpr const char kAcmeEmail[] = "acme.email";
 inline constexpr const char kAcmeCaFile[] = "acme.ca_file";
 inline constexpr const char kAcmeHttp01[] = "acme.http01_allowed";
 inline constexpr const char kAcmeHttp01Port[] = "acme.http01_port";
+// DNS-01 by RFC 2136 DNS UPDATE with TSIG (issue #12): off while the server is empty.
+inline constexpr const char kAcmeDnsUpdateServer[] = "acme.dns_update_server";
+inline constexpr const char kAcmeDnsUpdateZone[] = "acme.dns_update_zone";
+inline constexpr const char kAcmeTsigKeyName[] = "acme.tsig_key_name";
+inline constexpr const char kAcmeTsigAlgorithm[] = "acme.tsig_algorithm";
+inline constexpr const char kAcmeTsigSecret[] = "acme.tsig_secret";
+inline constexpr const char kAcmeDnsUpdateTtl[] = "acme.dns_update_ttl";
 } // namespace keys
 
 // All declared settings, in display order.
@@ -100,6 +111,8 @@ bool validateSetting(const SettingDef &def, const QVariant &raw, QVariant *out, 
 
 // "host:port" / "[v6]:port" parsing shared by the smart host setting and delivery.
 bool parseHostPort(const QString &text, QString *host, quint16 *port, QString *error);
+// acme.dns_update_server: "host", "address", "host:port" or "[v6]:port"; port 53 when none is given.
+bool parseDnsUpdateServer(const QString &text, QString *host, quint16 *port, QString *error);
 
 // "60,300,900" -> {60, 300, 900}; empty on error (with *error set).
 QVector<int> parseSchedule(const QString &text, QString *error);

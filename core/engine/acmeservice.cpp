@@ -21,6 +21,27 @@ AcmeSettings AcmeSettings::fromConfig(const config::ConfigSnapshot &config)
     s.http01Allowed = config.boolValue(kAcmeHttp01);
     s.http01Port = quint16(config.intValue(kAcmeHttp01Port));
     s.caFile = config.stringValue(kAcmeCaFile);
+    const QString server = config.stringValue(kAcmeDnsUpdateServer).trimmed();
+    if (!server.isEmpty()) {
+        QString error;
+        if (!config::parseDnsUpdateServer(server, &s.dnsUpdate.host, &s.dnsUpdate.port, &error)) {
+            s.dnsUpdateError = QStringLiteral("acme.dns_update_server: %1").arg(error);
+        } else if (const auto key = dns::update::makeTsigKey(config.stringValue(kAcmeTsigKeyName),
+                                                             config.stringValue(kAcmeTsigAlgorithm),
+                                                             config.stringValue(kAcmeTsigSecret), &error)) {
+            s.dnsUpdate.key = *key;
+        } else {
+            s.dnsUpdateError = QStringLiteral("DNS UPDATE to %1 needs a TSIG key (acme.tsig_key_name, "
+                                              "acme.tsig_algorithm, acme.tsig_secret): %2")
+                                   .arg(server, error);
+        }
+        s.dnsUpdate.zone = config.stringValue(kAcmeDnsUpdateZone).trimmed();
+        if (s.dnsUpdate.zone.endsWith(QLatin1Char('.')))
+            s.dnsUpdate.zone.chop(1);
+        s.dnsUpdate.ttl = quint32(config.intValue(kAcmeDnsUpdateTtl));
+        if (!s.dnsUpdateError.isEmpty())
+            s.dnsUpdate.host = server; // still "enabled": orders fail with the error, no fallback to the admin
+    }
     return s;
 }
 
@@ -124,7 +145,14 @@ bool AcmeService::startOrder(const acme::AcmeRequest &request, QString *error)
                      .arg(m_settings.http01Port);
         return false;
     }
+    const bool byUpdate = request.challenge == acme::ChallengeType::Dns01 && m_settings.dnsUpdate.isEnabled();
+    if (byUpdate && !m_settings.dnsUpdateError.isEmpty()) {
+        *error = m_settings.dnsUpdateError;
+        return false;
+    }
     m_order = new acme::AcmeOrder(m_transport, m_store, request, this);
+    if (byUpdate)
+        m_order->setDnsUpdate(m_settings.dnsUpdate);
     // The account of this directory, if one was made before.
     std::optional<acme::AcmeAccount> account;
     QString dbError;
@@ -171,8 +199,10 @@ void AcmeService::cancel()
 void AcmeService::renew(const acme::AcmeCertificateRecord &record)
 {
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    if (record.challenge == acme::challengeTypeName(acme::ChallengeType::Dns01)) {
-        // DNS-01 needs new TXT records published by the admin: say so, every day, until renewed by hand.
+    const bool dns01 = record.challenge == acme::challengeTypeName(acme::ChallengeType::Dns01);
+    if (dns01 && !m_settings.dnsUpdate.isEnabled()) {
+        // DNS-01 needs new TXT records published by the admin: say so, every day, until renewed by hand
+        // (with acme.dns_update_server set, DNS UPDATE publishes them and the renewal runs below).
         const acme::AcmeCertificateRecord r = m_scheduler->renewalFailed(
             record.certificateId, QStringLiteral("DNS-01 renewal needs the admin (Certificates > Order with ACME)"),
             now, {});
@@ -188,7 +218,7 @@ void AcmeService::renew(const acme::AcmeCertificateRecord &record)
     req.email = m_settings.email;
     req.termsAgreed = true; // agreed when the account was made
     req.names = record.names;
-    req.challenge = acme::ChallengeType::Http01;
+    req.challenge = dns01 ? acme::ChallengeType::Dns01 : acme::ChallengeType::Http01;
     req.replacesCertificateId = record.certificateId;
     QString error;
     m_renewing = true;
@@ -271,6 +301,11 @@ void AcmeService::onFinished(const acme::AcmeResult &result)
                                                      .arg(request.names.join(QStringLiteral(", ")), result.error),
                   QStringLiteral("warning"));
     }
+    if (!result.dnsCleanupError.isEmpty())
+        emit note(QStringLiteral("acme_dns_cleanup_failed"),
+                  QStringLiteral("the _acme-challenge TXT records for %1 were not removed: %2")
+                      .arg(request.names.join(QStringLiteral(", ")), result.dnsCleanupError),
+                  QStringLiteral("warning"));
     emit finished(result);
 }
 

@@ -12,6 +12,7 @@
 #include "acme/acmeorder.h"
 #include "acme/acmerenewal.h"
 #include "acme/acmetransport.h"
+#include "dns/dnsupdateclient.h"
 
 #include <QSqlDatabase>
 #include "config/configsnapshot.h"
@@ -36,6 +37,10 @@ struct AcmeSettings {
     bool http01Allowed = false;
     quint16 http01Port = 80;
     QString caFile; // PEM: extra CA certificates trusted for the ACME server (a private CA, tests)
+    // dns-01 by RFC 2136 DNS UPDATE (acme.dns_update_server and the TSIG key):
+    // enabled when the server is set; dnsUpdateError says why it is set but unusable.
+    dns::DnsUpdateConfig dnsUpdate;
+    QString dnsUpdateError;
 
     static AcmeSettings fromConfig(const config::ConfigSnapshot &config);
 };

@@ -342,6 +342,7 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &incoming)
     // after the GUI loaded the configuration) are kept, as on import.
     rd::config::ConfigSnapshot config = incoming;
     rd::config::keepStoredSecrets(&config.sendConnectors, m_config.sendConnectors);
+    rd::config::keepStoredSecretSettings(&config, m_config);
     QStringList errors = config.validate();
     if (!errors.isEmpty()) {
         emit configApplied(false, errors);
@@ -432,6 +433,7 @@ void Engine::stop()
     delete m_sts;
     m_sts = nullptr;
     m_tlsResults.reset(); // flushes the TLS-RPT rows
+    stopTlsReportSender(QStringLiteral("the engine stopped"));
     if (m_auth) {
         m_auth->waitForIdle();
         delete m_auth;

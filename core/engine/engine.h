@@ -63,6 +63,7 @@ namespace rd::mtasts {
 class StsResolver;
 }
 namespace rd::tlsrpt {
+class HttpsReportSender;
 class TlsResultWriter;
 struct ResultRow;
 }
@@ -244,6 +245,8 @@ private:
     void startTlsReports();
     void sendTlsReports();
     void reportTlsDomain(const QDate &day, const QString &domain, const QList<tlsrpt::ResultRow> &rows);
+    // Deletes the https: report sender (on the engine thread); its pending reports stay in the outbox.
+    void stopTlsReportSender(const QString &why);
     // Pickup and Badmail folders (enginepickup.cpp).
     QString badmailDirectory() const;
     void startPickup();
@@ -282,6 +285,7 @@ private:
     std::unique_ptr<tlsrpt::TlsResultWriter> m_tlsResults; // when tlsrpt.enabled
     QTimer *m_tlsrptTimer = nullptr;
     bool m_tlsrptRunning = false;
+    tlsrpt::HttpsReportSender *m_tlsrptHttps = nullptr; // child; https: reports and their retries (tlsrpt.enabled)
     pickup::PickupService *m_pickup = nullptr; // child; null when pickup.directory is empty
     QTimer *m_dailyTimer = nullptr;             // badmail retention
     EngineStatus m_status;

@@ -1,9 +1,12 @@
 // TLS-RPT (RFC 8460) daily aggregate reports: once per UTC day, for the day
 // before, every recipient domain with rows in log.db tls_results whose
-// `_smtp._tls.<domain>` TXT record names mailto: addresses gets one report
-// mail per address (at most 3), queued through the relay like a bounce. The
-// last reported day is kept in <data>/tlsrpt-last-day so a restart neither
-// skips nor repeats a day. https: report URIs are logged and skipped.
+// `_smtp._tls.<domain>` TXT record names report URIs gets one report per URI
+// (at most 3, in record order): a mail queued through the relay like a bounce
+// for mailto: (the queue retries it), an HTTPS POST for https: (5.3.1; by
+// tlsrpt::HttpsReportSender, retried a bounded number of times over about 5
+// hours; pending ones wait in <data>/tlsrpt-outbox and are resumed after a
+// restart). The last reported day is kept in <data>/tlsrpt-last-day so a
+// restart neither skips nor repeats a day.
 
 #include "engine/engine.h"
 
@@ -14,6 +17,7 @@
 #include "queue/localmessage.h"
 #include "queue/queuestore.h"
 #include "storage/database.h"
+#include "tlsrpt/httpsreportsender.h"
 #include "tlsrpt/reportbuilder.h"
 #include "tlsrpt/ruarecord.h"
 
@@ -83,8 +87,53 @@ void Engine::startTlsReports()
     if (!m_config.boolValue(kTlsRpt)) {
         if (m_tlsrptTimer)
             m_tlsrptTimer->stop();
+        stopTlsReportSender(QStringLiteral("tlsrpt.enabled is off"));
         return;
     }
+    if (!m_tlsrptHttps) {
+        tlsrpt::HttpsSenderOptions o;
+        o.caFile = m_config.stringValue(kMtaStsCaFile);
+        o.outboxDir = QDir(m_dataDir).filePath(QStringLiteral("tlsrpt-outbox"));
+        m_tlsrptHttps = new tlsrpt::HttpsReportSender(
+            o,
+            [this](const tlsrpt::HttpsReport &r, const tlsrpt::HttpsAttempt &a) {
+                const QString day = r.day.toString(Qt::ISODate);
+                const QString to = tlsrpt::httpsRuaForLog(r.url);
+                if (a.delivered) {
+                    systemLog(QStringLiteral("tlsrpt_sent"),
+                              QStringLiteral("TLS report for %1 on %2 posted to %3 (HTTP %4)")
+                                  .arg(r.policyDomain, day, to, QString::number(a.httpStatus)));
+                } else if (a.retryInMs >= 0) {
+                    systemLog(QStringLiteral("tlsrpt"),
+                              QStringLiteral("%1: TLS report for %2 not posted to %3 (attempt %4 of %5): %6; "
+                                             "retry in %7 s")
+                                  .arg(r.policyDomain, day, to, QString::number(a.attempt),
+                                       QString::number(a.maxAttempts), a.reason, QString::number(a.retryInMs / 1000)),
+                              QStringLiteral("warning"));
+                } else {
+                    systemLog(QStringLiteral("tlsrpt"),
+                              QStringLiteral("%1: TLS report for %2 not posted to %3 (attempt %4 of %5): %6; given up")
+                                  .arg(r.policyDomain, day, to, QString::number(a.attempt),
+                                       QString::number(a.maxAttempts), a.reason),
+                              QStringLiteral("error"));
+                }
+            },
+            this);
+        m_tlsrptHttps->setResolver(m_resolver);
+        int dropped = 0;
+        if (const int resumed = m_tlsrptHttps->resume(&dropped))
+            systemLog(QStringLiteral("tlsrpt"),
+                      QStringLiteral("%1 TLS report(s) to https: addresses resumed from tlsrpt-outbox").arg(resumed));
+        if (dropped)
+            systemLog(QStringLiteral("tlsrpt"),
+                      QStringLiteral("%1 TLS report(s) to https: addresses dropped from tlsrpt-outbox "
+                                     "(older than 24 h, out of attempts or unreadable)")
+                          .arg(dropped),
+                      QStringLiteral("warning"));
+    } else {
+        m_tlsrptHttps->setCaFile(m_config.stringValue(kMtaStsCaFile));
+    }
+    m_tlsrptHttps->setResolver(m_resolver); // retries use the current resolver after a DNS settings change
     if (!m_tlsrptTimer) {
         m_tlsrptTimer = new QTimer(this);
         connect(m_tlsrptTimer, &QTimer::timeout, this, &Engine::sendTlsReports);
@@ -170,9 +219,25 @@ void Engine::reportTlsDomain(const QDate &day, const QString &domain, const QLis
                                  QUuid::createUuid().toString(QUuid::WithoutBraces).left(8));
         const QByteArray gz = tlsrpt::gzip(tlsrpt::buildReportJson(rows, meta));
         int sent = 0;
-        for (const QString &to : rua.mailtoAddresses()) {
+        for (const QUrl &uri : std::as_const(rua.rua)) {
             if (sent >= kMaxReportAddresses)
                 break;
+            if (uri.scheme() == QLatin1String("https")) {
+                ++sent;
+                if (!m_tlsrptHttps) // tlsrpt.enabled went off meanwhile
+                    continue;
+                m_tlsrptHttps->setResolver(m_resolver);
+                if (!m_tlsrptHttps->submit(tlsrpt::HttpsReport{uri, domain, day, gz}))
+                    systemLog(QStringLiteral("tlsrpt"),
+                              QStringLiteral("%1: TLS report for %2 not posted to %3: %4 reports already pending")
+                                  .arg(domain, day.toString(Qt::ISODate), tlsrpt::httpsRuaForLog(uri),
+                                       QString::number(m_tlsrptHttps->pending())),
+                              QStringLiteral("error"));
+                continue;
+            }
+            if (uri.scheme() != QLatin1String("mailto"))
+                continue; // parseRuaRecord() allows only mailto: and https:
+            const QString to = uri.path(QUrl::FullyDecoded);
             queue::LocalMessage m;
             m.sender = meta.contact.toUtf8();
             m.recipients << to.toUtf8();
@@ -200,12 +265,26 @@ void Engine::reportTlsDomain(const QDate &day, const QString &domain, const QLis
                     m_delivery->enqueue(entry);
             });
         }
-        const int others = int(rua.rua.size()) - int(rua.mailtoAddresses().size());
-        if (others > 0)
+        if (rua.rua.size() > kMaxReportAddresses)
             systemLog(QStringLiteral("tlsrpt"),
-                      QStringLiteral("%1: %2 https: report address(es) skipped (only mailto: is sent)")
-                          .arg(domain).arg(others));
+                      QStringLiteral("%1: %2 report address(es) after the first %3 skipped")
+                          .arg(domain)
+                          .arg(rua.rua.size() - kMaxReportAddresses)
+                          .arg(kMaxReportAddresses));
     });
+}
+
+void Engine::stopTlsReportSender(const QString &why)
+{
+    if (!m_tlsrptHttps)
+        return;
+    if (const int n = m_tlsrptHttps->pending())
+        systemLog(QStringLiteral("tlsrpt"),
+                  QStringLiteral("%1 TLS report(s) to https: addresses still pending (%2): kept in tlsrpt-outbox for "
+                                 "the next start")
+                      .arg(QString::number(n), why));
+    delete m_tlsrptHttps; // on the engine thread: its network manager and replies belong to it
+    m_tlsrptHttps = nullptr;
 }
 
 } // namespace rd::engine

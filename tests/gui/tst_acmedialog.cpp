@@ -6,9 +6,11 @@
 // Pebble (tests/unit/tst_acmepebble.cpp, tests/integration/test_acme.py).
 
 #include "certificates/acmedialog.h"
+#include "certificates/dnsupdatedialog.h"
 #include "certificates/certificatespanel.h"
 
 #include "config/settings.h"
+#include "engine/engine.h"
 #include "engine/enginefacade.h"
 
 #include <QCheckBox>
@@ -19,7 +21,10 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
+#include <QSpinBox>
+#include <QTcpServer>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QtTest>
 
 using rd::config::ConfigSnapshot;
@@ -38,6 +43,14 @@ ConfigSnapshot config(bool http01)
     return c;
 }
 
+quint16 freeTcpPort()
+{
+    QTcpServer s;
+    return s.listen(QHostAddress::LocalHost, 0) ? s.serverPort() : 0;
+}
+
+const char kSecret[] = "c2VjcmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OQ=="; // base64
+
 } // namespace
 
 class TestAcmeDialog : public QObject {
@@ -49,6 +62,10 @@ private slots:
     void finishedStates();
     void orderWithoutEngineFails();
     void panelOpensTheDialog();
+    void namesFollowConfigUntilTyped();
+    void automaticDnsHidesRecords();
+    void dnsUpdateValidation();
+    void dnsUpdateSavedThroughEngine();
 
 private:
     template <typename T>
@@ -155,6 +172,164 @@ void TestAcmeDialog::panelOpensTheDialog()
     QCOMPARE(d->challenge(), QStringLiteral("dns-01"));
     QCOMPARE(d->names(), QStringList{QStringLiteral("mail.example.com")});
     d->close();
+}
+
+void TestAcmeDialog::namesFollowConfigUntilTyped()
+{
+    rd::engine::EngineFacade facade(nullptr, m_dir.path());
+    AcmeDialog d(&facade, ConfigSnapshot()); // before the engine's configuration arrives
+    d.setConfig(config(true));
+    QCOMPARE(d.names(), QStringList{QStringLiteral("mail.example.com")});
+    auto *names = child<QLineEdit>(&d, "acmeNames");
+    names->selectAll();
+    QTest::keyClicks(names, QStringLiteral("smtp.example.com"));
+    d.setConfig(config(true));
+    QCOMPARE(d.names(), QStringList{QStringLiteral("smtp.example.com")});
+}
+
+void TestAcmeDialog::automaticDnsHidesRecords()
+{
+    rd::engine::EngineFacade facade(nullptr, m_dir.path());
+    ConfigSnapshot c = config(false);
+    QString e;
+    QVERIFY2(c.setValue(QString::fromLatin1(keys::kAcmeDnsUpdateServer), QStringLiteral("ns1.example.com:5353"), &e),
+             qPrintable(e));
+    AcmeDialog d(&facade, c);
+    d.show();
+    QCOMPARE(d.challenge(), QStringLiteral("dns-01"));
+    auto *combo = child<QComboBox>(&d, "acmeChallenge");
+    QVERIFY2(combo->itemText(1).contains(QLatin1String("ns1.example.com:5353")), qPrintable(combo->itemText(1)));
+    QVERIFY2(combo->itemText(1).contains(QLatin1String("RFC 2136")), qPrintable(combo->itemText(1)));
+    // Nothing for the admin to publish or confirm.
+    QVERIFY(!child<QTableWidget>(&d, "acmeDnsRecords")->isVisible());
+    QVERIFY(!child<QPushButton>(&d, "acmeDnsPublished")->isVisible());
+    // Without the server: the manual records again.
+    d.setConfig(config(false));
+    QVERIFY(combo->itemText(1).contains(QLatin1String("you publish")));
+    QVERIFY(child<QTableWidget>(&d, "acmeDnsRecords")->isVisible());
+    QVERIFY(child<QPushButton>(&d, "acmeDnsPublished")->isVisible());
+}
+
+void TestAcmeDialog::dnsUpdateValidation()
+{
+    rd::engine::EngineFacade facade(nullptr, m_dir.path());
+    ConfigSnapshot c = config(false);
+    rd::ui::DnsUpdateDialog d(&facade, c);
+    auto *status = child<QLabel>(&d, "dnsUpdateStatus");
+    auto *save = child<QPushButton>(&d, "dnsUpdateSave");
+    QVERIFY(!child<QPushButton>(&d, "dnsUpdateOff")->isEnabled()); // nothing to turn off
+
+    // A server without a key: refused before anything is applied.
+    child<QLineEdit>(&d, "dnsUpdateServer")->setText(QStringLiteral("127.0.0.1:5353"));
+    QSignalSpy applied(&facade, &rd::engine::EngineFacade::configApplied);
+    QTest::mouseClick(save, Qt::LeftButton);
+    QCOMPARE(applied.count(), 0);
+    QVERIFY2(status->text().contains(QLatin1String("TSIG key name: needed")), qPrintable(status->text()));
+    QVERIFY2(status->text().contains(QLatin1String("Secret: needed")), qPrintable(status->text()));
+
+    // Bad values are named by field; the secret itself is never echoed.
+    child<QLineEdit>(&d, "dnsUpdateKeyName")->setText(QStringLiteral("acme key!"));
+    child<QLineEdit>(&d, "dnsUpdateSecret")->setText(QStringLiteral("not*base64*at*all"));
+    child<QLineEdit>(&d, "dnsUpdateServer")->setText(QStringLiteral("127.0.0.1:99999"));
+    QTest::mouseClick(save, Qt::LeftButton);
+    QCOMPARE(applied.count(), 0);
+    QVERIFY2(status->text().contains(QLatin1String("TSIG key name:")), qPrintable(status->text()));
+    QVERIFY2(status->text().contains(QLatin1String("Secret:")), qPrintable(status->text()));
+    QVERIFY2(status->text().contains(QLatin1String("DNS server:")), qPrintable(status->text()));
+    QVERIFY(!status->text().contains(QLatin1String("not*base64")));
+
+    // Good values: the edited configuration carries them; without an engine the save fails clearly.
+    child<QLineEdit>(&d, "dnsUpdateServer")->setText(QStringLiteral("127.0.0.1:5353"));
+    child<QLineEdit>(&d, "dnsUpdateZone")->setText(QStringLiteral("example.test"));
+    child<QLineEdit>(&d, "dnsUpdateKeyName")->setText(QStringLiteral("acme-key"));
+    child<QComboBox>(&d, "dnsUpdateAlgorithm")->setCurrentText(QStringLiteral("hmac-sha512"));
+    child<QLineEdit>(&d, "dnsUpdateSecret")->setText(QString::fromLatin1(kSecret));
+    child<QSpinBox>(&d, "dnsUpdateTtl")->setValue(30);
+    QStringList errors;
+    const ConfigSnapshot edited = d.edited(&errors);
+    QVERIFY2(errors.isEmpty(), qPrintable(errors.join(QLatin1Char('\n'))));
+    QCOMPARE(edited.stringValue(keys::kAcmeDnsUpdateServer), QStringLiteral("127.0.0.1:5353"));
+    QCOMPARE(edited.stringValue(keys::kAcmeDnsUpdateZone), QStringLiteral("example.test"));
+    QCOMPARE(edited.stringValue(keys::kAcmeTsigKeyName), QStringLiteral("acme-key"));
+    QCOMPARE(edited.stringValue(keys::kAcmeTsigAlgorithm), QStringLiteral("hmac-sha512"));
+    QCOMPARE(edited.stringValue(keys::kAcmeTsigSecret), QString::fromLatin1(kSecret));
+    QCOMPARE(edited.intValue(keys::kAcmeDnsUpdateTtl), 30);
+    QTest::mouseClick(save, Qt::LeftButton);
+    QCOMPARE(applied.count(), 1);
+    QVERIFY2(status->text().startsWith(QLatin1String("Not saved: no engine")), qPrintable(status->text()));
+    QVERIFY(d.isVisible() || d.result() != QDialog::Accepted);
+}
+
+void TestAcmeDialog::dnsUpdateSavedThroughEngine()
+{
+    // A real engine in its own thread, as the application runs it.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    ConfigSnapshot start = config(false);
+    start.listeners[0].port = freeTcpPort();
+    QVERIFY(start.listeners[0].port);
+    auto *engine = new rd::engine::Engine(dir.path(), start, false);
+    QThread thread;
+    engine->moveToThread(&thread);
+    thread.start();
+    rd::engine::EngineFacade facade(engine, dir.path());
+    QMetaObject::invokeMethod(engine, &rd::engine::Engine::start, Qt::QueuedConnection);
+
+    ConfigSnapshot loaded;
+    bool haveConfig = false;
+    connect(&facade, &rd::engine::EngineFacade::configLoaded, this, [&](const ConfigSnapshot &c) {
+        loaded = c;
+        haveConfig = true;
+    });
+    facade.requestConfig();
+    QTRY_VERIFY_WITH_TIMEOUT(haveConfig, 10000);
+
+    AcmeDialog acme(&facade, loaded);
+    {
+        rd::ui::DnsUpdateDialog d(&facade, loaded);
+        child<QLineEdit>(&d, "dnsUpdateServer")->setText(QStringLiteral("127.0.0.1:5353"));
+        child<QLineEdit>(&d, "dnsUpdateKeyName")->setText(QStringLiteral("acme-key"));
+        child<QLineEdit>(&d, "dnsUpdateSecret")->setText(QString::fromLatin1(kSecret));
+        QSignalSpy accepted(&d, &QDialog::accepted);
+        d.save();
+        QTRY_COMPARE_WITH_TIMEOUT(accepted.count(), 1, 10000);
+    }
+    haveConfig = false;
+    facade.requestConfig();
+    QTRY_VERIFY_WITH_TIMEOUT(haveConfig, 10000);
+    QCOMPARE(loaded.stringValue(keys::kAcmeDnsUpdateServer), QStringLiteral("127.0.0.1:5353"));
+    QCOMPARE(loaded.stringValue(keys::kAcmeTsigKeyName), QStringLiteral("acme-key"));
+    QCOMPARE(loaded.stringValue(keys::kAcmeTsigSecret), QString::fromLatin1(kSecret));
+    // The ACME dialog follows the saved configuration (configLoaded), names included until typed.
+    QCOMPARE(acme.names(), QStringList{QStringLiteral("mail.example.com")});
+    QTRY_VERIFY(child<QComboBox>(&acme, "acmeChallenge")->itemText(1).contains(QLatin1String("127.0.0.1:5353")));
+
+    // Opened again (here before the configuration is known, as at start-up): the fields follow the
+    // engine's configuration; the secret is not shown, and an empty field keeps it; Turn off clears the server.
+    {
+        rd::ui::DnsUpdateDialog d(&facade, ConfigSnapshot());
+        QVERIFY(child<QLineEdit>(&d, "dnsUpdateServer")->text().isEmpty());
+        facade.requestConfig();
+        QTRY_COMPARE_WITH_TIMEOUT(child<QLineEdit>(&d, "dnsUpdateServer")->text(), QStringLiteral("127.0.0.1:5353"), 10000);
+        QCOMPARE(child<QLineEdit>(&d, "dnsUpdateKeyName")->text(), QStringLiteral("acme-key"));
+        auto *secret = child<QLineEdit>(&d, "dnsUpdateSecret");
+        QVERIFY(secret->text().isEmpty());
+        QVERIFY(secret->placeholderText().contains(QLatin1String("stored")));
+        QVERIFY(child<QPushButton>(&d, "dnsUpdateOff")->isEnabled());
+        QSignalSpy accepted(&d, &QDialog::accepted);
+        d.turnOff();
+        QTRY_COMPARE_WITH_TIMEOUT(accepted.count(), 1, 10000);
+    }
+    haveConfig = false;
+    facade.requestConfig();
+    QTRY_VERIFY_WITH_TIMEOUT(haveConfig, 10000);
+    QVERIFY(loaded.stringValue(keys::kAcmeDnsUpdateServer).isEmpty());
+    QTRY_VERIFY(child<QComboBox>(&acme, "acmeChallenge")->itemText(1).contains(QLatin1String("you publish")));
+
+    QMetaObject::invokeMethod(engine, &rd::engine::Engine::stop, Qt::BlockingQueuedConnection);
+    thread.quit();
+    thread.wait();
+    delete engine;
 }
 
 QTEST_MAIN(TestAcmeDialog)

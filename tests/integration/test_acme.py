@@ -19,10 +19,15 @@ Pebble's own HTTPS certificate reaches the relay through acme.ca_file.
   STARTTLS sessions get the new certificate without a restart.
 - An unreachable ACME directory: exit 1, a clear error, nothing stored.
 - The headless relay (whose engine owns the ACME service) exits 0 on SIGTERM.
+- AcmeDnsUpdate: a second Pebble resolves through Knot DNS (knotserver.py); dns-01 by RFC 2136
+  DNS UPDATE with TSIG (acme.dns_update_server, acme.tsig_*): issued with no manual step, the TXT
+  records gone afterwards, renewed by the running relay the same way; the secret stays out of
+  exports, output and logs; a wrong secret fails the order (BADSIG), an incomplete key is refused.
 
 Run: RELAYDESK_BIN=build-lead/app/relaydesk /usr/bin/python3 tests/integration/test_acme.py -v
 """
 
+import base64
 import json
 import os
 import re
@@ -40,6 +45,7 @@ from datetime import timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from knotserver import KNOTD, KnotServer  # noqa: E402
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
@@ -128,9 +134,26 @@ def query(data_dir, sql, params=()):
         conn.close()
 
 
-class Acme(harness.RelayTestCase):
+class PebbleCase(harness.RelayTestCase):
+    """Pebble once per class, resolving through the DNS server start_dns() starts; the helpers. No tests."""
 
     # ------------------------------------------------------------------ Pebble (once per class)
+
+    @classmethod
+    def start_dns(cls):
+        """pebble-challtestsrv (answers 127.0.0.1 for every name); returns its "ip:port"."""
+        cls.dns_port = harness.free_port()
+        cls.chall_mgmt_port = harness.free_port()
+        dns_addr = "127.0.0.1:%d" % cls.dns_port
+        cls.chall_log_path = os.path.join(cls.pebble_dir, "challtestsrv.log")
+        chall_log = open(cls.chall_log_path, "wb")
+        cls.chall = subprocess.Popen(
+            [CHALLTESTSRV, "-dns01", dns_addr, "-management", "127.0.0.1:%d" % cls.chall_mgmt_port,
+             "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""],
+            stdin=subprocess.DEVNULL, stdout=chall_log, stderr=subprocess.STDOUT, env=harness.clean_env())
+        cls.addClassCleanup(stop_process, cls.chall, chall_log)
+        wait_process_port(cls.chall, cls.chall_mgmt_port, "pebble-challtestsrv")
+        return dns_addr
 
     @classmethod
     def setUpClass(cls):
@@ -152,8 +175,6 @@ class Acme(harness.RelayTestCase):
         cls.acme_port = harness.free_port()
         cls.mgmt_port = harness.free_port()
         cls.http01_port = harness.free_port()  # Pebble's VA connects here; the relay's responder binds it
-        cls.dns_port = harness.free_port()
-        cls.chall_mgmt_port = harness.free_port()
         config = {"pebble": {
             "listenAddress": "127.0.0.1:%d" % cls.acme_port,
             "managementListenAddress": "127.0.0.1:%d" % cls.mgmt_port,
@@ -167,15 +188,7 @@ class Acme(harness.RelayTestCase):
         with open(os.path.join(d, "pebble.json"), "w") as f:
             json.dump(config, f)
 
-        dns_addr = "127.0.0.1:%d" % cls.dns_port
-        cls.chall_log_path = os.path.join(d, "challtestsrv.log")
-        chall_log = open(cls.chall_log_path, "wb")
-        cls.chall = subprocess.Popen(
-            [CHALLTESTSRV, "-dns01", dns_addr, "-management", "127.0.0.1:%d" % cls.chall_mgmt_port,
-             "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""],
-            stdin=subprocess.DEVNULL, stdout=chall_log, stderr=subprocess.STDOUT, env=harness.clean_env())
-        cls.addClassCleanup(stop_process, cls.chall, chall_log)
-        wait_process_port(cls.chall, cls.chall_mgmt_port, "pebble-challtestsrv")
+        dns_addr = cls.start_dns()
 
         cls.pebble_log_path = os.path.join(d, "pebble.log")
         pebble_log = open(cls.pebble_log_path, "wb")
@@ -291,6 +304,10 @@ class Acme(harness.RelayTestCase):
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
         out = p.stdout.decode("utf-8", "replace")
         self.assertTrue(p.returncode == 0 and ": OK" in out, "openssl verify: %s" % out)
+
+
+
+class Acme(PebbleCase):
 
     # ------------------------------------------------------------------ tests
 
@@ -457,6 +474,131 @@ class Acme(harness.RelayTestCase):
         self.assertEqual(rc, 0, "relay exit status on SIGTERM (negative: killed by that signal); stderr:\n%s" %
                          relay.stderr_text()[-2000:])
         self.assertTrue([r for r in relay.log_rows() if r["result"] == "stopped"], "no 'stopped' log row")
+
+
+
+TSIG_KEY = "relaydesk-acme"
+TSIG_SECRET = base64.b64encode(bytes(range(7, 39))).decode()   # 32 bytes, fixed: easy to grep for
+
+
+class AcmeDnsUpdate(PebbleCase):
+    """dns-01 with no manual step: Pebble resolves through Knot DNS (tests/integration/knotserver.py,
+    zone rfc2136.test, updates allowed with the TSIG key); the relay publishes the TXT records by
+    RFC 2136 DNS UPDATE (acme.dns_update_server, acme.tsig_*), waits until its resolver (dns.servers =
+    knotd) sees them, and deletes them after the order; the automatic renewal does the same."""
+
+    @classmethod
+    def start_dns(cls):
+        if not os.path.exists(KNOTD):
+            if os.environ.get("CI"):
+                raise AssertionError("%s is not installed (scripts/deps.sh installs knot)" % KNOTD)
+            raise unittest.SkipTest("%s is not installed (apt-get install knot)" % KNOTD)
+        cls.knot = KnotServer({"rfc2136.test": []}, TSIG_KEY, TSIG_SECRET).start()
+        cls.addClassCleanup(cls.knot.stop)
+        return cls.knot.server_spec()
+
+    def update_settings(self, **over):
+        s = {
+            "acme.http01_allowed": False,
+            "acme.dns_update_server": self.knot.server_spec(),
+            "acme.tsig_key_name": TSIG_KEY,
+            "acme.tsig_algorithm": "hmac-sha256",
+            "acme.tsig_secret": TSIG_SECRET,
+            "acme.dns_update_ttl": 5,
+            "dns.servers": self.knot.server_spec(),
+        }
+        s.update(over)
+        return s
+
+    def assert_no_challenge_records(self, names):
+        for name in names:
+            self.assertEqual(self.knot.txt("_acme-challenge." + name), [],
+                             "_acme-challenge.%s still has TXT records" % name)
+
+    def test_1_order_renew_and_cleanup(self):
+        base = self.tmpdir()
+        data = os.path.join(base, "data")
+        names = ["mail.rfc2136.test", "smtp.mail.rfc2136.test"]
+        cfg_path, _ = self.write_config(base, **self.update_settings())
+        rc, out, err = self.order(data, cfg_path, ",".join(names), challenge="dns-01")
+        self.assertEqual(rc, 0, "--acme-order dns-01 by DNS UPDATE failed:\nstdout: %s\nstderr: %s" % (out, err))
+        self.assertNotIn("Publish these TXT records", out)   # no manual step
+        self.assertIn("by DNS UPDATE at %s" % self.knot.server_spec(), err)
+        self.assertIn("removing the _acme-challenge TXT records by DNS UPDATE", err)
+        self.assertNotIn(TSIG_SECRET, out + err)
+        cert_id = out.strip().splitlines()[-1].strip()
+        leaf = leaf_of(self.chain_pem(data, cert_id))
+        self.assertEqual(sans_of(leaf), sorted(names))
+        self.assert_chain_verifies(base, self.chain_pem(data, cert_id))
+        self.assert_no_challenge_records(names)
+        records = query(data, "SELECT * FROM acme_certificates")
+        self.assertEqual([r["challenge"] for r in records], ["dns-01"])
+
+        # The secret is stored in config.db, left out of an export, and kept when that export is imported.
+        stored = query(data, "SELECT value FROM settings WHERE key = 'acme.tsig_secret'")
+        self.assertEqual([r["value"] for r in stored], [TSIG_SECRET])
+        exported = os.path.join(base, "export.json")
+        p = harness.run_relay(["--export-config", exported], timeout=60, data_dir=data)
+        self.assertEqual(p.returncode, 0, p.stderr.decode("utf-8", "replace"))
+        with open(exported) as f:
+            text = f.read()
+        self.assertNotIn(TSIG_SECRET, text)
+        self.assertNotIn("acme.tsig_secret", json.loads(text)["settings"])
+        self.assertEqual(json.loads(text)["settings"]["acme.tsig_key_name"], TSIG_KEY)
+        p = harness.run_relay(["--config", exported, "--export-config", os.path.join(base, "again.json")],
+                              timeout=60, data_dir=data)
+        self.assertEqual(p.returncode, 0, p.stderr.decode("utf-8", "replace"))
+        stored = query(data, "SELECT value FROM settings WHERE key = 'acme.tsig_secret'")
+        self.assertEqual([r["value"] for r in stored], [TSIG_SECRET])
+
+        # The automatic renewal of a dns-01 certificate runs by DNS UPDATE too.
+        conn = sqlite3.connect(os.path.join(data, "config.db"), timeout=10)
+        try:
+            with conn:
+                conn.execute("UPDATE acme_certificates SET renew_after = ? WHERE certificate_id = ?",
+                             (int(time.time()) - 3600, cert_id))
+        finally:
+            conn.close()
+        _, cfg = self.write_config(base, name="relay-template.json", **self.update_settings())
+        relay = harness.Relay(base, cfg["settings"]["delivery.smarthost"], config=cfg)
+        self._relays.append(relay)
+        relay.start()
+        rows = relay.wait_log(lambda r: r["result"] == "acme_renewed", 90, "acme_renewed row")
+        harness.log("acme_renewed: %s" % rows[-1]["message"])
+        renewed = relay._query("config.db", "SELECT * FROM acme_certificates")
+        self.assertEqual(len(renewed), 1, renewed)
+        self.assertNotEqual(renewed[0]["certificate_id"], cert_id)
+        self.assertEqual(renewed[0]["challenge"], "dns-01")
+        self.assert_no_challenge_records(names)
+        bad = [r for r in relay.log_rows()
+               if r["result"] in ("acme_renewal_failed", "acme_dns_cleanup_failed")
+               or TSIG_SECRET in (r["message"] or "")]
+        self.assertEqual(bad, [])
+        self.assertNotIn(TSIG_SECRET, relay.stderr_text())
+
+    def test_2_wrong_secret_fails_the_order(self):
+        base = self.tmpdir()
+        data = os.path.join(base, "data")
+        wrong = base64.b64encode(b"w" * 32).decode()
+        cfg_path, _ = self.write_config(base, **self.update_settings(**{"acme.tsig_secret": wrong,
+                                                                        "acme.dns_update_zone": "rfc2136.test"}))
+        rc, out, err = self.order(data, cfg_path, "bad.rfc2136.test", challenge="dns-01")
+        self.assertEqual(rc, 1, "wrong TSIG secret:\nstdout: %s\nstderr: %s" % (out, err))
+        self.assertIn("relaydesk: ACME dns-01 failed: DNS UPDATE (add TXT _acme-challenge.bad.rfc2136.test in zone "
+                      "rfc2136.test) at %s failed: the server said NOTAUTH (BADSIG)" % self.knot.server_spec(), err)
+        self.assertNotIn("Publish these TXT records", out)   # no fallback to the admin
+        self.assertNotIn(wrong, out + err)
+        self.assertEqual(self.list_certificates(data), [])
+        self.assert_no_challenge_records(["bad.rfc2136.test"])
+
+    def test_3_incomplete_key_is_refused(self):
+        base = self.tmpdir()
+        data = os.path.join(base, "data")
+        cfg_path, _ = self.write_config(base, **self.update_settings(**{"acme.tsig_secret": ""}))
+        rc, out, err = self.order(data, cfg_path, "nokey.rfc2136.test", challenge="dns-01")
+        self.assertEqual(rc, 2, "no TSIG secret:\nstdout: %s\nstderr: %s" % (out, err))
+        self.assertIn("needs a TSIG key (acme.tsig_key_name, acme.tsig_algorithm, acme.tsig_secret)", err)
+        self.assertEqual(self.list_certificates(data), [])
 
 
 if __name__ == "__main__":

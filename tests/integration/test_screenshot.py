@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 PANELS = ["dashboard", "queue", "logs", "connectors", "relay", "users", "certificates", "ratelimits", "filtering",
-          "dns", "dkim", "delivery", "tracking", "queueshape", "connections", "acme"]
+          "dns", "dkim", "delivery", "tracking", "queueshape", "connections", "acme", "acme-dnsupdate"]
 # Panels reached through a --show-panel alias the binary may not know yet.
 OPTIONAL_PANELS = {"dkim"}
 

@@ -7,9 +7,14 @@
 // badNonce retry runs too. The issued chain is checked with `openssl verify`
 // against the root Pebble's management API hands out, and the store entry
 // serves a real TLS handshake.
+// dns-01 by RFC 2136 (no admin step): a second Pebble resolves through Knot
+// DNS (tests/integration/knotserver.py, a TSIG key allowed to update); the
+// order publishes the TXT records by DNS UPDATE, waits for them through the
+// resolver, and deletes them afterwards, on success and on failure.
 #include "acme/acmeorder.h"
 #include "acme/acmetransport.h"
 #include "dns/caresresolver.h"
+#include "dns/dnsupdateclient.h"
 #include "tls/certificatestore.h"
 
 #include <QNetworkAccessManager>
@@ -67,13 +72,19 @@ private slots:
     void dns01WithResolverAndExistingAccount();
     void unreachableResponderFailsCleanly();
     void termsMustBeAgreed();
+    void dns01ByDnsUpdateWithKnot();
+    void dns01ByDnsUpdateWrongSecretFails();
 
 private:
+    bool startKnotAndPebble();
     QByteArray httpsGet(const QString &url, int *status = nullptr);
     AcmeResult runOrder(AcmeOrder &order);
 
     QTemporaryDir m_dir;
-    QProcess m_pebble, m_chall;
+    QProcess m_pebble, m_chall, m_knot, m_pebbleKnot;
+    quint16 m_knotPort = 0;
+    QByteArray m_tsigSecret;
+    QString m_knotDirectory; // the second Pebble's, resolving through knotd
     quint16 m_acmePort = 0, m_mgmtPort = 0, m_httpPort = 0, m_dnsPort = 0, m_challMgmtPort = 0;
     QSslCertificate m_pebbleTls;
     std::unique_ptr<tls::CertificateStore> m_store;
@@ -179,7 +190,8 @@ void TestAcmePebble::initTestCase()
 
 void TestAcmePebble::cleanupTestCase()
 {
-    for (QProcess *p : {&m_pebble, &m_chall}) {
+    m_knot.closeWriteChannel(); // knotserver.py --stop-on-eof
+    for (QProcess *p : {&m_pebble, &m_chall, &m_pebbleKnot, &m_knot}) {
         if (p->state() != QProcess::NotRunning) {
             p->terminate();
             if (!p->waitForFinished(5000))
@@ -341,6 +353,156 @@ void TestAcmePebble::termsMustBeAgreed()
     const AcmeResult r = runOrder(order);
     QVERIFY(!r.ok);
     QCOMPARE(r.error, QStringLiteral("ACME account failed: the CA's terms of service must be agreed to first"));
+}
+
+bool TestAcmePebble::startKnotAndPebble()
+{
+    if (!m_knotDirectory.isEmpty())
+        return true;
+    if (!QFile::exists(QStringLiteral("/usr/sbin/knotd"))) {
+        qWarning("knotd not found (scripts/deps.sh installs knot)");
+        return false;
+    }
+    const QString script = QFINDTESTDATA("../integration/knotserver.py");
+    m_tsigSecret = QByteArray::fromHex("8d1b0c6f7e3a49d2b5c4e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0");
+    m_knot.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    m_knot.start(QStringLiteral("/usr/bin/python3"),
+                 {script, QStringLiteral("--zone"), QStringLiteral("knot.test"), QStringLiteral("--key-name"),
+                  QStringLiteral("relaydesk-acme"), QStringLiteral("--secret"), QString::fromLatin1(m_tsigSecret.toBase64()),
+                  QStringLiteral("--stop-on-eof")});
+    if (!m_knot.waitForStarted(5000))
+        return false;
+    QByteArray out;
+    const bool answered = QTest::qWaitFor([&] {
+        out += m_knot.readAllStandardOutput();
+        return out.contains('\n') || m_knot.state() == QProcess::NotRunning;
+    }, 30000);
+    const QList<QByteArray> words = out.trimmed().split(' ');
+    if (!answered || words.size() != 3 || words[0] != "ready") {
+        qWarning("knotserver.py: %s", out.constData());
+        return false;
+    }
+    m_knotPort = quint16(words[2].toUInt());
+
+    const QString d = m_dir.path();
+    const quint16 acmePort = freePort();
+    const QByteArray config = QStringLiteral(R"({"pebble": {"listenAddress": "127.0.0.1:%1",
+        "managementListenAddress": "127.0.0.1:%2", "certificate": "%3/pebble.crt", "privateKey": "%3/pebble.key",
+        "httpPort": %4, "tlsPort": %5, "ocspResponderURL": "", "externalAccountBindingRequired": false}})")
+                                  .arg(acmePort).arg(freePort()).arg(d).arg(freePort()).arg(freePort())
+                                  .toUtf8();
+    if (!writeFile(d + QStringLiteral("/pebble-knot.json"), config))
+        return false;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("PEBBLE_VA_NOSLEEP"), QStringLiteral("1"));
+    env.insert(QStringLiteral("PEBBLE_WFE_NONCEREJECT"), QStringLiteral("0"));
+    env.insert(QStringLiteral("PEBBLE_AUTHZREUSE"), QStringLiteral("0"));
+    m_pebbleKnot.setProcessEnvironment(env);
+    m_pebbleKnot.setProcessChannelMode(QProcess::MergedChannels);
+    m_pebbleKnot.setStandardOutputFile(d + QStringLiteral("/pebble-knot.log"));
+    m_pebbleKnot.start(QStringLiteral("pebble"), {QStringLiteral("-config"), d + QStringLiteral("/pebble-knot.json"),
+                                                  QStringLiteral("-dnsserver"),
+                                                  QStringLiteral("127.0.0.1:%1").arg(m_knotPort)});
+    if (!m_pebbleKnot.waitForStarted())
+        return false;
+    const QString directory = QStringLiteral("https://127.0.0.1:%1/dir").arg(acmePort);
+    int status = 0;
+    for (int i = 0; i < 100 && status != 200; ++i) {
+        httpsGet(directory, &status);
+        if (status != 200)
+            QTest::qWait(100);
+    }
+    if (status != 200)
+        return false;
+    m_knotDirectory = directory;
+    return true;
+}
+
+void TestAcmePebble::dns01ByDnsUpdateWithKnot()
+{
+    QVERIFY2(startKnotAndPebble(), "knotd or the second Pebble did not start");
+    dns::ResolverConfig rc;
+    rc.servers = {QStringLiteral("127.0.0.1:%1").arg(m_knotPort)};
+    rc.cacheEnabled = false;
+    rc.timeoutMs = 1000;
+    dns::CaresResolver resolver(rc);
+    QVERIFY2(resolver.isValid(), qPrintable(resolver.errorString()));
+
+    AcmeRequest req;
+    req.directoryUrl = m_knotDirectory;
+    req.termsAgreed = true;
+    req.names = {QStringLiteral("mail.knot.test"), QStringLiteral("smtp.mail.knot.test")};
+    req.challenge = ChallengeType::Dns01;
+    AcmeOrder order(m_transport, m_store.get(), req);
+    order.setResolver(&resolver);
+    order.setDnsPollInterval(300);
+    order.setPollInterval(200);
+    dns::DnsUpdateConfig update;
+    update.host = QStringLiteral("127.0.0.1");
+    update.port = m_knotPort; // no zone: found by the SOA query
+    update.key = {QStringLiteral("relaydesk-acme"), dns::update::TsigAlgorithm::HmacSha256, m_tsigSecret};
+    update.ttl = 5;
+    update.timeoutMs = 5000;
+    order.setDnsUpdate(update);
+    bool askedAdmin = false;
+    connect(&order, &AcmeOrder::dnsRecordsNeeded, this, [&] { askedAdmin = true; });
+    QStringList progress;
+    connect(&order, &AcmeOrder::progress, this, [&](const QString &t) { progress << t; });
+    // The records exist while the CA validates: seen from the challenge step on.
+    bool seenDuringOrder = false;
+    connect(&order, &AcmeOrder::progress, this, [&](const QString &t) {
+        if (t.startsWith(QStringLiteral("the CA is validating")))
+            resolver.lookupTxt(QStringLiteral("_acme-challenge.mail.knot.test"), this, [&](const dns::Answer &a) {
+                seenDuringOrder = seenDuringOrder || a.ok();
+            });
+    });
+    const AcmeResult r = runOrder(order);
+    QVERIFY2(r.ok, qPrintable(r.error));
+    QVERIFY(r.dnsCleanupError.isEmpty());
+    QVERIFY(!askedAdmin);
+    QVERIFY(seenDuringOrder);
+    QVERIFY2(progress.contains(QStringLiteral("publishing 2 TXT record(s) by DNS UPDATE at 127.0.0.1:%1").arg(m_knotPort)),
+             qPrintable(progress.join(u'\n')));
+    QVERIFY(progress.contains(QStringLiteral("removing the _acme-challenge TXT records by DNS UPDATE")));
+    QCOMPARE(QSet<QString>(r.info.sans.begin(), r.info.sans.end()), QSet<QString>(req.names.begin(), req.names.end()));
+    // Gone afterwards: finished() came after the delete.
+    for (const QString &name : {QStringLiteral("_acme-challenge.mail.knot.test"),
+                                QStringLiteral("_acme-challenge.smtp.mail.knot.test")}) {
+        std::optional<dns::Answer> answer;
+        resolver.lookupTxt(name, this, [&](const dns::Answer &a) { answer = a; });
+        QTRY_VERIFY_WITH_TIMEOUT(answer.has_value(), 5000);
+        QCOMPARE(answer->status, dns::Status::NxDomain);
+    }
+}
+
+void TestAcmePebble::dns01ByDnsUpdateWrongSecretFails()
+{
+    QVERIFY2(startKnotAndPebble(), "knotd or the second Pebble did not start");
+    AcmeRequest req;
+    req.directoryUrl = m_knotDirectory;
+    req.termsAgreed = true;
+    req.names = {QStringLiteral("bad.knot.test")};
+    req.challenge = ChallengeType::Dns01;
+    AcmeOrder order(m_transport, m_store.get(), req);
+    dns::DnsUpdateConfig update;
+    update.host = QStringLiteral("127.0.0.1");
+    update.port = m_knotPort;
+    update.zone = QStringLiteral("knot.test");
+    update.key = {QStringLiteral("relaydesk-acme"), dns::update::TsigAlgorithm::HmacSha256, QByteArray(32, 'w')};
+    order.setDnsUpdate(update);
+    bool askedAdmin = false;
+    connect(&order, &AcmeOrder::dnsRecordsNeeded, this, [&] { askedAdmin = true; });
+    const int before = int(m_store->list().size());
+    const AcmeResult r = runOrder(order);
+    QVERIFY(!r.ok);
+    QCOMPARE(r.error, QStringLiteral("ACME dns-01 failed: DNS UPDATE (add TXT _acme-challenge.bad.knot.test in zone "
+                                     "knot.test) at 127.0.0.1:%1 failed: the server said NOTAUTH (BADSIG): the TSIG "
+                                     "secret does not match the server's key relaydesk-acme").arg(m_knotPort));
+    QVERIFY(!askedAdmin); // no fallback to the admin
+    // Nothing was added (the UPDATE is all or nothing), so nothing is deleted.
+    QVERIFY(r.dnsCleanupError.isEmpty());
+    QCOMPARE(int(m_store->list().size()), before);
+    QVERIFY(m_store->pendingRequests().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestAcmePebble)

@@ -53,6 +53,62 @@ private slots:
         QVERIFY(back == c);
     }
 
+    // acme.tsig_secret is a secret setting: out of exports unless asked, kept over an import without it,
+    // never echoed in a validation error.
+    void secretSettingsStayOutOfExports()
+    {
+        const QString secret = QStringLiteral("c2VjcmV0LXRzaWcta2V5LWJ5dGVzLTAxMjM0NTY3ODk=");
+        ConfigSnapshot c;
+        QString e;
+        QVERIFY2(c.setValue(QString::fromLatin1(keys::kAcmeDnsUpdateServer), QStringLiteral("ns1.example.test"), &e),
+                 qPrintable(e));
+        QVERIFY2(c.setValue(QString::fromLatin1(keys::kAcmeTsigKeyName), QStringLiteral("acme-key"), &e), qPrintable(e));
+        QVERIFY2(c.setValue(QString::fromLatin1(keys::kAcmeTsigSecret), secret, &e), qPrintable(e));
+        const SettingDef *def = findSetting(QString::fromLatin1(keys::kAcmeTsigSecret));
+        QVERIFY(def && def->secret);
+        QVERIFY(!findSetting(QString::fromLatin1(keys::kAcmeTsigKeyName))->secret);
+
+        const QByteArray plain = configToJson(c);
+        QVERIFY(!plain.contains(secret.toLatin1()));
+        QVERIFY(!plain.contains("acme.tsig_secret"));
+        QVERIFY(plain.contains("\"acme.tsig_key_name\": \"acme-key\""));
+        QVERIFY(configToJson(c, true).contains(secret.toLatin1()));
+
+        ConfigSnapshot back;
+        QStringList errors;
+        QVERIFY2(configFromJson(plain, &back, &errors), qPrintable(errors.join(QLatin1Char('\n'))));
+        QCOMPARE(back.stringValue(keys::kAcmeTsigSecret), QString());
+        keepStoredSecretSettings(&back, c);
+        QCOMPARE(back.stringValue(keys::kAcmeTsigSecret), secret);
+        QVERIFY(back == c);
+        // A new secret in the import wins.
+        ConfigSnapshot other = c;
+        QVERIFY(other.setValue(QString::fromLatin1(keys::kAcmeTsigSecret), QStringLiteral("bmV3"), &e));
+        keepStoredSecretSettings(&other, c);
+        QCOMPARE(other.stringValue(keys::kAcmeTsigSecret), QStringLiteral("bmV3"));
+
+        QVERIFY(!c.setValue(QString::fromLatin1(keys::kAcmeTsigSecret), QStringLiteral("not base64 *secret*"), &e));
+        QVERIFY2(!e.contains(QStringLiteral("*secret*")), qPrintable(e));
+    }
+
+    void dnsUpdateServerForms()
+    {
+        QString host, error;
+        quint16 port = 0;
+        QVERIFY(parseDnsUpdateServer(QStringLiteral("ns1.example.test"), &host, &port, &error));
+        QCOMPARE(host, QStringLiteral("ns1.example.test"));
+        QCOMPARE(port, quint16(53));
+        QVERIFY(parseDnsUpdateServer(QStringLiteral("10.0.0.1:5353"), &host, &port, &error));
+        QCOMPARE(host, QStringLiteral("10.0.0.1"));
+        QCOMPARE(port, quint16(5353));
+        QVERIFY(parseDnsUpdateServer(QStringLiteral("2001:db8::1"), &host, &port, &error));
+        QCOMPARE(host, QStringLiteral("2001:db8::1"));
+        QCOMPARE(port, quint16(53));
+        QVERIFY(parseDnsUpdateServer(QStringLiteral("[2001:db8::1]:8053"), &host, &port, &error));
+        QCOMPARE(port, quint16(8053));
+        QVERIFY(!parseDnsUpdateServer(QStringLiteral("ns1:notaport"), &host, &port, &error));
+    }
+
     void badJson_data()
     {
         QTest::addColumn<QByteArray>("json");
@@ -74,6 +130,10 @@ private slots:
                                    << "host bits";
         QTest::newRow("port") << head + R"("listeners":[{"address":"127.0.0.1","port":70000}]})" << "port";
         QTest::newRow("address") << head + R"("listeners":[{"address":"localhost","port":25}]})" << "not an IPv4";
+        QTest::newRow("tsig algorithm") << head + R"("settings":{"acme.tsig_algorithm":"hmac-md5"}})"
+                                        << "hmac-sha256 or hmac-sha512";
+        QTest::newRow("update server") << head + R"("settings":{"acme.dns_update_server":"a b"}})"
+                                       << "not a host name";
         QTest::newRow("dup") << head + R"("listeners":[{"address":"127.0.0.1","port":25},{"address":"127.0.0.1","port":25}]})"
                              << "used by another listener";
     }

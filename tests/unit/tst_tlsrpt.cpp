@@ -5,10 +5,12 @@
 // tests/data/outtls/check_tlsrpt.py) against the sessions the test recorded.
 
 #include "storage/database.h"
+#include "tlsrpt/httpsreportsender.h"
 #include "tlsrpt/reportbuilder.h"
 #include "tlsrpt/resultwriter.h"
 #include "tlsrpt/ruarecord.h"
 
+#include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -69,6 +71,9 @@ private slots:
     void gzipRoundTrip();
     void writerAndReport();
     void emptyDayReport();
+    void httpsAnswers();
+    void httpsRetriesBounded();
+    void httpsOutbox();
 };
 
 void TstTlsRpt::rua_data()
@@ -249,6 +254,182 @@ void TstTlsRpt::emptyDayReport()
     const QJsonObject o = QJsonDocument::fromJson(buildReportJson({}, meta)).object();
     QVERIFY(o.value(QStringLiteral("policies")).toArray().isEmpty());
     QCOMPARE(o.value(QStringLiteral("report-id")).toString(), QStringLiteral("id1"));
+}
+
+void TstTlsRpt::httpsAnswers()
+{
+    const QString host = QStringLiteral("c.example");
+    QString why = QStringLiteral("stale");
+    for (int status : {200, 201, 202, 204}) {
+        HttpsAnswer a;
+        a.httpStatus = status;
+        QVERIFY2(judgeHttpsAnswer(a, host, 60000, &why), qPrintable(QString::number(status)));
+        QVERIFY(why.isEmpty());
+    }
+    HttpsAnswer a;
+    a.httpStatus = 500;
+    a.networkError = QStringLiteral("Internal Server Error");
+    QVERIFY(!judgeHttpsAnswer(a, host, 60000, &why));
+    QCOMPARE(why, QStringLiteral("c.example answered HTTP 500"));
+    a = {};
+    a.httpStatus = 302;
+    a.location = QStringLiteral("http://c.example/r%2Fx");
+    QVERIFY(!judgeHttpsAnswer(a, host, 60000, &why));
+    QCOMPARE(why, QStringLiteral("c.example answered HTTP 302 (redirect to http://c.example/r%2Fx not followed)"));
+    a = {};
+    a.tlsErrors = QStringList{QStringLiteral("e1"), QStringLiteral("e2")};
+    a.handshakeFailed = true;
+    QVERIFY(!judgeHttpsAnswer(a, host, 60000, &why));
+    QCOMPARE(why, QStringLiteral("certificate of c.example not valid: e1; e2"));
+    a = {};
+    a.handshakeFailed = true;
+    a.networkError = QStringLiteral("no shared cipher");
+    QVERIFY(!judgeHttpsAnswer(a, host, 60000, &why));
+    QCOMPARE(why, QStringLiteral("TLS handshake with c.example failed: no shared cipher"));
+    a = {};
+    a.timedOut = true;
+    a.networkError = QStringLiteral("Operation canceled");
+    QVERIFY(!judgeHttpsAnswer(a, host, 30000, &why));
+    QCOMPARE(why, QStringLiteral("no answer from c.example within 30 s"));
+    a = {};
+    a.networkError = QStringLiteral("Connection refused");
+    QVERIFY(!judgeHttpsAnswer(a, host, 60000, &why));
+    QCOMPARE(why, QStringLiteral("c.example: Connection refused"));
+    a = {};
+    QVERIFY(!judgeHttpsAnswer(a, host, 60000, &why)); // no status and no error is not a delivery
+    QCOMPARE(httpsRuaForLog(QUrl(QStringLiteral("https://u:p@c.example:8443/v1/r?token=s#f"))),
+             QStringLiteral("https://c.example:8443/v1/r"));
+}
+
+void TstTlsRpt::httpsRetriesBounded()
+{
+    // The default schedule backs off and ends well within RFC 8460 5.4's 24 hours.
+    const QList<int> d = HttpsSenderOptions::defaultRetryDelaysMs();
+    QVERIFY(!d.isEmpty());
+    qint64 total = 0;
+    for (qsizetype i = 0; i < d.size(); ++i) {
+        QVERIFY(d.at(i) > 0);
+        if (i > 0)
+            QVERIFY(d.at(i) > d.at(i - 1));
+        total += d.at(i);
+    }
+    QVERIFY(total < 24LL * 3600 * 1000);
+
+    // Without a resolver every attempt fails (no network is touched): the
+    // report is tried 1 + retries times, then given up and no longer pending.
+    HttpsSenderOptions o;
+    o.retryDelaysMs = {5, 10};
+    o.maxPending = 1;
+    QList<HttpsAttempt> attempts;
+    HttpsReportSender sender(o, [&attempts](const HttpsReport &r, const HttpsAttempt &a) {
+        QCOMPARE(r.policyDomain, QStringLiteral("d.example"));
+        attempts << a;
+    });
+    HttpsReport r{QUrl(QStringLiteral("https://collector.invalid/r")), QStringLiteral("d.example"),
+                  QDate(2026, 1, 1), QByteArray("gz")};
+    QVERIFY(!sender.submit(HttpsReport{QUrl(QStringLiteral("http://c.example/")), r.policyDomain, r.day, r.gzippedJson}));
+    QVERIFY(!sender.submit(HttpsReport{QUrl(QStringLiteral("mailto:a@c.example")), r.policyDomain, r.day, r.gzippedJson}));
+    QVERIFY(sender.submit(r));
+    QVERIFY(!sender.submit(r)); // maxPending
+    QCOMPARE(sender.pending(), 1);
+    QVERIFY(attempts.isEmpty()); // never from inside submit()
+    QTRY_COMPARE(attempts.size(), 3);
+    QCOMPARE(sender.pending(), 0);
+    for (int i = 0; i < 3; ++i) {
+        QCOMPARE(attempts.at(i).attempt, i + 1);
+        QCOMPARE(attempts.at(i).maxAttempts, 3);
+        QVERIFY(!attempts.at(i).delivered);
+        QCOMPARE(attempts.at(i).reason, QStringLiteral("collector.invalid: no DNS resolver"));
+    }
+    QCOMPARE(attempts.at(0).retryInMs, 5);
+    QCOMPARE(attempts.at(1).retryInMs, 10);
+    QCOMPARE(attempts.at(2).retryInMs, -1);
+    QTest::qWait(50);
+    QCOMPARE(attempts.size(), 3); // nothing after giving up
+}
+
+void TstTlsRpt::httpsOutbox()
+{
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const QString outbox = tmp.filePath(QStringLiteral("outbox"));
+    const auto files = [&outbox] {
+        return QDir(outbox).entryList({QStringLiteral("*.json")}, QDir::Files);
+    };
+    HttpsSenderOptions o;
+    o.retryDelaysMs = {3600 * 1000}; // two attempts; the second not within this test
+    o.outboxDir = outbox;
+    const HttpsReport r{QUrl(QStringLiteral("https://collector.invalid:8443/r")), QStringLiteral("d.example"),
+                        QDate(2026, 1, 2), QByteArray("\x1f\x8b gz", 5)};
+    QList<HttpsAttempt> attempts;
+    {
+        HttpsReportSender sender(o, [&attempts](const HttpsReport &, const HttpsAttempt &a) { attempts << a; });
+        QVERIFY(sender.submit(r));
+        QCOMPARE(files().size(), 1); // saved before the first attempt
+        QTRY_COMPARE(attempts.size(), 1);
+        QCOMPARE(attempts.at(0).retryInMs, 3600 * 1000);
+        QCOMPARE(files().size(), 1);
+        QCOMPARE(sender.pending(), 1);
+    } // a stop: the report stays in the outbox
+    QFile f(QDir(outbox).filePath(files().at(0)));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject saved = QJsonDocument::fromJson(f.readAll()).object();
+    f.close();
+    QCOMPARE(saved.value(QStringLiteral("attempts")).toInt(), 1);
+    QCOMPARE(saved.value(QStringLiteral("url")).toString(), QStringLiteral("https://collector.invalid:8443/r"));
+    const auto others = QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup | QFileDevice::WriteOther;
+    QVERIFY(!(QFileInfo(outbox).permissions() & others)); // 0700
+    QVERIFY(!(f.permissions() & others));                 // 0600
+
+    // Another file first tried more than 24 hours ago, and one that is not JSON: dropped.
+    QJsonObject old = saved;
+    old.insert(QStringLiteral("first_ms"), double(QDateTime::currentMSecsSinceEpoch() - 25LL * 3600 * 1000));
+    QFile o2(QDir(outbox).filePath(QStringLiteral("old.json")));
+    QVERIFY(o2.open(QIODevice::WriteOnly));
+    o2.write(QJsonDocument(old).toJson());
+    o2.close();
+    QFile o3(QDir(outbox).filePath(QStringLiteral("junk.json")));
+    QVERIFY(o3.open(QIODevice::WriteOnly));
+    o3.write("not json");
+    o3.close();
+
+    attempts.clear();
+    QList<HttpsReport> reports;
+    {
+        HttpsReportSender again(o, [&](const HttpsReport &rep, const HttpsAttempt &a) {
+            reports << rep;
+            attempts << a;
+        });
+        int dropped = -1;
+        QCOMPARE(again.resume(&dropped), 1);
+        QCOMPARE(dropped, 2);
+        QCOMPARE(again.pending(), 1);
+        // Its next attempt is due an hour after the first: not yet.
+        QTest::qWait(50);
+        QVERIFY(attempts.isEmpty());
+        QCOMPARE(files().size(), 1);
+    }
+
+    // Due now: the last attempt fails (no resolver), the report is given up and removed.
+    QJsonObject due = saved;
+    due.insert(QStringLiteral("next_ms"), double(QDateTime::currentMSecsSinceEpoch()));
+    QFile o4(QDir(outbox).filePath(files().at(0)));
+    QVERIFY(o4.open(QIODevice::WriteOnly));
+    o4.write(QJsonDocument(due).toJson());
+    o4.close();
+    HttpsReportSender third(o, [&](const HttpsReport &rep, const HttpsAttempt &a) {
+        reports << rep;
+        attempts << a;
+    });
+    QCOMPARE(third.resume(), 1);
+    QTRY_COMPARE(attempts.size(), 1);
+    QCOMPARE(attempts.at(0).attempt, 2);
+    QCOMPARE(attempts.at(0).retryInMs, -1);
+    QCOMPARE(reports.at(0).gzippedJson, r.gzippedJson);
+    QCOMPARE(reports.at(0).day, r.day);
+    QCOMPARE(reports.at(0).policyDomain, r.policyDomain);
+    QCOMPARE(third.pending(), 0);
+    QVERIFY(files().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TstTlsRpt)

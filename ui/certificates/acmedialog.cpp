@@ -1,5 +1,7 @@
 #include "certificates/acmedialog.h"
 
+#include "certificates/dnsupdatedialog.h"
+
 #include "config/settings.h"
 #include "engine/enginefacade.h"
 
@@ -43,6 +45,9 @@ AcmeDialog::AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::Confi
     m_challenge->addItem(tr("DNS-01: TXT records you publish"), QStringLiteral("dns-01"));
     m_challengeNote = new QLabel(this);
     m_challengeNote->setObjectName(QStringLiteral("acmeChallengeNote"));
+    m_dnsUpdate = new QPushButton(tr("Automatic DNS-01..."), this);
+    m_dnsUpdate->setObjectName(QStringLiteral("acmeDnsUpdate"));
+    m_dnsUpdate->setToolTip(tr("Let RelayDesk publish the TXT records itself (RFC 2136 dynamic update with a TSIG key)"));
 
     m_directory = new QLabel(this);
     m_directory->setObjectName(QStringLiteral("acmeDirectory"));
@@ -83,7 +88,10 @@ AcmeDialog::AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::Confi
 
     auto *form = new QFormLayout;
     form->addRow(tr("Names:"), m_names);
-    form->addRow(tr("Proof:"), m_challenge);
+    auto *proofRow = new QHBoxLayout;
+    proofRow->addWidget(m_challenge, 1);
+    proofRow->addWidget(m_dnsUpdate);
+    form->addRow(tr("Proof:"), proofRow);
     form->addRow(QString(), m_challengeNote);
     form->addRow(tr("Certificate authority:"), m_directory);
     form->addRow(tr("Account contact:"), m_email);
@@ -108,7 +116,8 @@ AcmeDialog::AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::Confi
     layout->addLayout(orderRow);
     layout->addWidget(new QLabel(tr("Progress:"), this));
     layout->addWidget(m_progress, 1);
-    layout->addWidget(new QLabel(tr("DNS-01 records to publish:"), this));
+    m_recordsLabel = new QLabel(tr("DNS-01 records to publish:"), this);
+    layout->addWidget(m_recordsLabel);
     layout->addWidget(m_records);
     layout->addLayout(recordRow);
     layout->addWidget(m_result);
@@ -116,10 +125,12 @@ AcmeDialog::AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::Confi
     setMinimumWidth(620);
 
     connect(m_names, &QLineEdit::textChanged, this, &AcmeDialog::updateButtons);
+    connect(m_names, &QLineEdit::textEdited, this, [this] { m_namesTouched = true; });
     connect(m_terms, &QCheckBox::toggled, this, &AcmeDialog::updateButtons);
     connect(m_challenge, &QComboBox::currentIndexChanged, this, &AcmeDialog::updateButtons);
     connect(m_challenge, &QComboBox::activated, this, [this] { m_challengeTouched = true; });
     connect(m_order, &QPushButton::clicked, this, &AcmeDialog::order);
+    connect(m_dnsUpdate, &QPushButton::clicked, this, &AcmeDialog::openDnsUpdateDialog);
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         if (m_facade)
             m_facade->cancelAcme();
@@ -148,6 +159,15 @@ AcmeDialog::AcmeDialog(rd::engine::EngineFacade *facade, const rd::config::Confi
 
 void AcmeDialog::setConfig(const rd::config::ConfigSnapshot &config)
 {
+    m_config = config;
+    const QString updateServer = config.stringValue(kAcmeDnsUpdateServer);
+    m_dnsAutomatic = !updateServer.isEmpty();
+    m_challenge->setItemText(1, m_dnsAutomatic
+                                    ? tr("DNS-01, automatic: %1 (RFC 2136)").arg(updateServer)
+                                    : tr("DNS-01: TXT records you publish"));
+    for (QWidget *w : {static_cast<QWidget *>(m_recordsLabel), static_cast<QWidget *>(m_records),
+                       static_cast<QWidget *>(m_copy), static_cast<QWidget *>(m_published)})
+        w->setVisible(!m_dnsAutomatic);
     const QString directory = config.stringValue(kAcmeDirectory);
     const QString email = config.stringValue(kAcmeEmail);
     const qint64 port = config.intValue(kAcmeHttp01Port);
@@ -155,7 +175,7 @@ void AcmeDialog::setConfig(const rd::config::ConfigSnapshot &config)
     m_directory->setText(directory.isEmpty() ? tr("(not set: acme.directory_url)") : directory);
     m_email->setText(email.isEmpty() ? tr("(none: acme.email)") : email);
     m_challenge->setItemText(0, tr("HTTP-01: a temporary web listener on port %1").arg(port));
-    if (m_names->text().trimmed().isEmpty())
+    if (m_names->text().trimmed().isEmpty() || !m_namesTouched)
         m_names->setText(config.stringValue(kHostname).toLower());
     if (!m_running) {
         if (!m_http01Allowed && challenge() == QLatin1String("http-01"))
@@ -194,6 +214,7 @@ void AcmeDialog::updateButtons()
     m_cancel->setEnabled(m_running);
     m_names->setEnabled(!m_running);
     m_challenge->setEnabled(!m_running);
+    m_dnsUpdate->setEnabled(!m_running);
     m_published->setEnabled(m_running && m_records->rowCount() > 0);
     m_copy->setEnabled(m_records->rowCount() > 0);
     if (http01 && !m_http01Allowed)
@@ -245,6 +266,19 @@ void AcmeDialog::setFinished(bool ok, const QString &message, const QString &cer
     updateButtons();
     if (ok)
         emit issued(certificateId);
+}
+
+DnsUpdateDialog *AcmeDialog::openDnsUpdateDialog()
+{
+    auto *dialog = new DnsUpdateDialog(m_facade, m_config, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    // A saved change comes back through configLoaded() -> setConfig().
+    connect(dialog, &QDialog::accepted, this, [this] {
+        if (m_facade)
+            m_facade->requestConfig();
+    });
+    dialog->open();
+    return dialog;
 }
 
 } // namespace rd::ui

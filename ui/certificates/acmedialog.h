@@ -3,7 +3,9 @@
 // default, acme.directory_url) for the names the admin gives, with HTTP-01
 // (a temporary HTTP listener on acme.http01_port, only when
 // acme.http01_allowed) or DNS-01 (the exact TXT records to publish, then
-// "The records are published"). The order runs in the engine thread
+// "The records are published"; or, with acme.dns_update_server set, published
+// by RelayDesk itself through RFC 2136 dynamic update: "Automatic DNS-01..."
+// edits those settings, DnsUpdateDialog). The order runs in the engine thread
 // (EngineFacade::orderAcmeCertificate); this dialog only shows and asks.
 // The certificate is renewed automatically at two thirds of its lifetime.
 
@@ -26,6 +28,8 @@ class EngineFacade;
 
 namespace rd::ui {
 
+class DnsUpdateDialog;
+
 class AcmeDialog : public QDialog {
     Q_OBJECT
 public:
@@ -45,6 +49,8 @@ public slots:
     void setProgress(const QString &text);
     void setDnsRecords(const QList<rd::acme::DnsChallengeRecord> &records);
     void setFinished(bool ok, const QString &message, const QString &certificateId);
+    // "Automatic DNS-01...": the RFC 2136 settings, modal over this dialog (deletes itself on close).
+    DnsUpdateDialog *openDnsUpdateDialog();
 
 signals:
     // A certificate was issued (the panel refreshes its list).
@@ -54,8 +60,11 @@ private:
     void updateButtons();
 
     rd::engine::EngineFacade *m_facade;
+    rd::config::ConfigSnapshot m_config;
+    bool m_dnsAutomatic = false; // acme.dns_update_server is set
     bool m_http01Allowed = false;
     bool m_running = false;
+    bool m_namesTouched = false;     // the admin typed names: a new configuration keeps them
     bool m_challengeTouched = false; // the admin picked a challenge: a new configuration keeps it
     QLineEdit *m_names = nullptr;
     QComboBox *m_challenge = nullptr;
@@ -67,6 +76,8 @@ private:
     QTableWidget *m_records = nullptr;
     QPushButton *m_published = nullptr;
     QPushButton *m_copy = nullptr;
+    QPushButton *m_dnsUpdate = nullptr;
+    QLabel *m_recordsLabel = nullptr;
     QLabel *m_result = nullptr;
     QLabel *m_directory = nullptr;
     QLabel *m_email = nullptr;

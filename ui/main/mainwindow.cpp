@@ -1,5 +1,6 @@
 #include "main/mainwindow.h"
 
+#include "certificates/acmedialog.h"
 #include "certificates/certificatespanel.h"
 #include "connectors/connectorspanel.h"
 #include "dashboard/alertnotifier.h"
@@ -162,7 +163,7 @@ QStringList MainWindow::panelNames()
             QStringLiteral("ratelimits"), QStringLiteral("filtering"),   QStringLiteral("dns"),
             QStringLiteral("queue"),     QStringLiteral("tracking"),     QStringLiteral("logs"),
             QStringLiteral("dnschecks"), QStringLiteral("dkim"),         QStringLiteral("queueshape"),
-            QStringLiteral("connections"), QStringLiteral("acme")};
+            QStringLiteral("connections"), QStringLiteral("acme"), QStringLiteral("acme-dnsupdate")};
 }
 
 bool MainWindow::showPanelByName(const QString &name)
@@ -182,6 +183,14 @@ bool MainWindow::showPanelByName(const QString &name)
         showPanel(Certificates);
         if (auto *certificates = qobject_cast<CertificatesPanel *>(panel(Certificates)))
             certificates->openAcmeDialog();
+        return true;
+    }
+    if (n == QLatin1String("acme-dnsupdate")) {
+        showPanel(Certificates);
+        if (auto *certificates = qobject_cast<CertificatesPanel *>(panel(Certificates))) {
+            if (AcmeDialog *acme = certificates->openAcmeDialog())
+                acme->openDnsUpdateDialog();
+        }
         return true;
     }
     if (n == QLatin1String("queueshape")) {
