@@ -41,8 +41,9 @@ relaydesk_install_deps() {
     # Postfix is only here for /usr/sbin/smtp-sink: no system mail server must start.
     # NSD is only here for the tests' own instances (tests/integration/dnsserver.py, on
     # 127.0.0.1 and a free high port); whether apt starts its system service does not matter.
-    # The same goes for Unbound (the validating resolver of the DANE tests) and Pebble
-    # (Let's Encrypt's test ACME server, started by tst_acmepebble on loopback).
+    # The same goes for Unbound (the validating resolver of the DANE tests), Pebble
+    # (Let's Encrypt's test ACME server, started by tst_acmepebble on loopback) and Knot DNS
+    # (the RFC 2136 update server of the ACME DNS-01 tests, tests/integration/knotserver.py).
     echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
