@@ -14,8 +14,6 @@ ROOT=$(pwd)
 BUILD="$ROOT/build-asan"
 JOBS=${RELAYDESK_JOBS:-2}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
-# The tests use precompiled headers (tests/CMakeLists.txt); ccache caches them only with these.
-export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
 
 SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
