@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=${RELAYDESK_JOBS:-2}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+# Paths inside the clone are hashed relative to it, so a second clone (CI's fresh
+# checkout) hits the cache the first one filled.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 PHASES=()
 phase_start=0

@@ -12,7 +12,9 @@
 namespace rd::acme {
 namespace {
 
-constexpr int kMaxNonceRetries = 3;
+// Pebble rejects a share of nonces on purpose, as a CA may; each retry is an
+// independent draw, so a bound of 10 makes a spurious failure vanishingly rare.
+constexpr int kMaxNonceRetries = 10;
 constexpr int kMaxRetryAfterMs = 60000;
 
 QString shortType(const QString &type)
