@@ -1,6 +1,7 @@
 #include "auth/authenticator.h"
 
 #include "auth/userstore.h"
+#include "directory/directoryservice.h"
 
 #include <QCoreApplication>
 #include <QMutex>
@@ -97,13 +98,14 @@ void Authenticator::verify(const QString &user, const QByteArray &password, cons
     }
 
     const quint64 id = m_nextId++;
-    m_pending.insert(id, Pending{user, clientIp, std::move(done)});
+    const bool directory = m_directory && m_directory->enabled();
+    m_pending.insert(id, Pending{user, clientIp, std::move(done), directory ? password : QByteArray()});
 
     const QString dataDir = m_dataDir;
     const QString dummy = m_dummyHash;
     const int iterations = m_options.hashIterations;
     std::shared_ptr<Shared> shared = m_shared;
-    m_pool.start([shared, dataDir, dummy, iterations, user, password, id]() {
+    m_pool.start([shared, dataDir, dummy, iterations, user, password, id, directory]() {
         Check c;
         {
             UserStore store(dataDir, iterations);
@@ -113,8 +115,10 @@ void Authenticator::verify(const QString &user, const QByteArray &password, cons
             } else {
                 const std::optional<AuthRecord> rec = store.authRecord(user);
                 const bool usable = rec && isWellFormedHash(rec->passwordHash);
-                // Always exactly one full-cost verification, whatever the name.
-                const bool match = verifyPassword(password, usable ? rec->passwordHash : dummy);
+                // Exactly one full-cost verification, whatever the name (with a
+                // directory, names it will check skip it: see setDirectory()).
+                const bool match = (!rec && directory) ? false
+                                                        : verifyPassword(password, usable ? rec->passwordHash : dummy);
                 if (!rec) {
                     c.kind = Check::UnknownUser;
                 } else {
@@ -169,6 +173,17 @@ void Authenticator::finish(quint64 id, const Check &check)
     // Delay from the failures before this attempt, whatever its outcome.
     r.delayMs = m_tracker.delayMs(p.ip, p.user, now);
 
+    if (check.kind == Check::UnknownUser && m_directory && m_directory->enabled() && !p.password.isEmpty()) {
+        // Not a local user: the directory decides. The attempt stays pending.
+        const QByteArray password = std::exchange(p.password, QByteArray());
+        m_pending.insert(id, std::move(p));
+        m_directory->signIn(m_pending.value(id).user, password, [this, id](directory::DirectorySignIn d) {
+            finishDirectory(id, d);
+        });
+        return;
+    }
+    p.password.fill('\0');
+
     bool failed = true;
     switch (check.kind) {
     case Check::StoreError:
@@ -203,15 +218,72 @@ void Authenticator::finish(quint64 id, const Check &check)
 
     if (r.outcome != AuthResult::Success && r.outcome != AuthResult::Disabled)
         r.userName.clear();
+    if (r.outcome == AuthResult::Success)
+        startLoginBookkeeping(check.name, p.ip, check.password, check.hash, check.rehash);
+    complete(p, r, failed, now);
+}
+
+void Authenticator::complete(Pending &p, AuthResult r, bool failed, qint64 now)
+{
     if (failed) {
         m_tracker.recordFailure(p.ip, p.user, now);
         r.disconnect = m_tracker.shouldDisconnect(p.ip, now);
     } else if (r.outcome == AuthResult::Success) {
         m_tracker.recordSuccess(p.user);
-        startLoginBookkeeping(check.name, p.ip, check.password, check.hash, check.rehash);
     }
     if (p.done)
         p.done(r);
+}
+
+void Authenticator::finishDirectory(quint64 id, const directory::DirectorySignIn &d)
+{
+    const auto it = m_pending.find(id);
+    if (it == m_pending.end())
+        return;
+    Pending p = std::move(it.value());
+    m_pending.erase(it);
+    const qint64 now = nowMs();
+    AuthResult r;
+    r.directory = true;
+    r.delayMs = m_tracker.delayMs(p.ip, p.user, now);
+    r.fromCache = d.fromCache;
+    bool failed = true;
+    switch (d.outcome) {
+    case directory::DirectorySignIn::Success:
+        r.outcome = AuthResult::Success;
+        r.userName = d.login.isEmpty() ? p.user : d.login;
+        r.directoryDn = d.dn;
+        r.groups = d.groups;
+        r.addresses = d.addresses;
+        r.logReason = d.fromCache ? QStringLiteral("directory (cached): %1").arg(d.dn)
+                                  : QStringLiteral("directory: %1 via %2").arg(d.dn, d.server);
+        failed = false;
+        break;
+    case directory::DirectorySignIn::BadCredentials:
+        r.outcome = AuthResult::BadCredentials;
+        r.logReason = QStringLiteral("directory: %1").arg(d.reason);
+        break;
+    case directory::DirectorySignIn::Refused:
+        r.outcome = AuthResult::Disabled;
+        r.userName = d.login.isEmpty() ? p.user : d.login;
+        r.directoryDn = d.dn;
+        r.logReason = QStringLiteral("directory: %1 (%2)").arg(d.reason, d.dn);
+        break;
+    case directory::DirectorySignIn::Unavailable:
+        r.outcome = AuthResult::TemporaryFailure;
+        r.logReason = d.reason;
+        r.delayMs = 0;
+        failed = false;
+        break;
+    }
+    if (m_tracker.shouldDisconnect(p.ip, now) && r.outcome != AuthResult::Success) {
+        r.outcome = AuthResult::Throttled;
+        r.disconnect = true;
+        if (p.done)
+            p.done(r);
+        return;
+    }
+    complete(p, r, failed, now);
 }
 
 void Authenticator::startLoginBookkeeping(const QString &name, const QString &ip, const QByteArray &password,

@@ -34,10 +34,16 @@
 #include <QHash>
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QThreadPool>
 
 #include <functional>
 #include <memory>
+
+namespace rd::directory {
+class DirectoryService;
+struct DirectorySignIn;
+}
 
 namespace rd::auth {
 
@@ -55,6 +61,13 @@ struct AuthResult {
     int delayMs = 0;           // wait this long before sending the reply (any outcome)
     bool disconnect = false;   // close the connection after the (delayed) reply
     QString userName;          // the stored spelling (Success and Disabled); empty otherwise
+    // Directory users (issue #10): the relay right is decided per listener
+    // from `groups` by the engine, so mayRelay stays false here.
+    bool directory = false;
+    QString directoryDn;
+    QStringList groups;        // relay groups of interest the user is in (nested included)
+    QStringList addresses;     // the user's own addresses (mail, proxyAddresses)
+    bool fromCache = false;    // the directory's positive cache answered
 };
 
 struct AuthenticatorOptions {
@@ -79,6 +92,13 @@ public:
     // result. The password is copied into the worker task only.
     void verify(const QString &user, const QByteArray &password, const QString &clientIp,
                 std::function<void(AuthResult)> done);
+
+    // Names the local store does not have go to the directory (when it is
+    // enabled). Precedence: a local user of that name decides alone. With a
+    // directory, an unknown local name skips the dummy hash (the directory's
+    // bind is the check), so answer times can tell local names from others:
+    // keep local users for devices and service accounts. Not owned; may be null.
+    void setDirectory(directory::DirectoryService *directory) { m_directory = directory; }
 
     // True while `clientIp` has too many recent failures: the caller may
     // refuse AUTH (or the connection) from it without calling verify().
@@ -107,9 +127,12 @@ private:
         QString user;
         QString ip;
         std::function<void(AuthResult)> done;
+        QByteArray password; // only while a directory may be asked; cleared after
     };
 
     void finish(quint64 id, const Check &check);
+    void complete(Pending &p, AuthResult r, bool failed, qint64 now);
+    void finishDirectory(quint64 id, const directory::DirectorySignIn &result);
     void postResult(std::function<void(AuthResult)> done, const AuthResult &result);
     void startLoginBookkeeping(const QString &name, const QString &ip, const QByteArray &password,
                                const QString &oldHash, bool rehash);
@@ -122,6 +145,7 @@ private:
     QElapsedTimer m_clock;
     QHash<quint64, Pending> m_pending;
     quint64 m_nextId = 1;
+    directory::DirectoryService *m_directory = nullptr;
     std::shared_ptr<Shared> m_shared;
     QThreadPool m_pool; // last member: destroyed (and waited for) first
 };

@@ -111,7 +111,8 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
                                          QStringLiteral("mode"), QStringLiteral("role"),
                                          QStringLiteral("certificate"), QStringLiteral("allow_plaintext_auth"),
                                          QStringLiteral("max_message_size"), QStringLiteral("max_recipients"),
-                                         QStringLiteral("max_sessions_per_ip")};
+                                         QStringLiteral("max_sessions_per_ip"), QStringLiteral("relay_groups"),
+                                         QStringLiteral("sender_check")};
             for (int i = 0; i < arr.size(); ++i) {
                 const QString where = QStringLiteral("listeners[%1]").arg(i);
                 if (!arr.at(i).isObject()) {
@@ -154,6 +155,13 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
                 if (!pa.isUndefined() && !pa.isBool())
                     *errors << QStringLiteral("%1: \"allow_plaintext_auth\" must be true or false").arg(where);
                 l.allowPlaintextAuth = pa.toBool(false);
+                const QJsonValue sc = o.value(QStringLiteral("sender_check"));
+                if (!sc.isUndefined() && !sc.isBool())
+                    *errors << QStringLiteral("%1: \"sender_check\" must be true or false").arg(where);
+                l.senderCheck = sc.toBool(false);
+                const QJsonValue rg = o.value(QStringLiteral("relay_groups"));
+                if (!rg.isUndefined())
+                    stringList(rg, where + QStringLiteral(".relay_groups"), &l.relayGroups, errors);
                 auto limit = [&](const char *key, qint64 *out) {
                     const QJsonValue v = o.value(QLatin1String(key));
                     if (v.isUndefined())
@@ -245,6 +253,10 @@ QByteArray configToJson(const ConfigSnapshot &config, bool withSecrets)
         o.insert(QStringLiteral("max_message_size"), double(l.maxMessageSize));
         o.insert(QStringLiteral("max_recipients"), l.maxRecipients);
         o.insert(QStringLiteral("max_sessions_per_ip"), l.maxSessionsPerIp);
+        if (!l.relayGroups.isEmpty())
+            o.insert(QStringLiteral("relay_groups"), QJsonArray::fromStringList(l.relayGroups));
+        if (l.senderCheck)
+            o.insert(QStringLiteral("sender_check"), true);
         listeners.append(o);
     }
     root.insert(QStringLiteral("listeners"), listeners);

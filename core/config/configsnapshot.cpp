@@ -1,5 +1,7 @@
 #include "config/configsnapshot.h"
 
+#include "directory/directoryconfig.h"
+
 #include "util/cidr.h"
 
 #include <QHostAddress>
@@ -73,6 +75,11 @@ QStringList ConfigSnapshot::validate() const
             errors << QStringLiteral("%1: max_recipients must be 0 (global) or 1-10000").arg(where);
         if (l.maxSessionsPerIp < 0 || l.maxSessionsPerIp > 100000)
             errors << QStringLiteral("%1: max_sessions_per_ip must be 0 (global) or 1-100000").arg(where);
+        for (const QString &g : l.relayGroups) {
+            const QString problem = directory::dnProblem(g);
+            if (!problem.isEmpty())
+                errors << QStringLiteral("%1: relay_groups: %2").arg(where, problem);
+        }
         util::CidrList list;
         QString why;
         if (!list.parse(l.relayAllow, &why))

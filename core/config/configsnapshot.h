@@ -34,6 +34,11 @@ struct ListenerConfig {
     qint64 maxMessageSize = 0;
     int maxRecipients = 0;
     int maxSessionsPerIp = 0;
+    // Directory users (issue #10): the group DNs whose members may relay here
+    // (empty: directory.relay_groups), and whether they may only use their
+    // own addresses (mail, proxyAddresses) as MAIL FROM ("send as").
+    QStringList relayGroups;
+    bool senderCheck = false;
 
     bool operator==(const ListenerConfig &) const = default;
 };

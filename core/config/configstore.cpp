@@ -66,8 +66,8 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
     }
     QSqlQuery l(db);
     l.exec(QStringLiteral("SELECT name, address, port, relay_allow, relay_deny, mode, role, certificate,"
-                          " allow_plaintext_auth, max_message_size, max_recipients, max_sessions_per_ip"
-                          " FROM listeners ORDER BY id"));
+                          " allow_plaintext_auth, max_message_size, max_recipients, max_sessions_per_ip,"
+                          " relay_groups, sender_check FROM listeners ORDER BY id"));
     QList<ListenerConfig> listeners;
     bool any = false;
     while (l.next()) {
@@ -85,6 +85,8 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
         lc.maxMessageSize = l.value(9).toLongLong();
         lc.maxRecipients = l.value(10).toInt();
         lc.maxSessionsPerIp = l.value(11).toInt();
+        lc.relayGroups = l.value(12).toString().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        lc.senderCheck = l.value(13).toInt() != 0;
         listeners << lc;
     }
     if (any)
@@ -142,7 +144,8 @@ bool ConfigStore::save(const ConfigSnapshot &config)
         return fail(q);
     q.prepare(QStringLiteral("INSERT INTO listeners (name, address, port, relay_allow, relay_deny, mode, role,"
                              " certificate, allow_plaintext_auth, max_message_size, max_recipients,"
-                             " max_sessions_per_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                             " max_sessions_per_ip, relay_groups, sender_check)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const ListenerConfig &l : config.listeners) {
         q.addBindValue(storage::nn(l.name));
         q.addBindValue(l.address);
@@ -156,6 +159,8 @@ bool ConfigStore::save(const ConfigSnapshot &config)
         q.addBindValue(l.maxMessageSize);
         q.addBindValue(l.maxRecipients);
         q.addBindValue(l.maxSessionsPerIp);
+        q.addBindValue(storage::nn(l.relayGroups.join(QLatin1Char('\n'))));
+        q.addBindValue(l.senderCheck ? 1 : 0);
         if (!q.exec())
             return fail(q);
     }

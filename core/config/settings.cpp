@@ -1,5 +1,7 @@
 #include "config/settings.h"
 
+#include "directory/directoryconfig.h"
+
 #include <QHostAddress>
 #include <QHostInfo>
 #include <QUrl>
@@ -125,6 +127,34 @@ QString validateOptionalDomain(const QString &value)
             ok = ok && (c.isLetterOrNumber() || c == QLatin1Char('-') || c == QLatin1Char('_')) && c.unicode() < 128;
     }
     return ok ? QString() : QStringLiteral("\"%1\" is not a domain name").arg(value);
+}
+
+QString validateDirectoryKind(const QString &value)
+{
+    directory::DirectoryKind kind;
+    return directory::parseKind(value, &kind) ? QString() : QStringLiteral("directory.kind is \"ad\" or \"openldap\"");
+}
+
+QString validateDirectoryServers(const QString &value)
+{
+    QList<directory::DirectoryServer> servers;
+    QString error;
+    return directory::parseServers(value, &servers, &error) ? QString() : error;
+}
+
+QString validateOptionalDn(const QString &value)
+{
+    return value.trimmed().isEmpty() ? QString() : directory::dnProblem(value);
+}
+
+QString validateGroupList(const QString &value)
+{
+    for (const QString &dn : directory::parseGroupList(value)) {
+        const QString problem = directory::dnProblem(dn);
+        if (!problem.isEmpty())
+            return problem;
+    }
+    return {};
 }
 
 QString defaultHostname()
@@ -290,6 +320,53 @@ QVector<SettingDef> buildSettings()
          &validateBase64Secret, true},
         {QString::fromLatin1(keys::kAcmeDnsUpdateTtl), T::Int, 60, 1, 86400,
          QStringLiteral("TTL in seconds of the _acme-challenge TXT records added by DNS UPDATE")},
+        // Directory sign-in (directory/directoryconfig.h).
+        {QString::fromLatin1(keys::kDirectoryEnabled), T::Bool, false, 0, 0,
+         QStringLiteral("Sign in users of an Active Directory or LDAP directory (AUTH PLAIN/LOGIN, and GSSAPI "
+                        "when a keytab is set); local users of the same name take precedence")},
+        {QString::fromLatin1(keys::kDirectoryKind), T::String, QStringLiteral("ad"), 2, 20,
+         QStringLiteral("ad (Active Directory, Samba AD: nested groups by the in-chain rule, "
+                        "userAccountControl) or openldap (uid/mail, groupOfNames walked recursively)"),
+         &validateDirectoryKind},
+        {QString::fromLatin1(keys::kDirectoryServers), T::String, QString(), 0, 2000,
+         QStringLiteral("Directory servers, tried in order: ldaps://dc1.example.com (636) or ldap://dc1.example.com "
+                        "(389, always with StartTLS), separated by spaces"),
+         &validateDirectoryServers},
+        {QString::fromLatin1(keys::kDirectoryCaFile), T::String, QString(), 0, 1000,
+         QStringLiteral("PEM file of the CA that signed the directory servers' certificates; empty: the system's "
+                        "trust store")},
+        {QString::fromLatin1(keys::kDirectoryVerifyCertificate), T::Bool, true, 0, 0,
+         QStringLiteral("Check the directory server's certificate (name and CA). Off only for a test: passwords "
+                        "could then be read on the way; a warning says so while it is off")},
+        {QString::fromLatin1(keys::kDirectoryBindDn), T::String, QString(), 0, 1000,
+         QStringLiteral("DN of the service account that searches users and groups (empty: anonymous search)"),
+         &validateOptionalDn},
+        {QString::fromLatin1(keys::kDirectoryBindPassword), T::String, QString(), 0, 500,
+         QStringLiteral("The service account's password (a secret: not exported without secrets, never logged)"),
+         nullptr, true},
+        {QString::fromLatin1(keys::kDirectoryBaseDn), T::String, QString(), 0, 1000,
+         QStringLiteral("Where users and groups are searched, e.g. DC=example,DC=com"), &validateOptionalDn},
+        {QString::fromLatin1(keys::kDirectoryUserFilter), T::String, QString(), 0, 1000,
+         QStringLiteral("LDAP filter finding a user by login, %u standing for the login (escaped); empty: the "
+                        "preset of directory.kind"),
+         &directory::userFilterProblem},
+        {QString::fromLatin1(keys::kDirectoryRelayGroups), T::String, QString(), 0, 20000,
+         QStringLiteral("DNs of the groups whose members (nested groups included) may relay, one per line; a "
+                        "listener's own list replaces this one"),
+         &validateGroupList},
+        {QString::fromLatin1(keys::kDirectoryTimeoutMs), T::Int, 5000, 200, 60000,
+         QStringLiteral("Time allowed to each directory server for connecting, TLS and each search or bind; past "
+                        "it the next server is tried, and the client gets 454 4.7.0 when none answered")},
+        {QString::fromLatin1(keys::kDirectoryCacheSeconds), T::Int, 300, 0, 86400,
+         QStringLiteral("How long a successful directory sign-in is remembered (in memory only, keyed by a salted "
+                        "hash of the password): mail keeps flowing through short directory outages, and a changed "
+                        "password or a removed group takes effect when the entry ends. 0: no cache")},
+        {QString::fromLatin1(keys::kGssapiKeytab), T::String, QString(), 0, 1000,
+         QStringLiteral("Keytab with the key of smtp/<host>@REALM: offers AUTH GSSAPI (Kerberos) over TLS, the "
+                        "principal mapped to a directory user; empty: no GSSAPI")},
+        {QString::fromLatin1(keys::kGssapiPrincipal), T::String, QString(), 0, 500,
+         QStringLiteral("The service principal to accept, e.g. smtp/mail.example.com@EXAMPLE.COM; empty: any key "
+                        "in the keytab")},
     };
 }
 

@@ -97,6 +97,21 @@ inline constexpr const char kAcmeTsigKeyName[] = "acme.tsig_key_name";
 inline constexpr const char kAcmeTsigAlgorithm[] = "acme.tsig_algorithm";
 inline constexpr const char kAcmeTsigSecret[] = "acme.tsig_secret";
 inline constexpr const char kAcmeDnsUpdateTtl[] = "acme.dns_update_ttl";
+// Directory sign-in (issue #10): AD or OpenLDAP users, relay right from groups.
+inline constexpr const char kDirectoryEnabled[] = "directory.enabled";
+inline constexpr const char kDirectoryKind[] = "directory.kind";
+inline constexpr const char kDirectoryServers[] = "directory.servers";
+inline constexpr const char kDirectoryCaFile[] = "directory.ca_file";
+inline constexpr const char kDirectoryVerifyCertificate[] = "directory.verify_certificate";
+inline constexpr const char kDirectoryBindDn[] = "directory.bind_dn";
+inline constexpr const char kDirectoryBindPassword[] = "directory.bind_password";
+inline constexpr const char kDirectoryBaseDn[] = "directory.base_dn";
+inline constexpr const char kDirectoryUserFilter[] = "directory.user_filter";
+inline constexpr const char kDirectoryRelayGroups[] = "directory.relay_groups";
+inline constexpr const char kDirectoryTimeoutMs[] = "directory.timeout_ms";
+inline constexpr const char kDirectoryCacheSeconds[] = "directory.cache_seconds";
+inline constexpr const char kGssapiKeytab[] = "gssapi.keytab";
+inline constexpr const char kGssapiPrincipal[] = "gssapi.service_principal";
 } // namespace keys
 
 // All declared settings, in display order.

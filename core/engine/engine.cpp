@@ -8,6 +8,7 @@
 #include "oauth/tokenmanager.h"
 
 #include "auth/authenticator.h"
+#include "directory/directoryservice.h"
 #include "delivery/deliveryagent.h"
 #include "delivery/dkimsigning.h"
 #include "delivery/mxresolve.h"
@@ -38,6 +39,9 @@ Engine::Engine(QString dataDir, config::ConfigSnapshot config, bool echoLogs)
     qRegisterMetaType<rd::log::LogEvent>();
     qRegisterMetaType<rd::config::ConfigSnapshot>();
     qRegisterMetaType<rd::dnscheck::Report>();
+    qRegisterMetaType<rd::directory::DirectoryTestReport>();
+    qRegisterMetaType<rd::directory::DirectorySignInReport>();
+    qRegisterMetaType<rd::directory::DirectoryGroupList>();
 }
 
 Engine::~Engine() = default;
@@ -48,19 +52,22 @@ QString Engine::certificateFolder(const QString &dataDir)
 }
 
 void Engine::authenticate(const QByteArray &user, const QByteArray &password, const QString &clientIp,
-                          const QString &sessionId, std::function<void(smtp::AuthOutcome, int)> done)
+                          const QString &sessionId, const QString &listener,
+                          std::function<void(smtp::AuthOutcome, int)> done)
 {
     if (!m_auth) {
         done({smtp::AuthOutcome::Temporary, false}, 0);
         return;
     }
     const QString name = QString::fromUtf8(user);
-    m_auth->verify(name, password, clientIp, [this, name, clientIp, sessionId, done](auth::AuthResult r) {
+    m_auth->verify(name, password, clientIp, [this, name, clientIp, sessionId, listener, done](auth::AuthResult r) {
         smtp::AuthOutcome o;
         switch (r.outcome) {
         case auth::AuthResult::Success:
             o.kind = smtp::AuthOutcome::Success;
             o.mayRelay = r.mayRelay;
+            if (r.directory)
+                r.logReason += applyDirectoryRights(r, listener, &o);
             break;
         case auth::AuthResult::BadCredentials:
         case auth::AuthResult::Disabled:
@@ -237,6 +244,7 @@ void Engine::start()
     m_auth = new auth::Authenticator(m_dataDir, this);
     connect(m_auth, &auth::Authenticator::storeWarning, this,
             [this](const QString &message) { systemLog(QStringLiteral("auth_store"), message, QStringLiteral("warning")); });
+    startDirectory();
     m_certs = std::make_unique<tls::CertificateStore>(tls::CertificateStore::defaultFolder(m_dataDir));
     if (!m_certs->open(&error))
         systemLog(QStringLiteral("certificates"), error, QStringLiteral("error"));
@@ -320,6 +328,7 @@ bool Engine::startListeners()
             }
         }
         ls.authAvailable = submission || ls.tls.has_value() || ls.plaintextAuthAllowed;
+        ls.gssapiAvailable = ls.authAvailable && ls.tls.has_value() && m_gssapiReady;
         delete l;
         l = new net::Listener(ls, this, [this] { return m_sessions; }, this);
         if (l->listen()) {
@@ -365,6 +374,7 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &incoming)
     else
         startMxTls();
     startMailAuth();
+    startDirectory();
     if (m_policy)
         m_policy->configure(m_config);
     if (m_alerts)
@@ -438,6 +448,11 @@ void Engine::stop()
         m_auth->waitForIdle();
         delete m_auth;
         m_auth = nullptr;
+    }
+    if (m_directory) {
+        m_directory->waitForIdle();
+        delete m_directory;
+        m_directory = nullptr;
     }
     delete m_acme; // an order in progress ends without a certificate
     m_acme = nullptr;

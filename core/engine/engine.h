@@ -50,6 +50,14 @@ struct TlsCheck;
 }
 namespace rd::auth {
 class Authenticator;
+struct AuthResult;
+}
+namespace rd::directory {
+struct DirectoryConfig;
+class DirectoryService;
+struct DirectoryTestReport;
+struct DirectorySignInReport;
+struct DirectoryGroupList;
 }
 namespace rd::tls {
 class CertificateStore;
@@ -104,7 +112,12 @@ public:
     void sessionClosed() override;
     void messageRejected() override;
     void authenticate(const QByteArray &user, const QByteArray &password, const QString &clientIp,
-                      const QString &sessionId, std::function<void(smtp::AuthOutcome, int)> done) override;
+                      const QString &sessionId, const QString &listener,
+                      std::function<void(smtp::AuthOutcome, int)> done) override;
+    std::unique_ptr<auth::GssapiExchange> createGssapiExchange() override;
+    void authenticatePrincipal(const QString &principal, const QString &authzid, const QString &clientIp,
+                               const QString &sessionId, const QString &listener,
+                               std::function<void(smtp::AuthOutcome, int)> done) override;
     void lookupClientName(const QString &clientIp, QObject *context, std::function<void(QString)> done) override;
     bool inboundChecksEnabled() const override;
     void checkInbound(const QString &clientIp, const QString &helo, const QString &mailFrom, const QString &spoolPath,
@@ -229,6 +242,22 @@ private:
     void certificateReloaded(const QString &id, const tls::CertificateInfo &info);
     void certificateReloadFailed(const QString &id, const QString &error);
     void startAcme();
+    // Directory sign-in (enginedirectory.cpp).
+    void startDirectory();
+    void startGssapi(const directory::DirectoryConfig &dc);
+public:
+    // Directory admin tools (engine thread; EngineFacade calls these). `config`
+    // supplies the directory.* settings; stored secrets fill empty ones.
+    void testDirectory(const config::ConfigSnapshot &config,
+                       std::function<void(const directory::DirectoryTestReport &)> done);
+    void testDirectorySignIn(const config::ConfigSnapshot &config, const QString &login, const QByteArray &password,
+                             std::function<void(const directory::DirectorySignInReport &)> done);
+    void searchDirectoryGroups(const config::ConfigSnapshot &config, const QString &term,
+                               std::function<void(const directory::DirectoryGroupList &)> done);
+private:
+    // A directory user's relay right and sender check on `listener`; returns
+    // the text added to the log line ("; may relay (member of ...)").
+    QString applyDirectoryRights(const auth::AuthResult &r, const QString &listener, smtp::AuthOutcome *o) const;
     // An ACME renewal replaced oldId: listeners that used it get newId (saved, applied).
     void certificateRenewed(const QString &oldId, const QString &newId);
     QString routeSummary() const;
@@ -264,6 +293,8 @@ private:
     auth::Authenticator *m_auth = nullptr;
     dns::CaresResolver *m_resolver = nullptr;
     oauth::TokenManager *m_tokens = nullptr; // child; access tokens of OAuth connectors
+    directory::DirectoryService *m_directory = nullptr; // child; LDAP/AD sign-in
+    bool m_gssapiReady = false; // gssapi.keytab usable and a directory to map principals
     PolicyService *m_policy = nullptr;       // child; rate limits, DNSBL, greylisting, content rules
     std::unique_ptr<TrafficStats> m_traffic;
     alerts::AlertMonitor *m_alerts = nullptr; // child

@@ -234,4 +234,63 @@ void EngineFacade::runDnsCheck(const QString &domain)
                               Qt::QueuedConnection);
 }
 
+void EngineFacade::testDirectory(const rd::config::ConfigSnapshot &config)
+{
+    if (!m_engine) {
+        rd::directory::DirectoryTestReport r;
+        r.lines << QStringLiteral("FAILED: no engine");
+        emit directoryTested(r);
+        return;
+    }
+    QMetaObject::invokeMethod(
+        m_engine,
+        [engine = m_engine, facade = this, config] {
+            engine->testDirectory(config, [facade](const rd::directory::DirectoryTestReport &r) {
+                QMetaObject::invokeMethod(facade, [facade, r] { emit facade->directoryTested(r); },
+                                          Qt::QueuedConnection);
+            });
+        },
+        Qt::QueuedConnection);
+}
+
+void EngineFacade::testDirectorySignIn(const rd::config::ConfigSnapshot &config, const QString &login,
+                                       const QByteArray &password)
+{
+    if (!m_engine) {
+        rd::directory::DirectorySignInReport r;
+        r.login = login;
+        r.result.reason = QStringLiteral("no engine");
+        emit directorySignInTested(r);
+        return;
+    }
+    QMetaObject::invokeMethod(
+        m_engine,
+        [engine = m_engine, facade = this, config, login, password] {
+            engine->testDirectorySignIn(config, login, password, [facade](const rd::directory::DirectorySignInReport &r) {
+                QMetaObject::invokeMethod(facade, [facade, r] { emit facade->directorySignInTested(r); },
+                                          Qt::QueuedConnection);
+            });
+        },
+        Qt::QueuedConnection);
+}
+
+void EngineFacade::searchDirectoryGroups(const rd::config::ConfigSnapshot &config, const QString &term)
+{
+    if (!m_engine) {
+        rd::directory::DirectoryGroupList g;
+        g.error = QStringLiteral("no engine");
+        emit directoryGroupsFound(g);
+        return;
+    }
+    QMetaObject::invokeMethod(
+        m_engine,
+        [engine = m_engine, facade = this, config, term] {
+            engine->searchDirectoryGroups(config, term, [facade](const rd::directory::DirectoryGroupList &g) {
+                QMetaObject::invokeMethod(facade, [facade, g] { emit facade->directoryGroupsFound(g); },
+                                          Qt::QueuedConnection);
+            });
+        },
+        Qt::QueuedConnection);
+}
+
 } // namespace rd::engine

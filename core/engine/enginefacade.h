@@ -6,6 +6,7 @@
 
 #include "config/configsnapshot.h"
 #include "delivery/connectorprobe.h"
+#include "directory/directoryservice.h"
 #include "dnscheck/dnscheckreport.h"
 #include "alerts/alert.h"
 #include "engine/enginestatus.h"
@@ -94,6 +95,13 @@ public slots:
     void orderAcmeCertificate(const QStringList &names, const QString &challenge, bool termsAgreed);
     void confirmAcmeDns();
     void cancelAcme();
+    // Directory (the Users panel's Directory section), run with the directory.*
+    // settings of `config` (the values being edited; an empty bind password
+    // means the stored one). Nothing is saved or cached. Answered by
+    // directoryTested(), directorySignInTested(), directoryGroupsFound().
+    void testDirectory(const rd::config::ConfigSnapshot &config);
+    void testDirectorySignIn(const rd::config::ConfigSnapshot &config, const QString &login, const QByteArray &password);
+    void searchDirectoryGroups(const rd::config::ConfigSnapshot &config, const QString &term);
 
 signals:
     void statusChanged(const rd::engine::EngineStatus &status);
@@ -117,6 +125,9 @@ signals:
     void acmeProgress(const QString &text);
     void acmeDnsRecords(const QList<rd::acme::DnsChallengeRecord> &records);
     void acmeFinished(bool ok, const QString &message, const QString &certificateId);
+    void directoryTested(const rd::directory::DirectoryTestReport &report);
+    void directorySignInTested(const rd::directory::DirectorySignInReport &report);
+    void directoryGroupsFound(const rd::directory::DirectoryGroupList &groups);
     // Traffic charts and top lists, every few seconds; the open alerts after each change.
     void trafficUpdated(const rd::engine::TrafficSnapshot &snapshot);
     void alertsChanged(const QList<rd::alerts::Alert> &open);

@@ -211,6 +211,65 @@ void InboundConnection::resumeReading()
         QMetaObject::invokeMethod(this, &InboundConnection::onReadyRead, Qt::QueuedConnection);
 }
 
+void InboundConnection::finishAuth(smtp::AuthOutcome outcome, int delayMs)
+{
+    QPointer<InboundConnection> self(this);
+    auto deliver = [self, outcome] {
+        if (!self || self->m_finished)
+            return;
+        smtp::Output out;
+        self->m_session.authFinished(outcome, out);
+        self->handle(out);
+        self->resumeReading();
+    };
+    if (delayMs > 0)
+        QTimer::singleShot(delayMs, this, deliver);
+    else
+        deliver();
+}
+
+void InboundConnection::gssapiStep(const QByteArray &token)
+{
+    if (m_finished)
+        return;
+    const smtp::SessionConfig &cfg = m_session.config();
+    if (!m_gssapi) {
+        finishAuth({smtp::AuthOutcome::Temporary, false}, 0);
+        return;
+    }
+    const auth::GssapiStep step = m_gssapi->step(token);
+    if (step.kind == auth::GssapiStep::Continue) {
+        smtp::Output out;
+        m_session.saslChallenge(step.challenge, out);
+        handle(out);
+        resumeReading();
+        return;
+    }
+    m_gssapi.reset();
+    if (step.kind == auth::GssapiStep::Failed) {
+        log::LogEvent e;
+        e.kind = log::LogKind::Session;
+        e.level = QStringLiteral("warning");
+        e.direction = QStringLiteral("in");
+        e.sessionId = cfg.sessionId;
+        e.clientIp = cfg.clientIp;
+        e.result = QStringLiteral("auth_failed");
+        e.replyCode = 535;
+        e.rule = QStringLiteral("auth");
+        e.message = QStringLiteral("GSSAPI: %1").arg(step.error);
+        m_host->log(e);
+        finishAuth({smtp::AuthOutcome::Failure, false}, 0);
+        return;
+    }
+    m_authAttemptUser = step.principal;
+    QPointer<InboundConnection> self(this);
+    m_host->authenticatePrincipal(step.principal, step.authzid, cfg.clientIp, cfg.sessionId, cfg.listener,
+                                  [self](smtp::AuthOutcome outcome, int delayMs) {
+                                      if (self)
+                                          self->finishAuth(outcome, delayMs);
+                                  });
+}
+
 void InboundConnection::authenticate(const QByteArray &credentials)
 {
     const qsizetype nul = credentials.indexOf('\0');
@@ -219,19 +278,9 @@ void InboundConnection::authenticate(const QByteArray &credentials)
     m_authAttemptUser = QString::fromUtf8(user); // for the 535 row (AUTH-failure alerts per user)
     QPointer<InboundConnection> self(this);
     m_host->authenticate(user, password, m_session.config().clientIp, m_session.config().sessionId,
-                         [self](smtp::AuthOutcome outcome, int delayMs) {
-                             auto deliver = [self, outcome] {
-                                 if (!self || self->m_finished)
-                                     return;
-                                 smtp::Output out;
-                                 self->m_session.authFinished(outcome, out);
-                                 self->handle(out);
-                                 self->resumeReading();
-                             };
-                             if (delayMs > 0 && self)
-                                 QTimer::singleShot(delayMs, self, deliver);
-                             else
-                                 deliver();
+                         m_session.config().listener, [self](smtp::AuthOutcome outcome, int delayMs) {
+                             if (self)
+                                 self->finishAuth(outcome, delayMs);
                          });
 }
 
@@ -327,6 +376,17 @@ void InboundConnection::handle(smtp::Output &out)
         case ActionKind::Authenticate:
             authenticate(a.data);
             break;
+        case ActionKind::GssapiBegin:
+            m_gssapi = m_host->createGssapiExchange();
+            m_authAttemptUser.clear();
+            break;
+        case ActionKind::GssapiStep: {
+            // Stepped from the event loop, not inside this loop over actions.
+            QPointer<InboundConnection> self(this);
+            QMetaObject::invokeMethod(
+                this, [self, token = a.data] { if (self) self->gssapiStep(token); }, Qt::QueuedConnection);
+            break;
+        }
         case ActionKind::CheckSender:
         case ActionKind::CheckRecipient:
             checkPolicy(a.kind == ActionKind::CheckSender, a.data);

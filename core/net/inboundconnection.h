@@ -61,6 +61,8 @@ private:
     void startTls();
     void onEncrypted();
     void authenticate(const QByteArray &credentials);
+    void gssapiStep(const QByteArray &token);
+    void finishAuth(smtp::AuthOutcome outcome, int delayMs);
     void checkPolicy(bool mail, const QByteArray &address);
     void resumeReading();
     // The transport: the PlainSocket until TLS starts, then the QSslSocket.
@@ -97,6 +99,7 @@ private:
     QByteArray m_transcript;   // "C: ..."/"S: ..." lines (SessionConfig::transcript)
     QDateTime m_started = QDateTime::currentDateTimeUtc();
     static constexpr qsizetype kTranscriptLimit = 32768;
+    std::unique_ptr<auth::GssapiExchange> m_gssapi; // AUTH GSSAPI in progress
 };
 
 } // namespace rd::net

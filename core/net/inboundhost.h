@@ -7,10 +7,13 @@
 #include "queue/queuestore.h"
 #include "smtp/serversession.h"
 
+#include "auth/gssapiexchange.h"
+
 #include <QDateTime>
 #include <QString>
 #include <QStringList>
 #include <functional>
+#include <memory>
 
 namespace rd::net {
 
@@ -69,9 +72,23 @@ public:
     // Verifies AUTH credentials off the engine thread; `done(outcome, delayMs)`
     // runs later in the engine thread. The caller answers after delayMs
     // (failure throttling). Implementations never log the password.
+    // `listener` (its name) decides a directory user's relay right and sender check.
     virtual void authenticate(const QByteArray &user, const QByteArray &password, const QString &clientIp,
-                              const QString &sessionId,
+                              const QString &sessionId, const QString &listener,
                               std::function<void(smtp::AuthOutcome, int)> done) = 0;
+    // AUTH GSSAPI (RFC 4752): a new exchange with the configured keytab (null
+    // when GSSAPI is not configured), and, once the client proved a Kerberos
+    // principal, its directory user, relay right and sender addresses;
+    // `done(outcome, delayMs)` runs later in the engine thread. outcome.user
+    // is the name the session records.
+    virtual std::unique_ptr<auth::GssapiExchange> createGssapiExchange() { return nullptr; }
+    virtual void authenticatePrincipal(const QString &principal, const QString &authzid, const QString &clientIp,
+                                       const QString &sessionId, const QString &listener,
+                                       std::function<void(smtp::AuthOutcome, int)> done)
+    {
+        Q_UNUSED(principal) Q_UNUSED(authzid) Q_UNUSED(clientIp) Q_UNUSED(sessionId) Q_UNUSED(listener)
+        done({smtp::AuthOutcome::Failure, false}, 0);
+    }
     // The client's verified host name (PTR whose name resolves back to the
     // address, as Postfix does), or "" when there is none; `done` runs later
     // in the engine thread unless `context` was destroyed first.

@@ -146,6 +146,7 @@ void Listener::onAccepted(qintptr descriptor)
         cfg.tlsActive = m_settings.implicitTls && m_settings.tls.has_value();
         cfg.requireTls = m_settings.requireTls;
         cfg.authAvailable = m_settings.authAvailable;
+        cfg.gssapiAvailable = m_settings.gssapiAvailable;
         cfg.authRequired = m_settings.authRequired;
         // Plaintext AUTH only ever on loopback, whatever the setting says.
         cfg.plaintextAuthAllowed = m_settings.plaintextAuthAllowed && peer.isLoopback();

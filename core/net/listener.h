@@ -37,6 +37,7 @@ struct ListenerSettings {
     bool implicitTls = false;   // TLS from the first byte (465)
     bool requireTls = false;    // STARTTLS before MAIL
     bool authAvailable = false; // AUTH PLAIN/LOGIN offered (over TLS)
+    bool gssapiAvailable = false; // AUTH GSSAPI offered too (over TLS only)
     bool authRequired = false;  // submission: AUTH before MAIL
     bool plaintextAuthAllowed = false; // AUTH without TLS (only honoured on loopback)
 };

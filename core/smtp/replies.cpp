@@ -50,6 +50,7 @@ constexpr std::array<ReplySpec, static_cast<size_t>(ReplyId::Count)> kReplies{{
 
     {R::RelayDenied,               554, "5.7.1", "Relay access denied",                                 "RFC 5321 3.6.2"},
     {R::RoutingDenied,             554, "5.7.1", "Relay access denied",                                 "RFC 5321 3.6.2"},
+    {R::SenderNotOwned,            553, "5.7.1", "Sender address not owned by the authenticated user",  "RFC 3463 3.8; Postfix reject_sender_login_mismatch"},
     {R::TooManyRecipients,         452, "4.5.3", "Too many recipients",                                 "RFC 5321 4.5.3.1.10"},
     {R::NoValidRecipients,         554, "5.5.1", "No valid recipients",                                 "RFC 5321 3.3"},
     {R::MessageTooBig,             552, "5.3.4", "Message size exceeds fixed limit",                    "RFC 1870 6"},

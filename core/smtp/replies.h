@@ -47,6 +47,7 @@ enum class ReplyId {
     // Policy and limits
     RelayDenied,              // 554 5.7.1
     RoutingDenied,            // 554 5.7.1 (%, ! or quoted @ in the local part)
+    SenderNotOwned,           // 553 5.7.1 (a directory user's "send as" check)
     TooManyRecipients,        // 452 4.5.3
     NoValidRecipients,        // 554 5.5.1
     MessageTooBig,            // 552 5.3.4

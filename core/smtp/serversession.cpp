@@ -25,7 +25,7 @@ namespace {
 enum class State { Greeted, Helo, Mail, Rcpt, Data, Bdat, WaitCommit, TlsWait, AuthInput, AuthVerify, PolicyWait,
                    Closed };
 
-enum class AuthMech { None, Plain, LoginUser, LoginPassword };
+enum class AuthMech { None, Plain, LoginUser, LoginPassword, Gssapi };
 
 enum StateBits : unsigned {
     InGreeted = 1u << 0,
@@ -105,6 +105,8 @@ struct ServerSession::Impl {
     QString tlsProtocol;
     QString tlsCipher;
     QByteArray authUser;      // set after a successful AUTH
+    bool authRestrictSenders = false;
+    QStringList authOwnAddresses;
     bool authMayRelay = false;
     AuthMech authMech = AuthMech::None;
 
@@ -210,7 +212,10 @@ struct ServerSession::Impl {
     // Consumes at most one command line; returns the bytes used.
     qsizetype consumeCommand(QByteArrayView in, Output &out)
     {
-        const qsizetype maxLine = config.limits.maxCommandLine;
+        // RFC 4954 4: AUTH lines and SASL responses may be 12288 octets; only
+        // GSSAPI needs that (a Kerberos ticket), so only it raises the limit.
+        const qsizetype maxLine = gssapiOffered() ? qMax<qsizetype>(config.limits.maxCommandLine, 12288)
+                                                  : config.limits.maxCommandLine;
         const auto *lf = static_cast<const char *>(std::memchr(in.data(), '\n', size_t(in.size())));
         if (!lf) {
             if (!discardLine) {
@@ -320,7 +325,7 @@ struct ServerSession::Impl {
         if (config.tlsAvailable && !tlsActive)
             extensions << "STARTTLS";
         if (authOffered())
-            extensions << "AUTH PLAIN LOGIN";
+            extensions << (gssapiOffered() ? "AUTH GSSAPI PLAIN LOGIN" : "AUTH PLAIN LOGIN");
         const QByteArray ehlo = formatMultilineReply(ReplyId::EhloOk, hostname, extensions);
         out.replies += ehlo;
         lastReplyCode = replySpec(ReplyId::EhloOk).code;
@@ -393,6 +398,11 @@ struct ServerSession::Impl {
                 reject(out, ReplyId::UnknownParameter);
                 return;
             }
+        }
+        if (authRestrictSenders && !r.address.isEmpty()
+            && !authOwnAddresses.contains(QString::fromUtf8(r.address), Qt::CaseInsensitive)) {
+            reject(out, ReplyId::SenderNotOwned);
+            return;
         }
         bool smtputf8 = false;
         for (const Param &p : std::as_const(r.params))
@@ -713,6 +723,7 @@ struct ServerSession::Impl {
     {
         return config.authAvailable && (tlsActive || config.plaintextAuthAllowed);
     }
+    bool gssapiOffered() const { return config.gssapiAvailable && config.authAvailable && tlsActive; }
 
     void onAuth(const Command &cmd, Output &out)
     {
@@ -733,6 +744,15 @@ struct ServerSession::Impl {
         const QByteArray initial = sp < 0 ? QByteArray() : cmd.arg.mid(sp + 1).trimmed();
         if (mech == "PLAIN") {
             authMech = AuthMech::Plain;
+            if (initial.isEmpty()) {
+                state = State::AuthInput;
+                reply(out, ReplyId::AuthChallenge, "");
+                return;
+            }
+            authResponse(initial, out);
+        } else if (mech == "GSSAPI" && gssapiOffered()) {
+            authMech = AuthMech::Gssapi;
+            out.actions.push_back({ActionKind::GssapiBegin, {}});
             if (initial.isEmpty()) {
                 state = State::AuthInput;
                 reply(out, ReplyId::AuthChallenge, "");
@@ -769,7 +789,10 @@ struct ServerSession::Impl {
             reject(out, ReplyId::AuthCancelled);
             return;
         }
-        const std::optional<QByteArray> decoded = decodeSaslBase64(text);
+        // A GSSAPI client answers a token-less challenge with an empty line.
+        const std::optional<QByteArray> decoded =
+            (authMech == AuthMech::Gssapi && text.isEmpty()) ? std::optional<QByteArray>(QByteArray())
+                                                              : decodeSaslBase64(text);
         if (!decoded) {
             authMech = AuthMech::None;
             reject(out, ReplyId::AuthBadResponse);
@@ -805,6 +828,11 @@ struct ServerSession::Impl {
                 return;
             }
             requestVerify(QByteArray(loginUser), *decoded, out); // keeps the user for authFinished()
+            return;
+        case AuthMech::Gssapi:
+            // The exchange stays open (authMech) until authFinished().
+            state = State::AuthVerify;
+            out.actions.push_back({ActionKind::GssapiStep, *decoded});
             return;
         case AuthMech::None:
             reject(out, ReplyId::BadSequence);
@@ -1064,6 +1092,8 @@ void ServerSession::tlsStarted(const QString &protocol, const QString &cipher, O
     d->envelope.esmtp = false;
     d->authUser.clear();
     d->authMayRelay = false;
+    d->authRestrictSenders = false;
+    d->authOwnAddresses.clear();
     d->line.clear();
     d->held.clear();
     d->state = State::Greeted;
@@ -1074,12 +1104,15 @@ void ServerSession::authFinished(const AuthOutcome &outcome, Output &out)
     if (d->state != State::AuthVerify)
         return;
     d->state = State::Helo;
-    const QByteArray user = d->loginUser;
+    d->authMech = AuthMech::None;
+    const QByteArray user = outcome.user.isEmpty() ? d->loginUser : outcome.user;
     d->loginUser.clear();
     switch (outcome.kind) {
     case AuthOutcome::Success:
         d->authUser = user;
         d->authMayRelay = outcome.mayRelay;
+        d->authRestrictSenders = outcome.restrictSenders;
+        d->authOwnAddresses = outcome.ownAddresses;
         d->reply(out, ReplyId::AuthSucceeded);
         break;
     case AuthOutcome::Failure:
@@ -1140,6 +1173,19 @@ void ServerSession::sessionTimeLimit(Output &out)
     d->currentCommand.clear();
     d->reply(out, ReplyId::SessionTimeLimit);
     d->close(out);
+}
+
+void ServerSession::saslChallenge(const QByteArray &challenge, Output &out)
+{
+    if (d->state != State::AuthVerify || d->authMech != AuthMech::Gssapi)
+        return;
+    d->state = State::AuthInput;
+    d->reply(out, ReplyId::AuthChallenge, challenge.toBase64());
+    if (!d->held.isEmpty()) {
+        QByteArray pending;
+        pending.swap(d->held);
+        d->consume(pending, out);
+    }
 }
 
 bool ServerSession::waitingForAuth() const { return d->state == State::AuthVerify; }

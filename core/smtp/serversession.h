@@ -41,6 +41,10 @@ struct SessionConfig {
     bool authAvailable = false;      // offer AUTH PLAIN LOGIN (only over TLS, see below)
     bool authRequired = false;       // MAIL needs AUTH first (530 5.7.0; submission)
     bool plaintextAuthAllowed = false; // offer AUTH without TLS (loopback listeners only)
+    // Also offer AUTH GSSAPI (RFC 4752, Kerberos) where AUTH is offered, but
+    // only over TLS (never in plaintext, even on loopback). Command lines may
+    // then be 12288 octets (RFC 4954 4: a ticket is larger than 512).
+    bool gssapiAvailable = false;
     bool policyChecks = false;       // ask the host about each MAIL and RCPT (CheckSender/CheckRecipient)
     bool transcript = false;         // fill Output::transcript with commands and replies
 };
@@ -72,6 +76,10 @@ enum class ActionKind {
                    // tlsStarted() (or close on failure); the session waits
     Authenticate,  // `data` is user '\0' password: verify, then call
                    // authFinished(); the session waits. NEVER log `data`.
+    GssapiBegin,   // AUTH GSSAPI: start a new exchange (drop any earlier one)
+    GssapiStep,    // `data` is the client's raw GSSAPI token (may be empty
+                   // after the server's last context token): step the
+                   // exchange, then call saslChallenge() or authFinished()
     CheckSender,   // `data` is the reverse-path of a MAIL that passed every
                    // protocol check: apply the policy (rate limits, DNSBL,
                    // blocked senders), then call policyFinished(); the session waits
@@ -108,6 +116,12 @@ struct AuthOutcome {
     enum Kind { Success, Failure, Temporary, Disconnect };
     Kind kind = Failure;
     bool mayRelay = false;   // Success: the user may relay to any domain
+    QByteArray user;         // Success: the authenticated name when the mechanism
+                             // itself names it (GSSAPI: the principal)
+    // Success: when set, MAIL FROM must be one of `ownAddresses` (case-insensitive)
+    // or the null sender; else 553 5.7.1 (a directory user's "send as" check).
+    bool restrictSenders = false;
+    QStringList ownAddresses;
 };
 
 // The host's answer to CheckSender/CheckRecipient, and a content decision.
@@ -152,6 +166,9 @@ public:
     // Resumes after an Authenticate action: 235, 535, 454 or 421 + Close.
     // Then processes any input buffered meanwhile.
     void authFinished(const AuthOutcome &outcome, Output &out);
+    // Resumes after a GssapiStep that needs another round: "334 <base64>",
+    // and the client's next line is the next GssapiStep.
+    void saslChallenge(const QByteArray &challenge, Output &out);
 
     // Resumes after a CheckSender/CheckRecipient action: 250 and the transition,
     // or the verdict's refusal. Then processes any input buffered meanwhile.

@@ -123,6 +123,14 @@ const QVector<Migration> kConfig = {
                         " mode TEXT NOT NULL, mx TEXT NOT NULL, max_age BIGINT NOT NULL,"
                         " fetched BIGINT NOT NULL, expires BIGINT NOT NULL, raw TEXT NOT NULL)"),
      }},
+    // Directory sign-in (issue #10), per listener: the groups whose members may
+    // relay (one DN per line; empty: directory.relay_groups) and whether a
+    // directory user may only send as their own addresses.
+    {10,
+     {
+         QStringLiteral("ALTER TABLE listeners ADD COLUMN relay_groups TEXT NOT NULL DEFAULT ''"),
+         QStringLiteral("ALTER TABLE listeners ADD COLUMN sender_check INTEGER NOT NULL DEFAULT 0"),
+     }},
 };
 
 // Queue index. The spool file is the durable truth for an accepted message;

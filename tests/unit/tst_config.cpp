@@ -159,6 +159,10 @@ private slots:
         QVERIFY(c.setValue(QStringLiteral("server.hostname"), QStringLiteral("relay.example.test"), &e));
         c.listeners = {ListenerConfig{QStringLiteral("a"), QStringLiteral("::1"), 2600, {QStringLiteral("::1/128")}, {}},
                        ListenerConfig{}};
+        // Directory rights per listener (issue #10) survive the store.
+        c.listeners[0].relayGroups = {QStringLiteral("cn=Relay senders,ou=groups,dc=example,dc=test"),
+                                      QStringLiteral("CN=Helpdesk,OU=Groups,DC=example,DC=test")};
+        c.listeners[0].senderCheck = true;
         {
             ConfigStore store(dir.path());
             QVERIFY2(store.isOpen(), qPrintable(store.errorString()));

@@ -165,6 +165,86 @@ private slots:
         QCOMPARE(feed(s, "MAIL FROM:<a@b.test>\r\n").replies, QByteArray("250 2.1.0 Sender OK\r\n"));
     }
 
+    void gssapiExchange()
+    {
+        SessionConfig c = submission();
+        c.gssapiAvailable = true;
+        ServerSession s = started(c);
+        // Never offered before TLS, even where PLAIN is allowed in plaintext.
+        QVERIFY(!feed(s, "EHLO c.test\r\n").replies.contains("GSSAPI"));
+        Output tls;
+        feed(s, "STARTTLS\r\n");
+        s.tlsStarted(QStringLiteral("TLSv1.3"), QStringLiteral("TLS_AES_256_GCM_SHA384"), tls);
+        QVERIFY(feed(s, "EHLO c.test\r\n").replies.contains("AUTH GSSAPI PLAIN LOGIN\r\n"));
+        // No initial response: an empty challenge, then the token arrives on its own line.
+        Fed f = feed(s, "AUTH GSSAPI\r\n");
+        QVERIFY(hasAction(f, ActionKind::GssapiBegin));
+        QCOMPARE(f.replies, QByteArray("334 \r\n"));
+        // A Kerberos AP-REQ is larger than 512 octets: 6000 base64 characters pass.
+        const QByteArray ticket(4500, 'T');
+        f = feed(s, b64(ticket) + "\r\n");
+        QCOMPARE(actionData(f, ActionKind::GssapiStep), ticket);
+        QVERIFY(s.waitingForAuth());
+        Output out;
+        s.saslChallenge("server-token", out);
+        QCOMPARE(out.replies, "334 " + b64("server-token") + "\r\n");
+        // The client answers a token-less round with an empty line.
+        f = feed(s, "\r\n");
+        QVERIFY(hasAction(f, ActionKind::GssapiStep));
+        QCOMPARE(actionData(f, ActionKind::GssapiStep), QByteArray());
+        AuthOutcome ok{AuthOutcome::Success, true};
+        ok.user = "alice@EXAMPLE.TEST";
+        Output done;
+        s.authFinished(ok, done);
+        QCOMPARE(done.replies, QByteArray("235 2.7.0 Authentication successful\r\n"));
+        QCOMPARE(s.authenticatedUser(), QByteArray("alice@EXAMPLE.TEST"));
+        // saslChallenge outside an exchange does nothing.
+        Output none;
+        s.saslChallenge("x", none);
+        QVERIFY(none.replies.isEmpty());
+    }
+
+    void gssapiCancelAndNotOffered()
+    {
+        SessionConfig c = submission();
+        c.tlsActive = true;
+        ServerSession plain = started(c); // GSSAPI not configured
+        feed(plain, "EHLO c.test\r\n");
+        QCOMPARE(feed(plain, "AUTH GSSAPI " + b64("t") + "\r\n").replies.left(3), QByteArray("504"));
+        // Without GSSAPI a 4500-octet line is too long.
+        QCOMPARE(feed(plain, "NOOP " + QByteArray(4500, 'x') + "\r\n").replies.left(3), QByteArray("500"));
+
+        c.gssapiAvailable = true;
+        ServerSession s = started(c);
+        feed(s, "EHLO c.test\r\n");
+        Fed f = feed(s, "AUTH GSSAPI " + b64("first") + "\r\n");
+        QCOMPARE(actionData(f, ActionKind::GssapiStep), QByteArray("first"));
+        Output out;
+        s.saslChallenge("more", out);
+        QCOMPARE(feed(s, "*\r\n").replies.left(3), QByteArray("501"));
+        QVERIFY(s.authenticatedUser().isEmpty());
+        QCOMPARE(feed(s, "MAIL FROM:<a@b.test>\r\n").replies.left(3), QByteArray("530"));
+    }
+
+    void senderCheckLimitsMailFrom()
+    {
+        SessionConfig c = submission();
+        c.tlsActive = true;
+        ServerSession s = started(c);
+        feed(s, "EHLO c.test\r\n");
+        feed(s, "AUTH PLAIN " + b64(QByteArray("\0erin\0pw", 8)) + "\r\n");
+        AuthOutcome ok{AuthOutcome::Success, true};
+        ok.restrictSenders = true;
+        ok.ownAddresses = {QStringLiteral("erin@example.test"), QStringLiteral("e.smith@example.test")};
+        Output out;
+        s.authFinished(ok, out);
+        QCOMPARE(feed(s, "MAIL FROM:<boss@example.test>\r\n").replies,
+                 QByteArray("553 5.7.1 Sender address not owned by the authenticated user\r\n"));
+        QCOMPARE(feed(s, "MAIL FROM:<E.Smith@Example.TEST>\r\n").replies, QByteArray("250 2.1.0 Sender OK\r\n"));
+        feed(s, "RSET\r\n");
+        QCOMPARE(feed(s, "MAIL FROM:<>\r\n").replies, QByteArray("250 2.1.0 Sender OK\r\n"));
+    }
+
     void authWithoutRelayRight()
     {
         SessionConfig c = submission();
