@@ -157,7 +157,8 @@ int main(int argc, char **argv)
                                 QStringLiteral("Validate a JSON configuration file and exit."), QStringLiteral("FILE"));
     QCommandLineOption panelOpt(QStringLiteral("show-panel"),
                                 QStringLiteral("Open the window on this panel: dashboard, connectors, relay, users, "
-                                               "certificates, dkim, ratelimits, dnschecks, queue or logs."),
+                                               "users-directory, certificates, dkim, ratelimits, dnschecks, queue "
+                                               "or logs."),
                                 QStringLiteral("NAME"));
     parser.addOptions({headlessOpt, dataDirOpt, configOpt, exportOpt, checkOpt, panelOpt});
     parser.addOptions(rd::app::adminOptions());

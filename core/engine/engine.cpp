@@ -56,7 +56,7 @@ void Engine::authenticate(const QByteArray &user, const QByteArray &password, co
                           std::function<void(smtp::AuthOutcome, int)> done)
 {
     if (!m_auth) {
-        done({smtp::AuthOutcome::Temporary, false}, 0);
+        done(smtp::AuthOutcome::of(smtp::AuthOutcome::Temporary), 0);
         return;
     }
     const QString name = QString::fromUtf8(user);

@@ -229,12 +229,12 @@ void Engine::authenticatePrincipal(const QString &principal, const QString &auth
     const QString primary = principal.section(QLatin1Char('@'), 0, 0);
     if (!authzid.isEmpty() && authzid.compare(principal, Qt::CaseInsensitive) != 0
         && authzid.compare(primary, Qt::CaseInsensitive) != 0) {
-        finish({smtp::AuthOutcome::Failure, false},
+        finish(smtp::AuthOutcome::of(smtp::AuthOutcome::Failure),
                QStringLiteral("%1 asked to act as %2, which is not allowed").arg(principal, authzid));
         return;
     }
     if (!m_directory || !m_directory->enabled()) {
-        finish({smtp::AuthOutcome::Temporary, false}, QStringLiteral("no directory to map %1").arg(principal));
+        finish(smtp::AuthOutcome::of(smtp::AuthOutcome::Temporary), QStringLiteral("no directory to map %1").arg(principal));
         return;
     }
     m_directory->lookupPrincipal(principal, [this, principal, listener, finish](directory::DirectorySignIn d) {

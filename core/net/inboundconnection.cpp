@@ -234,7 +234,7 @@ void InboundConnection::gssapiStep(const QByteArray &token)
         return;
     const smtp::SessionConfig &cfg = m_session.config();
     if (!m_gssapi) {
-        finishAuth({smtp::AuthOutcome::Temporary, false}, 0);
+        finishAuth(smtp::AuthOutcome::of(smtp::AuthOutcome::Temporary), 0);
         return;
     }
     const auth::GssapiStep step = m_gssapi->step(token);
@@ -258,7 +258,7 @@ void InboundConnection::gssapiStep(const QByteArray &token)
         e.rule = QStringLiteral("auth");
         e.message = QStringLiteral("GSSAPI: %1").arg(step.error);
         m_host->log(e);
-        finishAuth({smtp::AuthOutcome::Failure, false}, 0);
+        finishAuth(smtp::AuthOutcome::of(smtp::AuthOutcome::Failure), 0);
         return;
     }
     m_authAttemptUser = step.principal;

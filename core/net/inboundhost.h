@@ -87,7 +87,7 @@ public:
                                        std::function<void(smtp::AuthOutcome, int)> done)
     {
         Q_UNUSED(principal) Q_UNUSED(authzid) Q_UNUSED(clientIp) Q_UNUSED(sessionId) Q_UNUSED(listener)
-        done({smtp::AuthOutcome::Failure, false}, 0);
+        done(smtp::AuthOutcome::of(smtp::AuthOutcome::Failure), 0);
     }
     // The client's verified host name (PTR whose name resolves back to the
     // address, as Postfix does), or "" when there is none; `done` runs later

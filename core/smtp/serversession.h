@@ -122,6 +122,13 @@ struct AuthOutcome {
     // or the null sender; else 553 5.7.1 (a directory user's "send as" check).
     bool restrictSenders = false;
     QStringList ownAddresses;
+
+    static AuthOutcome of(Kind kind)
+    {
+        AuthOutcome o;
+        o.kind = kind;
+        return o;
+    }
 };
 
 // The host's answer to CheckSender/CheckRecipient, and a content decision.

@@ -29,7 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 PANELS = ["dashboard", "queue", "logs", "connectors", "relay", "users", "certificates", "ratelimits", "filtering",
-          "dns", "dkim", "delivery", "tracking", "queueshape", "connections", "acme", "acme-dnsupdate"]
+          "dns", "dkim", "delivery", "tracking", "queueshape", "connections", "acme", "acme-dnsupdate",
+          "users-directory"]
 # Panels reached through a --show-panel alias the binary may not know yet.
 OPTIONAL_PANELS = {"dkim"}
 

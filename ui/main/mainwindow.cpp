@@ -163,7 +163,8 @@ QStringList MainWindow::panelNames()
             QStringLiteral("ratelimits"), QStringLiteral("filtering"),   QStringLiteral("dns"),
             QStringLiteral("queue"),     QStringLiteral("tracking"),     QStringLiteral("logs"),
             QStringLiteral("dnschecks"), QStringLiteral("dkim"),         QStringLiteral("queueshape"),
-            QStringLiteral("connections"), QStringLiteral("acme"), QStringLiteral("acme-dnsupdate")};
+            QStringLiteral("connections"), QStringLiteral("acme"), QStringLiteral("acme-dnsupdate"),
+            QStringLiteral("users-directory")};
 }
 
 bool MainWindow::showPanelByName(const QString &name)
@@ -191,6 +192,12 @@ bool MainWindow::showPanelByName(const QString &name)
             if (AcmeDialog *acme = certificates->openAcmeDialog())
                 acme->openDnsUpdateDialog();
         }
+        return true;
+    }
+    if (n == QLatin1String("users-directory")) {
+        showPanel(Users);
+        if (auto *users = qobject_cast<UsersPanel *>(panel(Users)))
+            users->showSection(UsersPanel::DirectorySectionTab);
         return true;
     }
     if (n == QLatin1String("queueshape")) {

@@ -48,8 +48,9 @@ public:
     // "certificates", "ratelimits", "filtering", "dns", "queue", "tracking", "logs" (one per Panel, in
     // order), plus the aliases "dnschecks" (DnsChecks), "dkim" (the DKIM
     // keys section of Certificates), "queueshape" (the Queue panel's Shape tab)
-    // "connections" (Filtering > Connection control) and "acme" (Certificates
-    // with the "Order with ACME" dialog open). Case-insensitive.
+    // "connections" (Filtering > Connection control), "acme" (Certificates
+    // with the "Order with ACME" dialog open) and "users-directory" (Users >
+    // Directory). Case-insensitive.
     static QStringList panelNames();
     // Shows the panel (and section) named `name`; false if the name is unknown.
     bool showPanelByName(const QString &name);

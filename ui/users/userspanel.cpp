@@ -1,5 +1,6 @@
 #include "users/userspanel.h"
 
+#include "users/directorysection.h"
 #include "users/userdialog.h"
 #include "users/usermodel.h"
 
@@ -13,6 +14,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QStyle>
+#include <QTabWidget>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -173,11 +175,28 @@ void UsersPanel::buildUi()
         m_table->setColumnWidth(c, columnWidths[c]);
     connect(m_table, &QTableView::doubleClicked, this, &UsersPanel::openPasswordDialog);
 
+    auto *localPage = new QWidget(this);
+    auto *localLayout = new QVBoxLayout(localPage);
+    localLayout->addWidget(explanation);
+    localLayout->addLayout(actionBar);
+    localLayout->addWidget(m_table, 1);
+
+    m_directory = new DirectorySection(m_facade, this);
+
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("usersTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(localPage, style()->standardIcon(QStyle::SP_DirHomeIcon), tr("Local users"));
+    m_tabs->addTab(m_directory, style()->standardIcon(QStyle::SP_DriveNetIcon), tr("Directory (Active Directory / LDAP)"));
+
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(title);
-    layout->addWidget(explanation);
-    layout->addLayout(actionBar);
-    layout->addWidget(m_table, 1);
+    layout->addWidget(m_tabs, 1);
+}
+
+void UsersPanel::showSection(Section section)
+{
+    m_tabs->setCurrentIndex(section == DirectorySectionTab ? 1 : 0);
 }
 
 QString UsersPanel::selectedUser() const

@@ -1,7 +1,8 @@
 #pragma once
 // The Users panel: the SMTP AUTH users (UserModel) with Add, Set password,
 // Enable/Disable, Relay right and Remove, and a status line with the last
-// action's result.
+// action's result, in the "Local users" tab; the "Directory" tab holds the
+// directory sign-in settings (DirectorySection, issue #10).
 //
 // Every action is a request to the facade's AdminService (hashing takes
 // ~0.3 s on its worker thread); the panel shows "Working..." and disables the
@@ -17,6 +18,7 @@
 class QLabel;
 class QPushButton;
 class QTableView;
+class QTabWidget;
 
 namespace rd::auth {
 struct UserInfo;
@@ -27,12 +29,15 @@ class EngineFacade;
 
 namespace rd::ui {
 
+class DirectorySection;
 class UserDialog;
 class UserModel;
 
 class UsersPanel : public QWidget {
     Q_OBJECT
 public:
+    enum Section { LocalUsersSection, DirectorySectionTab };
+
     // facade: owned by the composition root, must outlive the panel. The
     // panel lists the users at once (facade->admin()->listUsers()).
     explicit UsersPanel(rd::engine::EngineFacade *facade, QWidget *parent = nullptr);
@@ -43,6 +48,8 @@ public:
     QString selectedUser() const;
     // True while a request of this panel is running.
     bool isBusy() const { return !m_pending.isEmpty(); }
+    DirectorySection *directorySection() const { return m_directory; }
+    void showSection(Section section);
 
 public slots:
     // Re-reads the list.
@@ -88,6 +95,8 @@ private:
     QList<Pending> m_pending; // this panel's requests, in the order AdminService runs them
     QString m_selectAfterList; // a user just added: select it once listed
 
+    QTabWidget *m_tabs = nullptr;
+    DirectorySection *m_directory = nullptr;
     QTableView *m_table = nullptr;
     QLabel *m_status = nullptr;
     QPushButton *m_addButton = nullptr;
