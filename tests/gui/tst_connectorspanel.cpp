@@ -11,6 +11,7 @@
 // Set RELAYDESK_GRAB_DIR to a folder to also save a screenshot of the panel.
 
 #include "connectors/connectorspanel.h"
+#include "connectors/listenergroupsdialog.h"
 #include "connectors/listenermodel.h"
 
 #include "config/configsnapshot.h"
@@ -20,12 +21,14 @@
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QGroupBox>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -119,6 +122,8 @@ private slots:
     void reloadWithEditsKeepsThemAndTakesRelayLists();
     void comboDelegatesStoreValues();
     void limitColumns();
+    void directoryColumns();
+    void relayGroupsDialog();
     void applyWithoutEngineReportsError();
     void applyAgainstRealEngine();
     void grabScreenshot();
@@ -176,6 +181,9 @@ void TestConnectorsPanel::modelPassesModelTester()
     const int row = model.addListener(model.preset(ListenerModel::SubmissionTlsPreset));
     QVERIFY(model.setData(model.index(row, ListenerModel::Port), 587));
     QVERIFY(model.setData(model.index(row, ListenerModel::PlaintextAuth), Qt::Checked, Qt::CheckStateRole));
+    QVERIFY(model.setData(model.index(row, ListenerModel::SenderCheck), Qt::Checked, Qt::CheckStateRole));
+    QVERIFY(model.setData(model.index(row, ListenerModel::RelayGroups), QStringLiteral("CN=Relay,DC=example,DC=com")));
+    QVERIFY(!model.setData(model.index(row, ListenerModel::RelayGroups), QStringLiteral("Relay")));
     QVERIFY(!model.setData(model.index(row, ListenerModel::Name), QStringLiteral("x"), Qt::DisplayRole + 100));
     QVERIFY(model.removeRows(0, 1));
     QVERIFY(!model.removeRows(3, 1));
@@ -617,6 +625,158 @@ void TestConnectorsPanel::limitColumns()
     QCOMPARE(m_panel->pendingConfig().listeners, sampleConfig().listeners);
 }
 
+void TestConnectorsPanel::directoryColumns()
+{
+    ListenerModel *model = m_panel->model();
+    QCOMPARE(model->columnCount(), 12);
+    // Appended after the existing columns.
+    QCOMPARE(model->headerData(ListenerModel::MaxSessionsPerIp, Qt::Horizontal).toString(), QStringLiteral("Sessions/IP"));
+    QCOMPARE(model->headerData(ListenerModel::RelayGroups, Qt::Horizontal).toString(),
+             QStringLiteral("Directory relay groups"));
+    QCOMPARE(model->headerData(ListenerModel::SenderCheck, Qt::Horizontal).toString(),
+             QStringLiteral("Send as own address"));
+    QCOMPARE(int(ListenerModel::RelayGroups), int(ListenerModel::MaxSessionsPerIp) + 1);
+    QCOMPARE(int(ListenerModel::SenderCheck), int(ListenerModel::ColumnCount) - 1);
+
+    // Empty groups: the global setting.
+    const QModelIndex groups = cell(0, ListenerModel::RelayGroups);
+    QCOMPARE(groups.data().toString(), QStringLiteral("default (directory.relay_groups)"));
+    QCOMPARE(groups.data(ListenerModel::RelayGroupsRole).toStringList(), QStringList{});
+    QCOMPARE(groups.data(Qt::EditRole).toString(), QString());
+    QVERIFY(groups.data(Qt::ToolTipRole).toString().contains(QStringLiteral("directory.relay_groups")));
+    QVERIFY(model->flags(groups) & Qt::ItemIsEditable);
+
+    // Valid DNs, as text one per line (blank lines, blanks and duplicates dropped).
+    const QString relayDn = QStringLiteral("CN=Relay senders,OU=Groups,DC=example,DC=com");
+    const QString helpdeskDn = QStringLiteral("cn=Helpdesk\\, 2nd level,ou=Groups,dc=example,dc=com");
+    QVERIFY(model->setData(groups, QStringLiteral("  %1\n\n%2\n%1\n").arg(relayDn, helpdeskDn)));
+    const QStringList both{relayDn, helpdeskDn};
+    QCOMPARE(groups.data(ListenerModel::RelayGroupsRole).toStringList(), both);
+    QCOMPARE(groups.data(ListenerModel::RawValueRole).toStringList(), both);
+    QCOMPARE(groups.data().toString(), QStringLiteral("Relay senders, Helpdesk, 2nd level"));
+    const QString tip = groups.data(Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(relayDn) && tip.contains(helpdeskDn), qPrintable(tip));
+    QCOMPARE(groups.data(Qt::EditRole).toString(), both.join(QLatin1Char('\n')));
+    QVERIFY(groups.data(ListenerModel::CellDirtyRole).toBool());
+    QVERIFY(model->isDirty() && !model->hasErrors() && applyEnabled());
+    // As a list too.
+    QVERIFY(model->setData(groups, QStringList{relayDn}));
+    QCOMPARE(groups.data().toString(), QStringLiteral("Relay senders"));
+
+    // An invalid DN is refused: nothing changes, no error is stored.
+    QVERIFY(!model->setData(groups, QStringLiteral("%1\nRelay senders").arg(helpdeskDn)));
+    QVERIFY(!model->setData(groups, QStringList{QStringLiteral("CN=ok,DC=example"), QStringLiteral("=x")}));
+    QCOMPARE(groups.data(ListenerModel::RelayGroupsRole).toStringList(), QStringList{relayDn});
+    QVERIFY(!model->hasErrors());
+    QVERIFY(!ListenerModel::groupsProblem({QStringLiteral("Relay senders")}).isEmpty());
+    QVERIFY(ListenerModel::groupsProblem({relayDn, helpdeskDn}).isEmpty());
+    QVERIFY(!model->setData(groups, relayDn, Qt::DisplayRole));
+
+    // A loaded list with a bad DN is shown as an error (core would refuse it too).
+    ConfigSnapshot bad = sampleConfig();
+    bad.listeners[1].relayGroups = {QStringLiteral("not a dn")};
+    ListenerModel loaded;
+    loaded.load(bad.listeners);
+    QCOMPARE(loaded.errorCount(), 1);
+    QVERIFY(!loaded.index(1, ListenerModel::RelayGroups).data(ListenerModel::ErrorRole).toString().isEmpty());
+    QVERIFY(!bad.validate().isEmpty());
+
+    // The sender check: a check box.
+    const QModelIndex check = cell(1, ListenerModel::SenderCheck);
+    QVERIFY(model->flags(check) & Qt::ItemIsUserCheckable);
+    QCOMPARE(check.data(Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
+    QCOMPARE(check.data(ListenerModel::SenderCheckRole).toBool(), false);
+    QVERIFY(check.data(Qt::ToolTipRole).toString().contains(QStringLiteral("553 5.7.1")));
+    QCOMPARE(check.data(Qt::ToolTipRole).toString(),
+             QStringLiteral("Directory users may only use their own addresses (mail, proxyAddresses) as MAIL FROM "
+                            "here; others get 553 5.7.1"));
+    QVERIFY(model->setData(check, Qt::Checked, Qt::CheckStateRole));
+    QCOMPARE(check.data(Qt::CheckStateRole).toInt(), int(Qt::Checked));
+    QVERIFY(check.data(ListenerModel::SenderCheckRole).toBool());
+    QVERIFY(check.data(ListenerModel::CellDirtyRole).toBool());
+
+    // Both reach the listeners the model returns and what Apply would send.
+    QList<ListenerConfig> expected = sampleConfig().listeners;
+    expected[0].relayGroups = {relayDn};
+    expected[1].senderCheck = true;
+    QCOMPARE(model->listeners(), expected);
+    QCOMPARE(cell(1, 0).data(ListenerModel::ListenerConfigRole).value<ListenerConfig>(), expected[1]);
+    const ConfigSnapshot pending = m_panel->pendingConfig();
+    QCOMPARE(pending.listeners, expected);
+    QCOMPARE(pending.validate(), QStringList{});
+
+    // Toggling back; Revert restores everything.
+    QVERIFY(model->setData(check, Qt::Unchecked, Qt::CheckStateRole));
+    QVERIFY(!model->listeners().at(1).senderCheck);
+    QVERIFY(model->setData(check, true)); // EditRole as for Plaintext AUTH
+    QVERIFY(model->listeners().at(1).senderCheck);
+    QVERIFY(model->setData(groups, QString())); // empty: back to the global setting
+    QCOMPARE(groups.data().toString(), QStringLiteral("default (directory.relay_groups)"));
+    m_panel->revert();
+    QCOMPARE(model->listeners(), sampleConfig().listeners);
+    QVERIFY(!applyEnabled());
+}
+
+void TestConnectorsPanel::relayGroupsDialog()
+{
+    auto *table = child<QTableView>("listenerTable");
+    m_panel->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_panel));
+    ListenerModel *model = m_panel->model();
+    const QModelIndex groups = cell(1, ListenerModel::RelayGroups);
+    const QString relayDn = QStringLiteral("CN=Relay senders,OU=Groups,DC=example,DC=com");
+
+    // The cell has no in-place editor: editing it opens the dialog.
+    QVERIFY(!table->itemDelegate()->createEditor(table->viewport(), {}, groups));
+    QTRY_VERIFY(m_panel->findChild<rd::ui::ListenerGroupsDialog *>());
+    auto *dialog = m_panel->findChild<rd::ui::ListenerGroupsDialog *>();
+    QTRY_VERIFY(dialog->isVisible());
+    auto *edit = dialog->findChild<QPlainTextEdit *>(QStringLiteral("relayGroupsEdit"));
+    auto *error = dialog->findChild<QLabel *>(QStringLiteral("relayGroupsError"));
+    auto *ok = dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+    QVERIFY(edit && error && ok);
+    QVERIFY(dialog->windowTitle().contains(QStringLiteral("submission")));
+    QCOMPARE(edit->toPlainText(), QString());
+
+    // An invalid DN: the error is shown, the dialog stays open, nothing is stored.
+    edit->setPlainText(relayDn + QStringLiteral("\nHelpdesk"));
+    ok->click();
+    QVERIFY(dialog->isVisible());
+    QVERIFY(error->isVisible());
+    QVERIFY2(error->text().contains(QStringLiteral("\"Helpdesk\" is not a DN")), qPrintable(error->text()));
+    QCOMPARE(dialog->error(), error->text());
+    QCOMPARE(model->listeners().at(1).relayGroups, QStringList{});
+
+    // Fixed: OK stores the groups through the model.
+    edit->setPlainText(relayDn + QStringLiteral("\nCN=Helpdesk,OU=Groups,DC=example,DC=com\n"));
+    QVERIFY(!error->isVisible());
+    ok->click();
+    QTRY_VERIFY(!m_panel->findChild<rd::ui::ListenerGroupsDialog *>()); // closed and deleted
+    QCOMPARE(model->listeners().at(1).relayGroups,
+             (QStringList{relayDn, QStringLiteral("CN=Helpdesk,OU=Groups,DC=example,DC=com")}));
+    QCOMPARE(groups.data().toString(), QStringLiteral("Relay senders, Helpdesk"));
+    QVERIFY(applyEnabled());
+
+    // The dialog starts with the current DNs; Cancel changes nothing.
+    m_panel->editRelayGroups(1);
+    dialog = m_panel->findChild<rd::ui::ListenerGroupsDialog *>();
+    QVERIFY(dialog);
+    edit = dialog->findChild<QPlainTextEdit *>(QStringLiteral("relayGroupsEdit"));
+    QCOMPARE(edit->toPlainText(), relayDn + QStringLiteral("\nCN=Helpdesk,OU=Groups,DC=example,DC=com"));
+    edit->clear();
+    dialog->reject();
+    QTRY_VERIFY(!m_panel->findChild<rd::ui::ListenerGroupsDialog *>());
+    QCOMPARE(model->listeners().at(1).relayGroups.size(), 2);
+
+    // The view's own edit path (what a double-click or F2 on the cell runs) opens it too.
+    table->setCurrentIndex(groups);
+    table->edit(groups);
+    QTRY_VERIFY(m_panel->findChild<rd::ui::ListenerGroupsDialog *>());
+    dialog = m_panel->findChild<rd::ui::ListenerGroupsDialog *>();
+    QTRY_VERIFY(dialog->isVisible());
+    dialog->reject();
+}
+
 void TestConnectorsPanel::applyWithoutEngineReportsError()
 {
     QVERIFY(m_panel->model()->setData(cell(0, ListenerModel::Port), 2526));
@@ -675,6 +835,9 @@ void TestConnectorsPanel::applyAgainstRealEngine()
     // Add a second listener through the panel and apply.
     panel->addPreset(ListenerModel::RelayPreset);
     QVERIFY(model->setData(model->index(1, ListenerModel::Port), int(secondPort)));
+    const QStringList relayGroups{QStringLiteral("CN=Relay senders,OU=Groups,DC=example,DC=com")};
+    QVERIFY(model->setData(model->index(1, ListenerModel::RelayGroups), relayGroups.first()));
+    QVERIFY(model->setData(model->index(1, ListenerModel::SenderCheck), Qt::Checked, Qt::CheckStateRole));
     QVERIFY(apply->isEnabled());
     QSignalSpy applied(facade, &EngineFacade::configApplied);
     apply->click();
@@ -688,6 +851,11 @@ void TestConnectorsPanel::applyAgainstRealEngine()
     // The panel reloads the configuration in force: clean again.
     QTRY_VERIFY_WITH_TIMEOUT(!model->isDirty() && model->rowCount() == 2, 10000);
     QVERIFY(!apply->isEnabled());
+    // The directory fields came back from the engine (the configuration in force).
+    QCOMPARE(model->loadedListeners().at(1).relayGroups, relayGroups);
+    QVERIFY(model->loadedListeners().at(1).senderCheck);
+    QVERIFY(!model->loadedListeners().at(0).senderCheck);
+    QCOMPARE(model->index(1, ListenerModel::RelayGroups).data().toString(), QStringLiteral("Relay senders"));
 
     // The new port speaks SMTP.
     QTcpSocket client;
@@ -760,6 +928,14 @@ void TestConnectorsPanel::grabScreenshot()
     QVERIFY(model->setData(cell(3, ListenerModel::Port), 25));
     QVERIFY(model->setData(cell(2, ListenerModel::Certificate), QStringLiteral("cert-1")));
     QVERIFY(m_panel->grab().save(QDir(dir).filePath(QStringLiteral("connectors-valid.png"))));
+    // The directory columns (issue #10), scrolled into view.
+    QVERIFY(model->setData(cell(1, ListenerModel::RelayGroups),
+                           QStringLiteral("CN=Relay senders,OU=Groups,DC=example,DC=com\n"
+                                          "CN=Helpdesk,OU=Groups,DC=example,DC=com")));
+    QVERIFY(model->setData(cell(1, ListenerModel::SenderCheck), Qt::Checked, Qt::CheckStateRole));
+    auto *table = child<QTableView>("listenerTable");
+    table->scrollTo(cell(1, ListenerModel::SenderCheck));
+    QVERIFY(m_panel->grab().save(QDir(dir).filePath(QStringLiteral("connectors-directory.png"))));
 }
 
 QTEST_MAIN(TestConnectorsPanel)

@@ -1,5 +1,6 @@
 #include "connectors/connectorspanel.h"
 
+#include "connectors/listenergroupsdialog.h"
 #include "connectors/listenerlimits.h"
 #include "connectors/sendconnectorsbox.h"
 #include "engine/adminservice.h"
@@ -15,11 +16,13 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QPersistentModelIndex>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStyle>
 #include <QStyledItemDelegate>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -41,9 +44,15 @@ const QColor kSelectedError(176, 30, 30);
 // ChoicesRole: show the label, store the value), a 1-65535 spin box for Port,
 // 0-max spin boxes ("global" at 0) for the recipient and session limits and a
 // line edit for the size (exact octets, or "10 MB"; the model validates).
+// The relay groups have no in-cell editor: editing the cell opens the panel's
+// ListenerGroupsDialog (openGroups), once the event that started it is done.
 class ListenerDelegate : public QStyledItemDelegate {
 public:
-    using QStyledItemDelegate::QStyledItemDelegate;
+    ListenerDelegate(std::function<void(int)> openGroups, QObject *parent)
+        : QStyledItemDelegate(parent)
+        , m_openGroups(std::move(openGroups))
+    {
+    }
 
     // An invalid cell stays visibly red while selected.
     void initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const override
@@ -58,6 +67,14 @@ public:
     QWidget *createEditor(QWidget *parent, const QStyleOptionViewItem &option,
                           const QModelIndex &index) const override
     {
+        if (index.column() == ListenerModel::RelayGroups) {
+            const QPersistentModelIndex target(index);
+            QTimer::singleShot(0, parent, [open = m_openGroups, target] {
+                if (target.isValid())
+                    open(target.row());
+            });
+            return nullptr;
+        }
         const QVariant choices = index.data(ListenerModel::ChoicesRole);
         if (choices.isValid()) {
             auto *combo = new QComboBox(parent);
@@ -142,6 +159,9 @@ public:
         }
         QStyledItemDelegate::setModelData(editor, model, index);
     }
+
+private:
+    std::function<void(int)> m_openGroups;
 };
 
 QString endpoint(const ListenerConfig &l)
@@ -201,7 +221,7 @@ void ConnectorsPanel::buildUi()
     m_table = new QTableView(receive);
     m_table->setObjectName(QStringLiteral("listenerTable"));
     m_table->setModel(m_model);
-    m_table->setItemDelegate(new ListenerDelegate(m_table));
+    m_table->setItemDelegate(new ListenerDelegate([this](int row) { editRelayGroups(row); }, m_table));
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::SelectedClicked
@@ -216,7 +236,7 @@ void ConnectorsPanel::buildUi()
     header->setStretchLastSection(true);
     header->setHighlightSections(false);
     header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-    const int widths[ListenerModel::ColumnCount] = {100, 80, 50, 125, 130, 130, 95, 100, 100, 85};
+    const int widths[ListenerModel::ColumnCount] = {100, 80, 50, 125, 130, 130, 95, 100, 100, 85, 235, 170};
     for (int c = 0; c < ListenerModel::ColumnCount; ++c)
         m_table->setColumnWidth(c, widths[c]);
 
@@ -333,6 +353,26 @@ QString ConnectorsPanel::defaultCertificate() const
         }
     }
     return best;
+}
+
+void ConnectorsPanel::editRelayGroups(int row)
+{
+    if (!m_hasConfig || m_applying || row < 0 || row >= m_model->rowCount())
+        return;
+    if (m_groupsDialog)
+        m_groupsDialog->close();
+    const QModelIndex cell = m_model->index(row, ListenerModel::RelayGroups);
+    auto *dialog = new ListenerGroupsDialog(cell.data(ListenerModel::NameRole).toString(),
+                                            cell.data(ListenerModel::RelayGroupsRole).toStringList(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_groupsDialog = dialog;
+    const QPersistentModelIndex target(cell);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, target] {
+        // The row may be gone (reloaded or removed) while the dialog was open.
+        if (target.isValid() && !m_applying)
+            m_model->setData(target, dialog->groups(), Qt::EditRole);
+    });
+    dialog->open();
 }
 
 void ConnectorsPanel::removeSelected()

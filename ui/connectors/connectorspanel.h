@@ -12,6 +12,7 @@
 #include "connectors/listenermodel.h"
 #include "connectors/sendconnectormodel.h"
 
+#include <QPointer>
 #include <QStringList>
 #include <QWidget>
 
@@ -26,6 +27,7 @@ struct CertificateList;
 
 namespace rd::ui {
 
+class ListenerGroupsDialog;
 class SendConnectorsBox;
 
 class ConnectorsPanel : public QWidget {
@@ -55,6 +57,10 @@ public slots:
     void setConfig(const rd::config::ConfigSnapshot &config);
     // Appends a listener made from a preset and starts editing its name.
     void addPreset(rd::ui::ListenerModel::Preset preset);
+    // Opens the relay groups editor (ListenerGroupsDialog, window-modal) for a
+    // row; OK stores the groups in the model like any other edit. Double-click
+    // or F2 on the "Directory relay groups" cell does the same.
+    void editRelayGroups(int row);
     // Removes the selected rows.
     void removeSelected();
     // Sends pendingConfig() to the engine; no-op unless canApply().
@@ -86,6 +92,7 @@ private:
     QPushButton *m_revertButton = nullptr;
     QLabel *m_status = nullptr;
     SendConnectorsBox *m_send = nullptr;
+    QPointer<ListenerGroupsDialog> m_groupsDialog;
 };
 
 } // namespace rd::ui

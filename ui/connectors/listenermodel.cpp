@@ -2,6 +2,7 @@
 #include "connectors/uniquename.h"
 
 #include "connectors/listenerlimits.h"
+#include "directory/directoryconfig.h"
 
 #include <QBrush>
 #include <QColor>
@@ -45,6 +46,8 @@ QString columnTitle(int column)
     case ListenerModel::MaxMessageSize: return ListenerModel::tr("Max size");
     case ListenerModel::MaxRecipients: return ListenerModel::tr("Max recipients");
     case ListenerModel::MaxSessionsPerIp: return ListenerModel::tr("Sessions/IP");
+    case ListenerModel::RelayGroups: return ListenerModel::tr("Directory relay groups");
+    case ListenerModel::SenderCheck: return ListenerModel::tr("Send as own address");
     }
     return {};
 }
@@ -72,6 +75,12 @@ QString columnTip(int column)
         return ListenerModel::tr("Recipients per message accepted here; 0: the global setting");
     case ListenerModel::MaxSessionsPerIp:
         return ListenerModel::tr("Concurrent sessions from one client address on this listener; 0: the global setting");
+    case ListenerModel::RelayGroups:
+        return ListenerModel::tr("Directory groups whose members may relay here after signing in; default: the "
+                                 "directory.relay_groups setting. Double-click to edit");
+    case ListenerModel::SenderCheck:
+        return ListenerModel::tr("Directory users may only use their own addresses (mail, proxyAddresses) as MAIL "
+                                 "FROM here; others get 553 5.7.1");
     }
     return {};
 }
@@ -227,6 +236,52 @@ QVariant ListenerModel::rawValue(const ListenerConfig &l, int column) const
     case MaxMessageSize: return l.maxMessageSize;
     case MaxRecipients: return l.maxRecipients;
     case MaxSessionsPerIp: return l.maxSessionsPerIp;
+    case RelayGroups: return l.relayGroups;
+    case SenderCheck: return l.senderCheck;
+    }
+    return {};
+}
+
+QString ListenerModel::groupLabel(const QString &dn)
+{
+    // The value of the first RDN, up to the first unescaped comma.
+    QString first;
+    bool escaped = false;
+    for (const QChar c : dn) {
+        if (!escaped && c == QLatin1Char(','))
+            break;
+        escaped = !escaped && c == QLatin1Char('\\');
+        first += c;
+    }
+    const int eq = first.indexOf(QLatin1Char('='));
+    QString value = (eq < 0 ? first : first.mid(eq + 1)).trimmed();
+    QString out;
+    escaped = false;
+    for (const QChar c : value) {
+        if (!escaped && c == QLatin1Char('\\')) {
+            escaped = true;
+            continue;
+        }
+        escaped = false;
+        out += c;
+    }
+    return out.isEmpty() ? dn.trimmed() : out;
+}
+
+QString ListenerModel::groupsLabel(const QStringList &dns)
+{
+    QStringList labels;
+    for (const QString &dn : dns)
+        labels << groupLabel(dn);
+    return labels.join(QStringLiteral(", "));
+}
+
+QString ListenerModel::groupsProblem(const QStringList &dns)
+{
+    for (const QString &dn : dns) {
+        const QString problem = rd::directory::dnProblem(dn);
+        if (!problem.isEmpty())
+            return dn.trimmed().isEmpty() ? tr("An empty line is not a group DN") : problem;
     }
     return {};
 }
@@ -289,6 +344,9 @@ QVariant ListenerModel::data(const QModelIndex &index, int role) const
         case Role: return roleLabel(l.role);
         case Certificate: return l.certificate.isEmpty() ? tr("(none)") : certificateLabel(l.certificate);
         case PlaintextAuth: return l.allowPlaintextAuth ? tr("loopback only") : QString();
+        case RelayGroups:
+            return l.relayGroups.isEmpty() ? tr("default (directory.relay_groups)") : groupsLabel(l.relayGroups);
+        case SenderCheck: return l.senderCheck ? tr("own addresses only") : QString();
         case MaxMessageSize:
         case MaxRecipients:
         case MaxSessionsPerIp:
@@ -296,18 +354,25 @@ QVariant ListenerModel::data(const QModelIndex &index, int role) const
         default: return rawValue(l, column);
         }
     case Qt::EditRole:
-        if (column == PlaintextAuth)
+        if (column == PlaintextAuth || column == SenderCheck)
             return {};
+        if (column == RelayGroups)
+            return l.relayGroups.join(QLatin1Char('\n'));
         return rawValue(l, column);
     case Qt::CheckStateRole:
         if (column == PlaintextAuth)
             return l.allowPlaintextAuth ? Qt::Checked : Qt::Unchecked;
+        if (column == SenderCheck)
+            return l.senderCheck ? Qt::Checked : Qt::Unchecked;
         return {};
     case Qt::ToolTipRole:
         if (!error.isEmpty())
             return error;
         if (column == Certificate && !l.certificate.isEmpty())
             return tr("Certificate id %1").arg(l.certificate);
+        if (column == RelayGroups && !l.relayGroups.isEmpty())
+            return tr("Members of these directory groups may relay here:\n%1")
+                .arg(l.relayGroups.join(QLatin1Char('\n')));
         if (isLimit(column))
             return ListenerLimits::toolTip(limitOf(column), rawValue(l, column).toLongLong(), globalLimit(column));
         return columnTip(column);
@@ -336,6 +401,8 @@ QVariant ListenerModel::data(const QModelIndex &index, int role) const
     case ListenerRoleRole: return l.role;
     case CertificateIdRole: return l.certificate;
     case PlaintextAuthRole: return l.allowPlaintextAuth;
+    case RelayGroupsRole: return l.relayGroups;
+    case SenderCheckRole: return l.senderCheck;
     case ListenerConfigRole: return QVariant::fromValue(l);
     case ErrorRole: return error;
     case RowErrorRole:
@@ -388,13 +455,26 @@ bool ListenerModel::setData(const QModelIndex &index, const QVariant &value, int
         return false;
     ListenerConfig &l = m_rows[index.row()].current;
     const int column = index.column();
-    if (column == PlaintextAuth) {
+    if (column == PlaintextAuth || column == SenderCheck) {
         if (role != Qt::CheckStateRole && role != Qt::EditRole)
             return false;
         const bool on = role == Qt::CheckStateRole ? value.toInt() == Qt::Checked : value.toBool();
-        if (on == l.allowPlaintextAuth)
+        bool &field = column == PlaintextAuth ? l.allowPlaintextAuth : l.senderCheck;
+        if (on == field)
             return true;
-        l.allowPlaintextAuth = on;
+        field = on;
+    } else if (column == RelayGroups) {
+        if (role != Qt::EditRole)
+            return false;
+        // A list of DNs, or text with one DN per line; an invalid DN refuses the edit.
+        const QStringList groups = value.metaType().id() == QMetaType::QStringList
+            ? rd::directory::parseGroupList(value.toStringList().join(QLatin1Char('\n')))
+            : rd::directory::parseGroupList(value.toString());
+        if (!groupsProblem(groups).isEmpty())
+            return false;
+        if (groups == l.relayGroups)
+            return true;
+        l.relayGroups = groups;
     } else {
         if (role != Qt::EditRole)
             return false;
@@ -433,7 +513,7 @@ Qt::ItemFlags ListenerModel::flags(const QModelIndex &index) const
     if (!index.isValid() || !checkIndex(index, CheckIndexOption::ParentIsInvalid))
         return Qt::NoItemFlags;
     Qt::ItemFlags f = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
-    if (index.column() == PlaintextAuth)
+    if (index.column() == PlaintextAuth || index.column() == SenderCheck)
         return f | Qt::ItemIsUserCheckable;
     return f | Qt::ItemIsEditable;
 }
@@ -633,6 +713,9 @@ void ListenerModel::validateAll()
 
         for (int c = MaxMessageSize; c <= MaxSessionsPerIp; ++c)
             r.errors[c] = ListenerLimits::error(limitOf(c), rawValue(l, c).toLongLong());
+
+        // setData() refuses invalid DNs; a loaded list may still have one.
+        r.errors[RelayGroups] = groupsProblem(l.relayGroups);
 
         for (const QString &e : r.errors)
             m_errorCount += e.isEmpty() ? 0 : 1;

@@ -12,6 +12,10 @@
 // once the store's list is known (setCertificates()); the limits are 0 (the
 // global smtp.* setting, shown as "global (N)" after setGlobalLimits()) or in
 // the ranges of ConfigSnapshot::validate() (see ListenerLimits).
+// Directory relay groups (issue #10): setData() takes the DNs as a QStringList
+// or as text, one DN per line (parseGroupList()), and refuses the edit (returns
+// false, nothing changes) when a DN is not one (dnProblem()); groupsProblem()
+// gives the sentence for an editor to show.
 // Columns not shown (relayAllow, relayDeny) are carried through unchanged.
 // Thread: GUI thread only. No I/O.
 
@@ -39,6 +43,9 @@ public:
         MaxMessageSize,   // "35 MB", "global (35 MB)"; EditRole/RawValueRole: octets (qint64), 0 = global
         MaxRecipients,    // "100", "global (100)"; EditRole/RawValueRole: int, 0 = global
         MaxSessionsPerIp, // "20", "global (20)"; EditRole/RawValueRole: int, 0 = global
+        RelayGroups,      // the groups' CNs, "default (directory.relay_groups)" when empty;
+                          // EditRole: the DNs one per line; RawValueRole: QStringList of DNs
+        SenderCheck,      // check box (Qt::CheckStateRole): directory users send as their own addresses only
         ColumnCount
     };
 
@@ -59,7 +66,9 @@ public:
         CellDirtyRole,                   // bool: this cell differs from what was loaded
         NewRole,                         // bool: the row was added since load()
         ChoicesRole,                     // QVariantList of {"value", "label"} maps for combo editors
-        EffectiveLimitRole               // qint64, limit columns: the value in force (the global one for 0)
+        EffectiveLimitRole,              // qint64, limit columns: the value in force (the global one for 0)
+        RelayGroupsRole,                 // QStringList: the directory relay group DNs ("" list: the global setting)
+        SenderCheckRole                  // bool
     };
 
     enum Preset {
@@ -122,6 +131,12 @@ public:
     static QString roleLabel(const QString &role);
     static const QStringList &modes();
     static const QStringList &roles();
+    // The first RDN's value of each DN ("CN=Relay senders,OU=Groups,..." ->
+    // "Relay senders"), joined with ", ".
+    static QString groupsLabel(const QStringList &dns);
+    static QString groupLabel(const QString &dn);
+    // The first problem of a relay group list (the DN and why), "" when every DN is valid.
+    static QString groupsProblem(const QStringList &dns);
 
 signals:
     // After any edit, load, revert, add or remove: dirty state or errors may
