@@ -17,7 +17,7 @@ RELAYDESK_TEST_PKGS=(
     xvfb xauth imagemagick x11-utils iproute2
     pebble openssl unbound ldnsutils knot knot-dnsutils
     slapd ldap-utils krb5-kdc krb5-admin-server krb5-user python3-gssapi
-    samba samba-dsdb-modules samba-ad-provision
+    samba samba-dsdb-modules samba-ad-provision haproxy
 )
 
 relaydesk_missing_pkgs() {
@@ -59,7 +59,7 @@ relaydesk_install_deps() {
     # Where apt started system daemons on the AD ports (389/636/88/464), stop them: the tests
     # run their own. (Postfix, NSD, Unbound, Knot and Dovecot use other ports or none here.)
     local svc
-    for svc in slapd krb5-kdc krb5-admin-server samba-ad-dc; do
+    for svc in slapd krb5-kdc krb5-admin-server samba-ad-dc haproxy; do
         if [[ -x /etc/init.d/$svc ]]; then
             $sudo /etc/init.d/$svc stop >/dev/null 2>&1 || true
         fi

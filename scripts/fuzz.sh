@@ -21,7 +21,7 @@ BUILD="$ROOT/build-fuzz"
 TOTAL=${1:-60}
 JOBS=${RELAYDESK_JOBS:-2}
 WORKERS=${FUZZ_WORKERS:-1}
-TARGETS=(fuzz_serversession fuzz_parsers fuzz_clientsession fuzz_spf fuzz_dkim fuzz_dmarc fuzz_mime)
+TARGETS=(fuzz_serversession fuzz_parsers fuzz_clientsession fuzz_spf fuzz_dkim fuzz_dmarc fuzz_mime fuzz_proxyprotocol)
 
 if ! [[ "$TOTAL" =~ ^[0-9]+$ ]] || ((TOTAL < 4)); then
     echo "usage: $0 [total seconds >= 4]" >&2
@@ -40,9 +40,9 @@ if ! ninja -C "$BUILD" -j"$JOBS" "${TARGETS[@]}"; then
 fi
 
 # The server session has the most state to explore: a quarter of the time;
-# the six others share the rest (at least 2 s each).
+# the seven others share the rest (at least 2 s each).
 per_target() {
-    local rest=$(((TOTAL - TOTAL / 4) / 6))
+    local rest=$(((TOTAL - TOTAL / 4) / 7))
     ((rest < 2)) && rest=2
     case "$1" in
     fuzz_serversession) echo $((TOTAL / 4)) ;;
@@ -58,6 +58,7 @@ corpus_of() {
     fuzz_dkim) echo dkim ;;
     fuzz_dmarc) echo dmarc ;;
     fuzz_mime) echo mime ;;
+    fuzz_proxyprotocol) echo proxyprotocol ;;
     esac
 }
 

@@ -112,7 +112,7 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
                                          QStringLiteral("certificate"), QStringLiteral("allow_plaintext_auth"),
                                          QStringLiteral("max_message_size"), QStringLiteral("max_recipients"),
                                          QStringLiteral("max_sessions_per_ip"), QStringLiteral("relay_groups"),
-                                         QStringLiteral("sender_check")};
+                                         QStringLiteral("sender_check"), QStringLiteral("proxy_from")};
             for (int i = 0; i < arr.size(); ++i) {
                 const QString where = QStringLiteral("listeners[%1]").arg(i);
                 if (!arr.at(i).isObject()) {
@@ -162,6 +162,9 @@ bool configFromJson(const QByteArray &json, ConfigSnapshot *out, QStringList *er
                 const QJsonValue rg = o.value(QStringLiteral("relay_groups"));
                 if (!rg.isUndefined())
                     stringList(rg, where + QStringLiteral(".relay_groups"), &l.relayGroups, errors);
+                const QJsonValue pf = o.value(QStringLiteral("proxy_from"));
+                if (!pf.isUndefined())
+                    stringList(pf, where + QStringLiteral(".proxy_from"), &l.proxyFrom, errors);
                 auto limit = [&](const char *key, qint64 *out) {
                     const QJsonValue v = o.value(QLatin1String(key));
                     if (v.isUndefined())
@@ -257,6 +260,8 @@ QByteArray configToJson(const ConfigSnapshot &config, bool withSecrets)
             o.insert(QStringLiteral("relay_groups"), QJsonArray::fromStringList(l.relayGroups));
         if (l.senderCheck)
             o.insert(QStringLiteral("sender_check"), true);
+        if (!l.proxyFrom.isEmpty())
+            o.insert(QStringLiteral("proxy_from"), QJsonArray::fromStringList(l.proxyFrom));
         listeners.append(o);
     }
     root.insert(QStringLiteral("listeners"), listeners);

@@ -82,6 +82,8 @@ QStringList ConfigSnapshot::validate() const
         }
         util::CidrList list;
         QString why;
+        if (!list.parse(l.proxyFrom, &why))
+            errors << QStringLiteral("%1: proxy_from %2").arg(where, why);
         if (!list.parse(l.relayAllow, &why))
             errors << QStringLiteral("%1: relay_allow %2").arg(where, why);
         if (!list.parse(l.relayDeny, &why))

@@ -39,6 +39,11 @@ struct ListenerConfig {
     // own addresses (mail, proxyAddresses) as MAIL FROM ("send as").
     QStringList relayGroups;
     bool senderCheck = false;
+    // PROXY protocol (issue #11): connections from these addresses/CIDRs (the
+    // load balancers, e.g. HAProxy with send-proxy-v2) must start with a PROXY
+    // header, v1 or v2, and the client address it names is the one relay lists,
+    // limits, DNSBL and logs see. Empty: off. Others sending one are refused.
+    QStringList proxyFrom;
 
     bool operator==(const ListenerConfig &) const = default;
 };

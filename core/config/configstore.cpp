@@ -67,7 +67,7 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
     QSqlQuery l(db);
     l.exec(QStringLiteral("SELECT name, address, port, relay_allow, relay_deny, mode, role, certificate,"
                           " allow_plaintext_auth, max_message_size, max_recipients, max_sessions_per_ip,"
-                          " relay_groups, sender_check FROM listeners ORDER BY id"));
+                          " relay_groups, sender_check, proxy_from FROM listeners ORDER BY id"));
     QList<ListenerConfig> listeners;
     bool any = false;
     while (l.next()) {
@@ -87,6 +87,7 @@ ConfigSnapshot ConfigStore::load(QStringList *warnings)
         lc.maxSessionsPerIp = l.value(11).toInt();
         lc.relayGroups = l.value(12).toString().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         lc.senderCheck = l.value(13).toInt() != 0;
+        lc.proxyFrom = l.value(14).toString().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         listeners << lc;
     }
     if (any)
@@ -144,8 +145,8 @@ bool ConfigStore::save(const ConfigSnapshot &config)
         return fail(q);
     q.prepare(QStringLiteral("INSERT INTO listeners (name, address, port, relay_allow, relay_deny, mode, role,"
                              " certificate, allow_plaintext_auth, max_message_size, max_recipients,"
-                             " max_sessions_per_ip, relay_groups, sender_check)"
-                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                             " max_sessions_per_ip, relay_groups, sender_check, proxy_from)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const ListenerConfig &l : config.listeners) {
         q.addBindValue(storage::nn(l.name));
         q.addBindValue(l.address);
@@ -161,6 +162,7 @@ bool ConfigStore::save(const ConfigSnapshot &config)
         q.addBindValue(l.maxSessionsPerIp);
         q.addBindValue(storage::nn(l.relayGroups.join(QLatin1Char('\n'))));
         q.addBindValue(l.senderCheck ? 1 : 0);
+        q.addBindValue(storage::nn(l.proxyFrom.join(QLatin1Char('\n'))));
         if (!q.exec())
             return fail(q);
     }

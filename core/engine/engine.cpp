@@ -293,6 +293,7 @@ bool Engine::startListeners()
         ls.config = lc;
         ls.allow.parse(lc.relayAllow, &why);
         ls.deny.parse(lc.relayDeny, &why);
+        ls.proxyFrom.parse(lc.proxyFrom, &why);
         ls.acceptedDomains = m_config.acceptedDomains;
         ls.limits.maxMessageSize = lc.maxMessageSize > 0 ? lc.maxMessageSize : m_config.intValue(kMaxMessageSize);
         ls.limits.maxRecipients = lc.maxRecipients > 0 ? lc.maxRecipients : int(m_config.intValue(kMaxRecipients));

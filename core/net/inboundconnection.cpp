@@ -794,6 +794,8 @@ void InboundConnection::finish()
     e.durationMs = m_elapsed.isValid() ? m_elapsed.elapsed() : 0;
     e.result = QStringLiteral("closed");
     e.message = QStringLiteral("messages=%1 rejections=%2").arg(m_session.messagesAccepted()).arg(m_rejections);
+    if (!cfg.viaProxy.isEmpty())
+        e.message += QStringLiteral(" via=%1").arg(cfg.viaProxy); // the load balancer (PROXY protocol)
     m_host->log(e);
     if (!m_transcript.isEmpty() && m_host->transcriptsEnabled())
         m_host->logTranscript(cfg.sessionId, m_started, QString::fromUtf8(m_transcript));

@@ -8,6 +8,10 @@
 
 namespace rd::net {
 
+namespace {
+constexpr int kProxyHeaderTimeoutMs = 10000; // a balancer sends it at once
+}
+
 void DescriptorServer::incomingConnection(qintptr descriptor)
 {
     if (onAccepted)
@@ -98,6 +102,38 @@ void Listener::onAccepted(qintptr descriptor)
             return;
         }
         const QHostAddress peer = util::normalizedAddress(socket->peerAddress());
+        if (!m_settings.proxyFrom.isEmpty() && isTrustedProxy(peer, m_settings.proxyFrom)) {
+            // A load balancer: the PROXY header comes first and names the client.
+            socket->readProxyHeader(kProxyHeaderTimeoutMs, [this, socket, peer](bool ok, const ProxyHeader &h,
+                                                                                const QString &error) {
+                if (!ok) {
+                    log::LogEvent e;
+                    e.kind = log::LogKind::Session;
+                    e.level = QStringLiteral("warning");
+                    e.direction = QStringLiteral("in");
+                    e.clientIp = peer.toString();
+                    e.result = QStringLiteral("rejected");
+                    e.rule = QStringLiteral("proxy_protocol");
+                    e.message = QStringLiteral("load balancer %1: %2").arg(peer.toString(), error);
+                    m_host->log(e);
+                    socket->abort();
+                    socket->deleteLater();
+                    return;
+                }
+                // LOCAL (the balancer's own health check) keeps the balancer's address.
+                const QHostAddress client =
+                    h.addressesKnown ? util::normalizedAddress(h.source) : peer;
+                admit(socket, client, peer.toString());
+            });
+            return;
+        }
+        admit(socket, peer, {});
+    }
+}
+
+void Listener::admit(PlainSocket *socket, const QHostAddress &peer, const QString &viaProxy)
+{
+    {
         const QString ip = peer.toString();
         if (m_perIp.value(ip) >= m_settings.maxSessionsPerIp) {
             refuse(socket, smtp::formatReply(smtp::ReplyId::TooManySessionsFromIp));
@@ -118,6 +154,7 @@ void Listener::onAccepted(qintptr descriptor)
         cfg.hostname = m_host->hostname();
         cfg.sessionId = util::newSessionId();
         cfg.clientIp = peer.toString();
+        cfg.viaProxy = viaProxy;
         cfg.listener = m_settings.config.name;
         cfg.relayAllowed = m_settings.allow.matches(peer) && !m_settings.deny.matches(peer);
         const smtp::PolicyVerdict admission = m_host->admitConnection(ip, cfg.sessionId, cfg.relayAllowed);

@@ -27,6 +27,7 @@ struct ListenerSettings {
     config::ListenerConfig config;
     util::CidrList allow;
     util::CidrList deny;
+    util::CidrList proxyFrom;   // load balancers that send a PROXY header (empty: none)
     smtp::SessionLimits limits;
     QStringList acceptedDomains;
     int idleTimeoutMs = 300000;
@@ -79,6 +80,9 @@ public:
 
 private:
     void onAccepted(qintptr descriptor);
+    // The session limits, admission and the session itself, for a client at
+    // `peer` (the socket's peer, or the one a balancer's PROXY header named).
+    void admit(PlainSocket *socket, const QHostAddress &peer, const QString &viaProxy);
     // Answers `reply` and closes (a connection refused before its session).
     static void refuse(PlainSocket *socket, const QByteArray &reply);
 

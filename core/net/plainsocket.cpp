@@ -30,6 +30,7 @@ void setNonBlocking(qintptr fd)
     ::ioctlsocket(SOCKET(fd), FIONBIO, &on);
 }
 qint64 recvSome(qintptr fd, char *buf, qint64 len) { return ::recv(SOCKET(fd), buf, int(len), 0); }
+qint64 peekSome(qintptr fd, char *buf, qint64 len) { return ::recv(SOCKET(fd), buf, int(len), MSG_PEEK); }
 qint64 sendSome(qintptr fd, const char *buf, qint64 len) { return ::send(SOCKET(fd), buf, int(len), 0); }
 #else
 using SockLen = socklen_t;
@@ -43,6 +44,7 @@ void setNonBlocking(qintptr fd)
         ::fcntl(int(fd), F_SETFL, flags | O_NONBLOCK);
 }
 qint64 recvSome(qintptr fd, char *buf, qint64 len) { return ::recv(int(fd), buf, size_t(len), 0); }
+qint64 peekSome(qintptr fd, char *buf, qint64 len) { return ::recv(int(fd), buf, size_t(len), MSG_PEEK); }
 qint64 sendSome(qintptr fd, const char *buf, qint64 len)
 {
 #ifdef MSG_NOSIGNAL
@@ -87,10 +89,81 @@ void PlainSocket::setNoDelay(bool on)
     ::setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char *>(&v), sizeof(v));
 }
 
+void PlainSocket::readProxyHeader(int timeoutMs,
+                                  std::function<void(bool, const ProxyHeader &, const QString &)> done)
+{
+    m_header = std::make_unique<HeaderRead>();
+    m_header->done = std::move(done);
+    m_header->timer = new QTimer(this);
+    m_header->timer->setSingleShot(true);
+    connect(m_header->timer, &QTimer::timeout, this,
+            [this] { finishHeader(false, QStringLiteral("no complete PROXY header within the time allowed")); });
+    m_header->timer->start(timeoutMs);
+}
+
+void PlainSocket::finishHeader(bool ok, const QString &error)
+{
+    if (!m_header)
+        return;
+    std::unique_ptr<HeaderRead> h = std::move(m_header);
+    h->timer->deleteLater();
+    const ProxyHeader header = h->parser.header();
+    h->done(ok, header, error);
+    // Anything after the header that is already waiting is read the normal way.
+    if (ok && m_fd != -1 && m_readNotifier && m_readNotifier->isEnabled())
+        QMetaObject::invokeMethod(this, &PlainSocket::onReadable, Qt::QueuedConnection);
+}
+
+void PlainSocket::onReadableHeader()
+{
+    // The longest header is 16 + 512 octets (v2); 107 for v1.
+    char buf[16 + ProxyProtocolParser::MaxV2Payload];
+    qint64 n = 0;
+    do {
+        n = peekSome(m_fd, buf, qint64(sizeof(buf)) - m_header->taken.size());
+    } while (n < 0 && interrupted());
+    if (n < 0 && wouldBlock())
+        return;
+    if (n <= 0) {
+        finishHeader(false, QStringLiteral("the connection closed before the PROXY header was complete"));
+        return;
+    }
+    // A fresh parse of everything so far: header octets never go past the header.
+    ProxyProtocolParser parser;
+    parser.feed(m_header->taken);
+    const ProxyProtocolParser::Status st = parser.feed(QByteArrayView(buf, n));
+    if (st == ProxyProtocolParser::Status::Invalid) {
+        finishHeader(false, parser.error());
+        return;
+    }
+    // Take from the kernel exactly the octets that belong to the header.
+    const qint64 take = st == ProxyProtocolParser::Status::Done ? parser.consumed() - m_header->taken.size() : n;
+    qint64 got = 0;
+    while (got < take) {
+        const qint64 r = recvSome(m_fd, buf + got, take - got);
+        if (r > 0)
+            got += r;
+        else if (!(r < 0 && interrupted()))
+            break;
+    }
+    if (got != take) {
+        finishHeader(false, QStringLiteral("reading the PROXY header failed"));
+        return;
+    }
+    m_header->taken.append(buf, take);
+    m_header->parser = parser;
+    if (st == ProxyProtocolParser::Status::Done)
+        finishHeader(true, {});
+}
+
 void PlainSocket::onReadable()
 {
     if (m_fd == -1)
         return;
+    if (m_header) {
+        onReadableHeader();
+        return;
+    }
     bool eof = false;
     // One buffer per thread for the system call; only what arrived is kept.
     thread_local QByteArray chunk(kReadChunk, Qt::Uninitialized);

@@ -20,9 +20,15 @@
 //
 // Thread: the thread that made it (the engine's); not thread-safe.
 
+#include "net/proxyprotocol.h"
+
 #include <QByteArray>
 #include <QHostAddress>
 #include <QObject>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
 
 class QSocketNotifier;
 
@@ -64,12 +70,22 @@ public:
 
     void setNoDelay(bool on);
 
+    // PROXY protocol (net/proxyprotocol.h): reads only the header, peeking
+    // first and then taking exactly its octets, so whatever follows (SMTP, or
+    // a TLS ClientHello for implicit TLS) stays in the kernel for the next
+    // reader. readyRead() is not emitted meanwhile. `done(ok, header, error)`
+    // runs once: at the end of the header, on a malformed one, on end of
+    // stream, or after timeoutMs.
+    void readProxyHeader(int timeoutMs, std::function<void(bool, const ProxyHeader &, const QString &)> done);
+
 signals:
     void readyRead();
     void disconnected();
 
 private:
     void onReadable();
+    void onReadableHeader();
+    void finishHeader(bool ok, const QString &error);
     void onWritable();
     void closeNow();
     void discardUnreadInput();
@@ -87,6 +103,14 @@ private:
     bool m_closeWhenSent = false;
     bool m_disconnectScheduled = false;
     bool m_released = false; // release()d: no signal any more
+    // While a PROXY header is being read (readProxyHeader()).
+    struct HeaderRead {
+        ProxyProtocolParser parser;
+        QByteArray taken; // header octets already read from the kernel
+        std::function<void(bool, const ProxyHeader &, const QString &)> done;
+        QTimer *timer = nullptr;
+    };
+    std::unique_ptr<HeaderRead> m_header;
 };
 
 } // namespace rd::net

@@ -523,7 +523,7 @@ constexpr VerbEntry kVerbs[] = {
     {"EHLO", Verb::Ehlo}, {"HELO", Verb::Helo}, {"MAIL", Verb::Mail}, {"RCPT", Verb::Rcpt},
     {"DATA", Verb::Data}, {"RSET", Verb::Rset}, {"NOOP", Verb::Noop}, {"QUIT", Verb::Quit},
     {"VRFY", Verb::Vrfy}, {"EXPN", Verb::Expn}, {"HELP", Verb::Help}, {"STARTTLS", Verb::StartTls},
-    {"AUTH", Verb::Auth}, {"BDAT", Verb::Bdat},
+    {"AUTH", Verb::Auth}, {"BDAT", Verb::Bdat}, {"PROXY", Verb::Proxy},
 };
 
 } // namespace

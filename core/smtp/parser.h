@@ -30,6 +30,7 @@ enum class Verb {
     StartTls,
     Auth,
     Bdat,
+    Proxy, // a PROXY protocol v1 header reaching the session: never from a trusted balancer
 };
 
 struct Command {

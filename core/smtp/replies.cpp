@@ -59,6 +59,7 @@ constexpr std::array<ReplySpec, static_cast<size_t>(ReplyId::Count)> kReplies{{
     {R::QueueTemporaryFailure,     451, "4.3.0", "Error: queue file write error",                       "RFC 5321 4.2.3"},
     {R::QueuePermanentFailure,     554, "5.3.0", "Error: transaction failed",                           "RFC 5321 4.2.3"},
 
+    {R::ProxyRefused,              554, "5.7.1", "PROXY header not accepted from this address",          "RFC 3463 3.8 (HAProxy proxy-protocol.txt)"},
     {R::TooManyErrors,             421, "4.7.0", "Too many errors",                                     "RFC 5321 4.2.3"},
     {R::TooManyMessages,           421, "4.7.0", "Too many messages in this session",                   "RFC 5321 4.2.3"},
     {R::TooManySessions,           421, "4.3.2", "Too many sessions, try again later",                  "RFC 5321 3.8"},

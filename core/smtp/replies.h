@@ -56,6 +56,7 @@ enum class ReplyId {
     QueueTemporaryFailure,    // 451 4.3.0
     QueuePermanentFailure,    // 554 5.3.0
     // Closing the channel (all followed by a Close action)
+    ProxyRefused,             // 554 5.7.1 (a PROXY header from an address that is not a balancer)
     TooManyErrors,            // 421 4.7.0
     TooManyMessages,          // 421 4.7.0
     TooManySessions,          // 421 4.3.2 (sent by the listener, not the session)

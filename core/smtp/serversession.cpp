@@ -848,6 +848,14 @@ struct ServerSession::Impl {
         out.actions.push_back({ActionKind::Authenticate, user + '\0' + password});
     }
 
+    // Balancers' headers are read before the session starts (net/listener.cpp);
+    // one that reaches the session came from someone else: refused, closed.
+    void onProxy(const Command &, Output &out)
+    {
+        reject(out, ReplyId::ProxyRefused);
+        close(out);
+    }
+
     void onQuit(const Command &, Output &out)
     {
         reply(out, ReplyId::Bye);
@@ -1010,6 +1018,7 @@ const ServerSession::Impl::Row ServerSession::Impl::kTable[] = {
     {Verb::StartTls, InGreeted | InHelo, Args::Any, ReplyId::SyntaxError, &Impl::onStartTls},
     {Verb::Auth, InHelo, Args::Required, ReplyId::SyntaxError, &Impl::onAuth},
     {Verb::Bdat, InAny, Args::Required, ReplyId::SyntaxError, &Impl::onBdat},
+    {Verb::Proxy, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onProxy},
     {Verb::Unknown, InAny, Args::Any, ReplyId::SyntaxError, &Impl::onUnknown}, // keep last
 };
 

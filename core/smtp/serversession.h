@@ -32,6 +32,7 @@ struct SessionConfig {
     QString sessionId;               // for log lines
     QString clientIp;                // textual peer address
     QString listener;                // the listener's name (message tracking)
+    QString viaProxy;                // the load balancer whose PROXY header named clientIp, if any
     bool relayAllowed = false;       // client may relay to any domain
     QStringList acceptedDomains;     // domains accepted from anyone (lower case)
     SessionLimits limits;

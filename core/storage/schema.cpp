@@ -131,6 +131,12 @@ const QVector<Migration> kConfig = {
          QStringLiteral("ALTER TABLE listeners ADD COLUMN relay_groups TEXT NOT NULL DEFAULT ''"),
          QStringLiteral("ALTER TABLE listeners ADD COLUMN sender_check INTEGER NOT NULL DEFAULT 0"),
      }},
+    // PROXY protocol (issue #11): the load balancers' addresses/CIDRs, one per line, whose
+    // connections start with a PROXY header (v1 or v2) naming the real client.
+    {11,
+     {
+         QStringLiteral("ALTER TABLE listeners ADD COLUMN proxy_from TEXT NOT NULL DEFAULT ''"),
+     }},
 };
 
 // Queue index. The spool file is the durable truth for an accepted message;

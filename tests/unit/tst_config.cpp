@@ -44,6 +44,9 @@ private slots:
         QVERIFY(c.setValue(QStringLiteral("delivery.smarthost"), QStringLiteral("[::1]:2526"), &e));
         QVERIFY(c.setValue(QStringLiteral("smtp.max_recipients"), 7, &e));
         c.listeners.first().relayDeny = {QStringLiteral("127.0.0.9")};
+        c.listeners.first().relayGroups = {QStringLiteral("CN=Relay senders,CN=Users,DC=example,DC=test")};
+        c.listeners.first().senderCheck = true;
+        c.listeners.first().proxyFrom = {QStringLiteral("10.1.2.3"), QStringLiteral("fd00::/64")};
         c.acceptedDomains = {QStringLiteral("example.test")};
         ConfigSnapshot back;
         QStringList errors;
@@ -129,6 +132,13 @@ private slots:
         QTest::newRow("host bits") << head + R"("listeners":[{"address":"127.0.0.1","port":25,"relay_allow":["10.0.0.1/8"]}]})"
                                    << "host bits";
         QTest::newRow("port") << head + R"("listeners":[{"address":"127.0.0.1","port":70000}]})" << "port";
+        QTest::newRow("proxy_from") << head + R"("listeners":[{"address":"127.0.0.1","port":25,"proxy_from":["lb1"]}]})"
+                                    << "proxy_from";
+        QTest::newRow("relay group") << head + R"("listeners":[{"address":"127.0.0.1","port":25,"relay_groups":["Relay senders"]}]})"
+                                     << "is not a DN";
+        QTest::newRow("directory server") << head + R"("settings":{"directory.servers":"http://dc1"}})"
+                                          << "not a directory server";
+        QTest::newRow("user filter") << head + R"x("settings":{"directory.user_filter":"(uid=alice)"}})x" << "%u";
         QTest::newRow("address") << head + R"("listeners":[{"address":"localhost","port":25}]})" << "not an IPv4";
         QTest::newRow("tsig algorithm") << head + R"("settings":{"acme.tsig_algorithm":"hmac-md5"}})"
                                         << "hmac-sha256 or hmac-sha512";
@@ -163,6 +173,7 @@ private slots:
         c.listeners[0].relayGroups = {QStringLiteral("cn=Relay senders,ou=groups,dc=example,dc=test"),
                                       QStringLiteral("CN=Helpdesk,OU=Groups,DC=example,DC=test")};
         c.listeners[0].senderCheck = true;
+        c.listeners[0].proxyFrom = {QStringLiteral("10.0.0.5/32"), QStringLiteral("fd00::/64")};
         {
             ConfigStore store(dir.path());
             QVERIFY2(store.isOpen(), qPrintable(store.errorString()));
