@@ -123,6 +123,7 @@ private slots:
     void comboDelegatesStoreValues();
     void limitColumns();
     void directoryColumns();
+    void proxyFromColumn();
     void relayGroupsDialog();
     void applyWithoutEngineReportsError();
     void applyAgainstRealEngine();
@@ -184,6 +185,8 @@ void TestConnectorsPanel::modelPassesModelTester()
     QVERIFY(model.setData(model.index(row, ListenerModel::SenderCheck), Qt::Checked, Qt::CheckStateRole));
     QVERIFY(model.setData(model.index(row, ListenerModel::RelayGroups), QStringLiteral("CN=Relay,DC=example,DC=com")));
     QVERIFY(!model.setData(model.index(row, ListenerModel::RelayGroups), QStringLiteral("Relay")));
+    QVERIFY(model.setData(model.index(row, ListenerModel::ProxyFrom), QStringLiteral("10.0.0.5, fd00::/64")));
+    QVERIFY(!model.setData(model.index(row, ListenerModel::ProxyFrom), QStringLiteral("lb1")));
     QVERIFY(!model.setData(model.index(row, ListenerModel::Name), QStringLiteral("x"), Qt::DisplayRole + 100));
     QVERIFY(model.removeRows(0, 1));
     QVERIFY(!model.removeRows(3, 1));
@@ -628,7 +631,7 @@ void TestConnectorsPanel::limitColumns()
 void TestConnectorsPanel::directoryColumns()
 {
     ListenerModel *model = m_panel->model();
-    QCOMPARE(model->columnCount(), 12);
+    QCOMPARE(model->columnCount(), 13);
     // Appended after the existing columns.
     QCOMPARE(model->headerData(ListenerModel::MaxSessionsPerIp, Qt::Horizontal).toString(), QStringLiteral("Sessions/IP"));
     QCOMPARE(model->headerData(ListenerModel::RelayGroups, Qt::Horizontal).toString(),
@@ -636,7 +639,7 @@ void TestConnectorsPanel::directoryColumns()
     QCOMPARE(model->headerData(ListenerModel::SenderCheck, Qt::Horizontal).toString(),
              QStringLiteral("Send as own address"));
     QCOMPARE(int(ListenerModel::RelayGroups), int(ListenerModel::MaxSessionsPerIp) + 1);
-    QCOMPARE(int(ListenerModel::SenderCheck), int(ListenerModel::ColumnCount) - 1);
+    QCOMPARE(int(ListenerModel::SenderCheck), int(ListenerModel::ProxyFrom) - 1);
 
     // Empty groups: the global setting.
     const QModelIndex groups = cell(0, ListenerModel::RelayGroups);
@@ -712,6 +715,107 @@ void TestConnectorsPanel::directoryColumns()
     QVERIFY(model->listeners().at(1).senderCheck);
     QVERIFY(model->setData(groups, QString())); // empty: back to the global setting
     QCOMPARE(groups.data().toString(), QStringLiteral("default (directory.relay_groups)"));
+    m_panel->revert();
+    QCOMPARE(model->listeners(), sampleConfig().listeners);
+    QVERIFY(!applyEnabled());
+}
+
+void TestConnectorsPanel::proxyFromColumn()
+{
+    ListenerModel *model = m_panel->model();
+    // Appended after "Send as own address".
+    QCOMPARE(int(ListenerModel::ProxyFrom), int(ListenerModel::SenderCheck) + 1);
+    QCOMPARE(int(ListenerModel::ProxyFrom), int(ListenerModel::ColumnCount) - 1);
+    QCOMPARE(model->headerData(ListenerModel::ProxyFrom, Qt::Horizontal).toString(),
+             QStringLiteral("Load balancers (PROXY)"));
+    const QString tip = QStringLiteral(
+        "Connections from these addresses must start with a PROXY protocol header (HAProxy send-proxy-v2); the "
+        "client it names is the one relay lists, limits and logs see. Anyone else sending one is refused.");
+    QCOMPARE(model->headerData(ListenerModel::ProxyFrom, Qt::Horizontal, Qt::ToolTipRole).toString(), tip);
+
+    // Empty: off.
+    const QModelIndex proxy = cell(0, ListenerModel::ProxyFrom);
+    QCOMPARE(proxy.data().toString(), QStringLiteral("none"));
+    QCOMPARE(proxy.data(Qt::EditRole).toString(), QString());
+    QCOMPARE(proxy.data(ListenerModel::ProxyFromRole).toStringList(), QStringList{});
+    QCOMPARE(proxy.data(Qt::ToolTipRole).toString(), tip);
+    QVERIFY(model->flags(proxy) & Qt::ItemIsEditable);
+    QVERIFY(!(model->flags(proxy) & Qt::ItemIsUserCheckable));
+    QVERIFY(proxy.data(ListenerModel::ErrorRole).toString().isEmpty());
+
+    // Valid entries, separated by commas and/or blanks (empty ones and duplicates dropped).
+    const QStringList lbs{QStringLiteral("10.0.0.5"), QStringLiteral("10.1.0.0/16"), QStringLiteral("fd00::/64")};
+    QVERIFY(model->setData(proxy, QStringLiteral(" 10.0.0.5,10.1.0.0/16 ,, fd00::/64\t10.0.0.5 ")));
+    QCOMPARE(proxy.data(ListenerModel::ProxyFromRole).toStringList(), lbs);
+    QCOMPARE(proxy.data(ListenerModel::RawValueRole).toStringList(), lbs);
+    QCOMPARE(proxy.data().toString(), QStringLiteral("10.0.0.5, 10.1.0.0/16, fd00::/64"));
+    QCOMPARE(proxy.data(Qt::EditRole).toString(), QStringLiteral("10.0.0.5, 10.1.0.0/16, fd00::/64"));
+    QCOMPARE(proxy.data(Qt::ToolTipRole).toString(), tip);
+    QVERIFY(proxy.data(ListenerModel::CellDirtyRole).toBool());
+    QVERIFY(!cell(0, ListenerModel::Name).data(ListenerModel::CellDirtyRole).toBool());
+    QVERIFY(model->isDirty() && !model->hasErrors() && applyEnabled());
+    // What the editor shows goes back unchanged.
+    QVERIFY(model->setData(proxy, proxy.data(Qt::EditRole)));
+    QCOMPARE(proxy.data(ListenerModel::ProxyFromRole).toStringList(), lbs);
+    // Space-separated only, and as a list.
+    QVERIFY(model->setData(proxy, QStringLiteral("192.0.2.1 192.0.2.2")));
+    QCOMPARE(proxy.data().toString(), QStringLiteral("192.0.2.1, 192.0.2.2"));
+    QVERIFY(model->setData(proxy, lbs));
+    QCOMPARE(proxy.data(ListenerModel::ProxyFromRole).toStringList(), lbs);
+
+    // An invalid entry is refused: nothing changes, no error is stored.
+    QSignalSpy changed(model, &ListenerModel::stateChanged);
+    QVERIFY(!model->setData(proxy, QStringLiteral("10.0.0.5, lb1.example.com")));
+    QVERIFY(!model->setData(proxy, QStringLiteral("10.0.0.0/33")));
+    QVERIFY(!model->setData(proxy, QStringLiteral("10.0.0.1/8"))); // host bits set
+    QVERIFY(!model->setData(proxy, QStringList{QStringLiteral("10.0.0.5"), QStringLiteral("fd00::/129")}));
+    QVERIFY(!model->setData(proxy, QStringLiteral("10.0.0.9"), Qt::DisplayRole));
+    QCOMPARE(changed.count(), 0);
+    QCOMPARE(proxy.data(ListenerModel::ProxyFromRole).toStringList(), lbs);
+    QVERIFY(!model->hasErrors());
+    QVERIFY(ListenerModel::proxyProblem(lbs).isEmpty());
+    const QString why = ListenerModel::proxyProblem({QStringLiteral("10.0.0.5"), QStringLiteral("10.0.0.0/33")});
+    QVERIFY2(why.contains(QStringLiteral("entry 2")) && why.contains(QStringLiteral("10.0.0.0/33")), qPrintable(why));
+
+    // A loaded invalid list is shown as an error (core refuses it too).
+    ConfigSnapshot bad = sampleConfig();
+    bad.listeners[1].proxyFrom = {QStringLiteral("lb1")};
+    ListenerModel loaded;
+    loaded.load(bad.listeners);
+    QCOMPARE(loaded.errorCount(), 1);
+    QVERIFY(!loaded.index(1, ListenerModel::ProxyFrom).data(ListenerModel::ErrorRole).toString().isEmpty());
+    QVERIFY(!bad.validate().isEmpty());
+
+    // The edit reaches the listeners the model returns and what Apply would send.
+    QList<ListenerConfig> expected = sampleConfig().listeners;
+    expected[0].proxyFrom = lbs;
+    QCOMPARE(model->listeners(), expected);
+    QCOMPARE(cell(0, 0).data(ListenerModel::ListenerConfigRole).value<ListenerConfig>(), expected[0]);
+    const ConfigSnapshot pending = m_panel->pendingConfig();
+    QCOMPARE(pending.listeners, expected);
+    QCOMPARE(pending.validate(), QStringList{});
+
+    // The view's in-cell editor: a line edit with the text, committed through the model.
+    auto *table = child<QTableView>("listenerTable");
+    QAbstractItemDelegate *delegate = table->itemDelegate();
+    QWidget *editor = delegate->createEditor(table->viewport(), {}, proxy);
+    auto *line = qobject_cast<QLineEdit *>(editor);
+    QVERIFY(line);
+    delegate->setEditorData(line, proxy);
+    QCOMPARE(line->text(), QStringLiteral("10.0.0.5, 10.1.0.0/16, fd00::/64"));
+    line->setText(QStringLiteral("203.0.113.7"));
+    delegate->setModelData(line, model, proxy);
+    QCOMPARE(m_panel->pendingConfig().listeners.at(0).proxyFrom, QStringList{QStringLiteral("203.0.113.7")});
+    line->setText(QStringLiteral("not-an-address"));
+    delegate->setModelData(line, model, proxy);
+    QCOMPARE(m_panel->pendingConfig().listeners.at(0).proxyFrom, QStringList{QStringLiteral("203.0.113.7")});
+    delete editor;
+
+    // Empty text turns it off; Revert restores everything.
+    QVERIFY(model->setData(proxy, QStringLiteral(" , ")));
+    QCOMPARE(proxy.data().toString(), QStringLiteral("none"));
+    QCOMPARE(model->listeners(), sampleConfig().listeners);
+    QVERIFY(model->setData(proxy, lbs));
     m_panel->revert();
     QCOMPARE(model->listeners(), sampleConfig().listeners);
     QVERIFY(!applyEnabled());
@@ -838,6 +942,9 @@ void TestConnectorsPanel::applyAgainstRealEngine()
     const QStringList relayGroups{QStringLiteral("CN=Relay senders,OU=Groups,DC=example,DC=com")};
     QVERIFY(model->setData(model->index(1, ListenerModel::RelayGroups), relayGroups.first()));
     QVERIFY(model->setData(model->index(1, ListenerModel::SenderCheck), Qt::Checked, Qt::CheckStateRole));
+    const QStringList proxyFrom{QStringLiteral("10.0.0.5"), QStringLiteral("fd00::/64")};
+    QVERIFY(model->setData(model->index(1, ListenerModel::ProxyFrom), QStringLiteral("10.0.0.5, fd00::/64")));
+    QVERIFY(!model->setData(model->index(1, ListenerModel::ProxyFrom), QStringLiteral("lb1")));
     QVERIFY(apply->isEnabled());
     QSignalSpy applied(facade, &EngineFacade::configApplied);
     apply->click();
@@ -856,6 +963,11 @@ void TestConnectorsPanel::applyAgainstRealEngine()
     QVERIFY(model->loadedListeners().at(1).senderCheck);
     QVERIFY(!model->loadedListeners().at(0).senderCheck);
     QCOMPARE(model->index(1, ListenerModel::RelayGroups).data().toString(), QStringLiteral("Relay senders"));
+    // So did the load balancers.
+    QCOMPARE(model->loadedListeners().at(1).proxyFrom, proxyFrom);
+    QCOMPARE(model->loadedListeners().at(0).proxyFrom, QStringList{});
+    QCOMPARE(model->index(1, ListenerModel::ProxyFrom).data().toString(), QStringLiteral("10.0.0.5, fd00::/64"));
+    QCOMPARE(model->index(0, ListenerModel::ProxyFrom).data().toString(), QStringLiteral("none"));
 
     // The new port speaks SMTP.
     QTcpSocket client;

@@ -236,7 +236,7 @@ void ConnectorsPanel::buildUi()
     header->setStretchLastSection(true);
     header->setHighlightSections(false);
     header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-    const int widths[ListenerModel::ColumnCount] = {100, 80, 50, 125, 130, 130, 95, 100, 100, 85, 235, 170};
+    const int widths[ListenerModel::ColumnCount] = {100, 80, 50, 125, 130, 130, 95, 100, 100, 85, 235, 170, 190};
     for (int c = 0; c < ListenerModel::ColumnCount; ++c)
         m_table->setColumnWidth(c, widths[c]);
 

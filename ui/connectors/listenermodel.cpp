@@ -3,12 +3,14 @@
 
 #include "connectors/listenerlimits.h"
 #include "directory/directoryconfig.h"
+#include "util/cidr.h"
 
 #include <QBrush>
 #include <QColor>
 #include <QFont>
 #include <QHash>
 #include <QHostAddress>
+#include <QRegularExpression>
 #include <QVariantMap>
 
 #include <algorithm>
@@ -48,6 +50,7 @@ QString columnTitle(int column)
     case ListenerModel::MaxSessionsPerIp: return ListenerModel::tr("Sessions/IP");
     case ListenerModel::RelayGroups: return ListenerModel::tr("Directory relay groups");
     case ListenerModel::SenderCheck: return ListenerModel::tr("Send as own address");
+    case ListenerModel::ProxyFrom: return ListenerModel::tr("Load balancers (PROXY)");
     }
     return {};
 }
@@ -81,6 +84,10 @@ QString columnTip(int column)
     case ListenerModel::SenderCheck:
         return ListenerModel::tr("Directory users may only use their own addresses (mail, proxyAddresses) as MAIL "
                                  "FROM here; others get 553 5.7.1");
+    case ListenerModel::ProxyFrom:
+        return ListenerModel::tr("Connections from these addresses must start with a PROXY protocol header "
+                                 "(HAProxy send-proxy-v2); the client it names is the one relay lists, limits "
+                                 "and logs see. Anyone else sending one is refused.");
     }
     return {};
 }
@@ -238,6 +245,7 @@ QVariant ListenerModel::rawValue(const ListenerConfig &l, int column) const
     case MaxSessionsPerIp: return l.maxSessionsPerIp;
     case RelayGroups: return l.relayGroups;
     case SenderCheck: return l.senderCheck;
+    case ProxyFrom: return l.proxyFrom;
     }
     return {};
 }
@@ -284,6 +292,26 @@ QString ListenerModel::groupsProblem(const QStringList &dns)
             return dn.trimmed().isEmpty() ? tr("An empty line is not a group DN") : problem;
     }
     return {};
+}
+
+QStringList ListenerModel::parseProxyList(const QString &text)
+{
+    static const QRegularExpression separators(QStringLiteral("[,\\s]+"));
+    QStringList out;
+    for (const QString &entry : text.split(separators, Qt::SkipEmptyParts)) {
+        if (!out.contains(entry))
+            out << entry;
+    }
+    return out;
+}
+
+QString ListenerModel::proxyProblem(const QStringList &entries)
+{
+    rd::util::CidrList list;
+    QString why;
+    if (list.parse(entries, &why))
+        return {};
+    return why.isEmpty() ? tr("Not a list of addresses or CIDR ranges") : why;
 }
 
 qint64 ListenerModel::globalLimit(int column) const
@@ -347,6 +375,7 @@ QVariant ListenerModel::data(const QModelIndex &index, int role) const
         case RelayGroups:
             return l.relayGroups.isEmpty() ? tr("default (directory.relay_groups)") : groupsLabel(l.relayGroups);
         case SenderCheck: return l.senderCheck ? tr("own addresses only") : QString();
+        case ProxyFrom: return l.proxyFrom.isEmpty() ? tr("none") : l.proxyFrom.join(QStringLiteral(", "));
         case MaxMessageSize:
         case MaxRecipients:
         case MaxSessionsPerIp:
@@ -358,6 +387,8 @@ QVariant ListenerModel::data(const QModelIndex &index, int role) const
             return {};
         if (column == RelayGroups)
             return l.relayGroups.join(QLatin1Char('\n'));
+        if (column == ProxyFrom)
+            return l.proxyFrom.join(QStringLiteral(", "));
         return rawValue(l, column);
     case Qt::CheckStateRole:
         if (column == PlaintextAuth)
@@ -403,6 +434,7 @@ QVariant ListenerModel::data(const QModelIndex &index, int role) const
     case PlaintextAuthRole: return l.allowPlaintextAuth;
     case RelayGroupsRole: return l.relayGroups;
     case SenderCheckRole: return l.senderCheck;
+    case ProxyFromRole: return l.proxyFrom;
     case ListenerConfigRole: return QVariant::fromValue(l);
     case ErrorRole: return error;
     case RowErrorRole:
@@ -475,6 +507,18 @@ bool ListenerModel::setData(const QModelIndex &index, const QVariant &value, int
         if (groups == l.relayGroups)
             return true;
         l.relayGroups = groups;
+    } else if (column == ProxyFrom) {
+        if (role != Qt::EditRole)
+            return false;
+        // A list, or text separated by commas or blanks; an invalid entry refuses the edit.
+        const QStringList entries = parseProxyList(value.metaType().id() == QMetaType::QStringList
+                                                       ? value.toStringList().join(QLatin1Char(','))
+                                                       : value.toString());
+        if (!proxyProblem(entries).isEmpty())
+            return false;
+        if (entries == l.proxyFrom)
+            return true;
+        l.proxyFrom = entries;
     } else {
         if (role != Qt::EditRole)
             return false;
@@ -716,6 +760,8 @@ void ListenerModel::validateAll()
 
         // setData() refuses invalid DNs; a loaded list may still have one.
         r.errors[RelayGroups] = groupsProblem(l.relayGroups);
+        // Likewise for the load balancers (ConfigSnapshot::validate() refuses them too).
+        r.errors[ProxyFrom] = proxyProblem(l.proxyFrom);
 
         for (const QString &e : r.errors)
             m_errorCount += e.isEmpty() ? 0 : 1;

@@ -16,6 +16,10 @@
 // or as text, one DN per line (parseGroupList()), and refuses the edit (returns
 // false, nothing changes) when a DN is not one (dnProblem()); groupsProblem()
 // gives the sentence for an editor to show.
+// Load balancers (PROXY protocol): setData() takes the addresses or CIDR ranges
+// as a QStringList or as text separated by commas or blanks (parseProxyList());
+// an entry rd::util::CidrList::parse() refuses refuses the edit (returns false,
+// nothing changes); proxyProblem() gives the sentence.
 // Columns not shown (relayAllow, relayDeny) are carried through unchanged.
 // Thread: GUI thread only. No I/O.
 
@@ -46,6 +50,8 @@ public:
         RelayGroups,      // the groups' CNs, "default (directory.relay_groups)" when empty;
                           // EditRole: the DNs one per line; RawValueRole: QStringList of DNs
         SenderCheck,      // check box (Qt::CheckStateRole): directory users send as their own addresses only
+        ProxyFrom,        // the load balancers sending a PROXY header, ", "-joined, "none" when empty;
+                          // EditRole: the entries ", "-joined; RawValueRole: QStringList
         ColumnCount
     };
 
@@ -68,7 +74,8 @@ public:
         ChoicesRole,                     // QVariantList of {"value", "label"} maps for combo editors
         EffectiveLimitRole,              // qint64, limit columns: the value in force (the global one for 0)
         RelayGroupsRole,                 // QStringList: the directory relay group DNs ("" list: the global setting)
-        SenderCheckRole                  // bool
+        SenderCheckRole,                 // bool
+        ProxyFromRole                    // QStringList: addresses/CIDR ranges of PROXY-protocol load balancers
     };
 
     enum Preset {
@@ -137,6 +144,10 @@ public:
     static QString groupLabel(const QString &dn);
     // The first problem of a relay group list (the DN and why), "" when every DN is valid.
     static QString groupsProblem(const QStringList &dns);
+    // Splits text at commas and blanks; empty entries and duplicates are dropped.
+    static QStringList parseProxyList(const QString &text);
+    // Why rd::util::CidrList::parse() refuses the list, "" when it is valid.
+    static QString proxyProblem(const QStringList &entries);
 
 signals:
     // After any edit, load, revert, add or remove: dirty state or errors may
