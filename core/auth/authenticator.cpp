@@ -6,6 +6,7 @@
 #include <QCoreApplication>
 #include <QMutex>
 #include <QMutexLocker>
+#include <QPointer>
 #include <QThread>
 
 namespace rd::auth {
@@ -177,8 +178,11 @@ void Authenticator::finish(quint64 id, const Check &check)
         // Not a local user: the directory decides. The attempt stays pending.
         const QByteArray password = std::exchange(p.password, QByteArray());
         m_pending.insert(id, std::move(p));
-        m_directory->signIn(m_pending.value(id).user, password, [this, id](directory::DirectorySignIn d) {
-            finishDirectory(id, d);
+        // The directory may answer after this object is gone (engine shutdown).
+        QPointer<Authenticator> self(this);
+        m_directory->signIn(m_pending.value(id).user, password, [self, id](directory::DirectorySignIn d) {
+            if (self)
+                self->finishDirectory(id, d);
         });
         return;
     }
