@@ -9,6 +9,7 @@
 #include "app/iisimportcli.h"
 #include "app/trackcli.h"
 #include "app/acmecli.h"
+#include "app/clustercli.h"
 #include "app/oauthcli.h"
 #include "app/runtime.h"
 #include "app/signalwatcher.h"
@@ -167,6 +168,7 @@ int main(int argc, char **argv)
     parser.addOptions(rd::app::oauthOptions());
     parser.addOptions(rd::app::trackOptions());
     parser.addOptions(rd::app::acmeOptions());
+    parser.addOptions(rd::app::clusterOptions());
     parser.process(*app);
 
     if (parser.isSet(checkOpt)) {
@@ -197,10 +199,25 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    int clusterRc = 0;
+    const auto cluster = rd::app::clusterOptionsFrom(parser, dataDir, &clusterRc);
+    if (clusterRc)
+        return clusterRc;
+    if (const auto rc = rd::app::runClusterCommand(parser, dataDir, cluster))
+        return *rc;
+    // A node starts from the newest configuration the store has (or its local
+    // copy when the store is down); a command's change is published at once.
+    if (cluster)
+        rd::app::syncClusterOnce(*cluster, dataDir, QString());
+    const auto published = [&](int rc) {
+        if (cluster && rc == 0)
+            rd::app::syncClusterOnce(*cluster, dataDir, QStringLiteral("changed on the command line"));
+        return rc;
+    };
     if (const auto rc = rd::app::runAdminCommand(parser, dataDir))
-        return *rc;
+        return published(*rc);
     if (const auto rc = rd::app::runIisImportCommand(parser, dataDir))
-        return *rc;
+        return published(*rc);
     if (const auto rc = rd::app::runTrackCommands(parser, dataDir))
         return *rc;
     {
@@ -219,6 +236,9 @@ int main(int argc, char **argv)
                 err(QStringLiteral("relaydesk: %1").arg(store.errorString()));
                 return 1;
             }
+            if (cluster)
+                rd::app::syncClusterOnce(*cluster, dataDir,
+                                         QStringLiteral("imported from %1").arg(parser.value(configOpt)));
         }
         QStringList warnings;
         config = store.load(&warnings);
@@ -255,6 +275,8 @@ int main(int argc, char **argv)
         return *rc;
 
     rd::app::Runtime runtime(dataDir, config, headless);
+    if (cluster)
+        runtime.engine()->setCluster(*cluster);
     int exitCode = 0;
     QObject::connect(runtime.engine(), &rd::engine::Engine::fatalError, app.get(), [&](const QString &message) {
         err(QStringLiteral("relaydesk: fatal: %1").arg(message));

@@ -6,7 +6,7 @@ set -euo pipefail
 
 RELAYDESK_BUILD_PKGS=(
     cmake ninja-build g++ ccache pkg-config dpkg-dev file clang libclang-rt-14-dev lld
-    qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libssl-dev libsqlite3-dev
+    qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite libqt6sql6-psql libssl-dev libsqlite3-dev
     libc-ares-dev libldap-dev libkrb5-dev publicsuffix qt6-networkauth-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev
 )
 RELAYDESK_TEST_PKGS=(
@@ -18,6 +18,7 @@ RELAYDESK_TEST_PKGS=(
     pebble openssl unbound ldnsutils knot knot-dnsutils
     slapd ldap-utils krb5-kdc krb5-admin-server krb5-user python3-gssapi
     samba samba-dsdb-modules samba-ad-provision haproxy
+    postgresql-15 postgresql-client-15
 )
 
 relaydesk_missing_pkgs() {
@@ -54,6 +55,12 @@ relaydesk_install_deps() {
     # slapd without a system directory: otherwise its postinst starts one on *:389, the
     # port the Samba AD test's DC needs on 127.0.0.88.
     echo "slapd slapd/no_configuration boolean true" | $sudo debconf-set-selections
+    # PostgreSQL 15 is only here for the cluster tests' own servers (tests/integration/pgserver.py,
+    # initdb in a temp folder): no system cluster on 5432.
+    $sudo mkdir -p /etc/postgresql-common
+    if ! grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
+        echo "create_main_cluster = false" | $sudo tee -a /etc/postgresql-common/createcluster.conf >/dev/null
+    fi
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     # Where apt started system daemons on the AD ports (389/636/88/464), stop them: the tests

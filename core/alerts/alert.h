@@ -32,6 +32,10 @@ inline constexpr const char kCertificate[] = "certificate";
 // A linked certificate file changed on disk and the new one is unusable.
 inline constexpr const char kCertificateReload[] = "certificate_reload";
 inline constexpr const char kDnsblSelf[] = "dnsbl_self";
+// Cluster mode: another node stopped sending heartbeats without stopping
+// cleanly; this node cannot reach the shared store.
+inline constexpr const char kNodeSilent[] = "node_silent";
+inline constexpr const char kClusterStore[] = "cluster_store";
 } // namespace rules
 
 struct Alert {

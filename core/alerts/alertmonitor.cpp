@@ -332,6 +332,38 @@ void AlertMonitor::setCertificateReloadErrors(const QHash<QString, QString> &err
         emit openAlertsChanged(openAlerts());
 }
 
+void AlertMonitor::setSilentNodes(const QHash<QString, QString> &nodes)
+{
+    m_changed = false;
+    QHash<QString, Condition> conditions;
+    for (auto it = nodes.begin(); it != nodes.end(); ++it) {
+        Condition c;
+        c.level = Level::Raise;
+        c.severity = Severity::Critical;
+        c.message = tr("Cluster node %1 has stopped sending heartbeats: %2").arg(it.key(), it.value());
+        conditions.insert(it.key(), c);
+    }
+    applyRule(QLatin1String(rules::kNodeSilent), conditions);
+    if (m_changed)
+        emit openAlertsChanged(openAlerts());
+}
+
+void AlertMonitor::setClusterStoreError(const QString &error)
+{
+    m_changed = false;
+    QHash<QString, Condition> conditions;
+    if (!error.isEmpty()) {
+        Condition c;
+        c.level = Level::Raise;
+        c.severity = Severity::Warning;
+        c.message = tr("The cluster store cannot be reached; this node runs on its last configuration: %1").arg(error);
+        conditions.insert(QStringLiteral("store"), c);
+    }
+    applyRule(QLatin1String(rules::kClusterStore), conditions);
+    if (m_changed)
+        emit openAlertsChanged(openAlerts());
+}
+
 void AlertMonitor::setDnsCheck(const dnscheck::Report &report)
 {
     bool covered = false;

@@ -68,6 +68,11 @@ public:
     // Linked certificates whose changed files could not be loaded (name ->
     // error); the old certificate stays in use. Names no longer listed resolve.
     void setCertificateReloadErrors(const QHash<QString, QString> &errors);
+    // Cluster mode: the nodes whose heartbeat stopped (name -> what is known),
+    // and why the shared store cannot be reached (empty: it can). Nodes no
+    // longer listed, and a reachable store, resolve their alerts.
+    void setSilentNodes(const QHash<QString, QString> &nodes);
+    void setClusterStoreError(const QString &error);
     // A finished DNS check run: its "dnsbl" findings ("<ip> on <zone> —
     // listed" = Fail) raise or resolve the self-listing alerts. A report
     // without dnsbl findings changes nothing.

@@ -1,4 +1,6 @@
 #include "engine/engine.h"
+
+#include "cluster/clusternode.h"
 #include "engine/policyservice.h"
 #include "engine/acmeservice.h"
 #include "alerts/alertmonitor.h"
@@ -280,17 +282,22 @@ void Engine::start()
                   QStringLiteral("error"));
     }
     publishStatus();
+    startCluster();
     emit queueChanged();
     emit started(all);
 }
 
-bool Engine::startListeners()
+bool Engine::startListeners(QList<net::Listener *> previous)
 {
     QString why;
     bool all = true;
     for (const config::ListenerConfig &lc : m_config.listeners) {
         net::ListenerSettings ls;
         ls.config = lc;
+        // A cluster node may bind the shared "any address" listeners to one address of its own.
+        if (m_clusterOptions && !m_clusterOptions->listenAddress.isEmpty()
+            && (lc.address == QLatin1String("0.0.0.0") || lc.address == QLatin1String("::")))
+            ls.config.address = m_clusterOptions->listenAddress;
         ls.allow.parse(lc.relayAllow, &why);
         ls.deny.parse(lc.relayDeny, &why);
         ls.proxyFrom.parse(lc.proxyFrom, &why);
@@ -330,7 +337,18 @@ bool Engine::startListeners()
         }
         ls.authAvailable = submission || ls.tls.has_value() || ls.plaintextAuthAllowed;
         ls.gssapiAvailable = ls.authAvailable && ls.tls.has_value() && m_gssapiReady;
+        const QString endpoint = l->endpoint();
         delete l;
+        // Still listening there: keep the socket, take the new settings.
+        auto kept = std::find_if(previous.begin(), previous.end(),
+                                 [&](net::Listener *p) { return p->endpoint() == endpoint; });
+        if (kept != previous.end()) {
+            (*kept)->reconfigure(ls);
+            m_listeners.append(*kept);
+            m_status.listening << endpoint;
+            previous.erase(kept);
+            continue;
+        }
         l = new net::Listener(ls, this, [this] { return m_sessions; }, this);
         if (l->listen()) {
             m_listeners.append(l);
@@ -343,6 +361,9 @@ bool Engine::startListeners()
             delete l;
         }
     }
+    // Endpoints no longer configured stop accepting; their open sessions finish undisturbed.
+    for (net::Listener *l : std::as_const(previous))
+        l->retire();
     return all;
 }
 
@@ -365,11 +386,21 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &incoming)
             return;
         }
     }
-    const bool dnsChanged = m_config.stringValue(kDnsServers) != config.stringValue(kDnsServers) ||
-                            m_config.boolValue(kDane) != config.boolValue(kDane) ||
-                            m_config.intValue(kDnsTimeout) != config.intValue(kDnsTimeout);
+    const config::ConfigSnapshot previous = m_config;
     m_config = config;
     systemLog(QStringLiteral("config_applied"), QStringLiteral("configuration changed by the administrator"));
+    if (m_cluster)
+        QMetaObject::invokeMethod(m_cluster, "localChanged", Qt::QueuedConnection,
+                                  Q_ARG(QString, configActor()), Q_ARG(QString, QString()));
+    const bool all = activateConfig(previous);
+    emit configApplied(all, m_status.errors);
+}
+
+bool Engine::activateConfig(const config::ConfigSnapshot &previous)
+{
+    const bool dnsChanged = previous.stringValue(kDnsServers) != m_config.stringValue(kDnsServers) ||
+                            previous.boolValue(kDane) != m_config.boolValue(kDane) ||
+                            previous.intValue(kDnsTimeout) != m_config.intValue(kDnsTimeout);
     if (dnsChanged && m_resolver)
         startResolver();
     else
@@ -385,19 +416,17 @@ void Engine::applyConfig(const rd::config::ConfigSnapshot &incoming)
     if (m_delivery)
         m_delivery->configure(deliverySettings());
     m_status.smartHost = routeSummary();
-    // Old listeners stop accepting; their open sessions finish undisturbed.
-    for (net::Listener *l : std::as_const(m_listeners))
-        l->retire();
+    const QList<net::Listener *> running = m_listeners;
     m_listeners.clear();
     m_status.listening.clear();
     m_status.errors.clear();
     startAcme();
     startCertificateWatcher();
-    const bool all = startListeners();
+    const bool all = startListeners(running);
     startPickup();
     checkCertificates();
     publishStatus();
-    emit configApplied(all, m_status.errors);
+    return all;
 }
 
 void Engine::storeRefreshToken(const QString &connector, const QString &token)
@@ -425,6 +454,7 @@ void Engine::stop()
     if (m_status.state == EngineStatus::State::Stopped)
         return;
     m_status.state = EngineStatus::State::Stopping;
+    stopCluster();
     for (net::Listener *l : std::as_const(m_listeners))
         l->shutdown();
     qDeleteAll(m_listeners);

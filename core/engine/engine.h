@@ -18,11 +18,13 @@
 #include <QDate>
 #include <QHash>
 #include <QObject>
+#include <QThread>
 #include <QUrl>
 #include <QTimer>
 #include <QVector>
 
 #include <functional>
+#include <memory>
 
 namespace rd::log {
 class LogStore;
@@ -77,6 +79,11 @@ struct ResultRow;
 }
 namespace rd::pickup {
 class PickupService;
+}
+namespace rd::cluster {
+struct ClusterOptions;
+class ClusterNode;
+struct ClusterOverview;
 }
 namespace rd::alerts {
 class AlertMonitor;
@@ -141,6 +148,10 @@ public slots:
     // and the log; the others run. Fatal problems (queue database unusable)
     // emit fatalError().
     void start();
+    // Cluster mode (core/cluster): call before start(). The engine runs on its
+    // local copy of the configuration and keeps it in step with the shared
+    // store on a thread of its own (enginecluster.cpp).
+    void setCluster(const rd::cluster::ClusterOptions &options);
     // Stops accepting (421 to open sessions), stops delivery and flushes the
     // queue and log writers. Call with Qt::BlockingQueuedConnection before
     // ending the thread.
@@ -178,6 +189,9 @@ public slots:
     void requestPolicyStatus();
     // Answers with bansListed() (the active automatic and manual bans).
     void requestBans();
+    // Answers with clusterOverview(): the node registry and the change history
+    // (read on the cluster thread), or clustered=false for a standalone relay.
+    void requestClusterOverview();
     // Lifts a ban (by its address or /64 key); answers with bansListed().
     void unban(const QString &key);
 
@@ -207,6 +221,7 @@ signals:
     void oauthSignInFinished(const QString &name, bool ok, const QString &message);
     void policyStatus(const rd::policy::PolicyStatus &status);
     void bansListed(const QList<rd::policy::Ban> &bans);
+    void clusterOverview(const rd::cluster::ClusterOverview &overview);
     void acmeProgress(const QString &text);
     void acmeDnsRecords(const QList<rd::acme::DnsChallengeRecord> &records);
     void acmeFinished(bool ok, const QString &message, const QString &certificateId);
@@ -219,7 +234,10 @@ private:
     void publishStatus();
     // The token endpoint rotated a connector's refresh token: keep it (config.db, m_config).
     void storeRefreshToken(const QString &connector, const QString &token);
-    bool startListeners();
+    // Binds the configured listeners. Listeners of `previous` on an endpoint that
+    // is still configured are kept (their socket stays open) and take the new
+    // settings; the others retire.
+    bool startListeners(QList<net::Listener *> previous = {});
     delivery::DeliverySettings deliverySettings() const;
     void startResolver();
     // (Re)creates the inbound checker on the current resolver.
@@ -283,6 +301,17 @@ private:
     void purgeBadmail();
     void storeBadmail(const queue::QueueEntry &entry, const QString &reason);
     void systemLog(const QString &event, const QString &message, const QString &level = QStringLiteral("info"));
+    // Applies m_config (already stored) to every part of the running engine;
+    // `previous` is the configuration it replaces.
+    bool activateConfig(const config::ConfigSnapshot &previous);
+    // Who changes the configuration through this engine (the OS account).
+    static QString configActor();
+    void startCluster();
+    void stopCluster();
+    void applyClusterConfig(qint64 revision, const QString &changedBy, const QStringList &tables);
+    std::unique_ptr<rd::cluster::ClusterOptions> m_clusterOptions;
+    rd::cluster::ClusterNode *m_cluster = nullptr;
+    QThread *m_clusterThread = nullptr;
 
     QString m_dataDir;
     config::ConfigSnapshot m_config;

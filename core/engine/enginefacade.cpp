@@ -13,6 +13,7 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
     : QObject(parent), m_engine(engine), m_dataDir(dataDir), m_admin(new AdminService(dataDir, this))
 {
     qRegisterMetaType<rd::engine::EngineStatus>();
+    qRegisterMetaType<rd::cluster::ClusterOverview>();
     qRegisterMetaType<rd::config::ConfigSnapshot>();
     qRegisterMetaType<rd::delivery::ProbeReport>();
     qRegisterMetaType<QList<rd::config::DkimKeyInfo>>();
@@ -50,6 +51,7 @@ EngineFacade::EngineFacade(Engine *engine, const QString &dataDir, QObject *pare
     connect(m_engine, &Engine::oauthSignInFinished, this, &EngineFacade::oauthSignInFinished, Qt::QueuedConnection);
     connect(m_engine, &Engine::policyStatus, this, &EngineFacade::policyStatusReady, Qt::QueuedConnection);
     connect(m_engine, &Engine::bansListed, this, &EngineFacade::bansReady, Qt::QueuedConnection);
+    connect(m_engine, &Engine::clusterOverview, this, &EngineFacade::clusterOverviewReady, Qt::QueuedConnection);
     connect(m_engine, &Engine::acmeProgress, this, &EngineFacade::acmeProgress, Qt::QueuedConnection);
     connect(m_engine, &Engine::acmeDnsRecords, this, &EngineFacade::acmeDnsRecords, Qt::QueuedConnection);
     connect(m_engine, &Engine::acmeFinished, this, &EngineFacade::acmeFinished, Qt::QueuedConnection);
@@ -73,6 +75,15 @@ void EngineFacade::requestBans()
         return;
     }
     QMetaObject::invokeMethod(m_engine, &Engine::requestBans, Qt::QueuedConnection);
+}
+
+void EngineFacade::requestClusterOverview()
+{
+    if (!m_engine) {
+        emit clusterOverviewReady({});
+        return;
+    }
+    QMetaObject::invokeMethod(m_engine, &Engine::requestClusterOverview, Qt::QueuedConnection);
 }
 
 void EngineFacade::unban(const QString &key)

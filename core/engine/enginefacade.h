@@ -4,6 +4,7 @@
 // the engine thread, answers come back as signals (queued, so slots run in the
 // GUI thread). The GUI never touches Engine directly.
 
+#include "cluster/clusteroverview.h"
 #include "config/configsnapshot.h"
 #include "delivery/connectorprobe.h"
 #include "directory/directoryservice.h"
@@ -86,6 +87,10 @@ public slots:
     // unban() lifts one (by address or /64 key) and answers with bansReady().
     void requestBans();
     void unban(const QString &key);
+    // Cluster mode: the node registry and the configuration history from the
+    // shared store, answered with clusterOverviewReady() (clustered=false when
+    // this relay runs standalone).
+    void requestClusterOverview();
     // The Badmail folder's .bad files with their reasons (newest first), read
     // on a pool thread; answered with badmailListed().
     void requestBadmailList(const QString &directory);
@@ -121,6 +126,7 @@ signals:
     void oauthSignInFinished(const QString &name, bool ok, const QString &message);
     void policyStatusReady(const rd::policy::PolicyStatus &status);
     void bansReady(const QList<rd::policy::Ban> &bans);
+    void clusterOverviewReady(const rd::cluster::ClusterOverview &overview);
     void badmailListed(const QList<rd::pickup::BadmailItem> &items);
     void acmeProgress(const QString &text);
     void acmeDnsRecords(const QList<rd::acme::DnsChallengeRecord> &records);

@@ -71,7 +71,11 @@ public:
     // Sends 421 to every open session and stops accepting.
     void shutdown();
     // Stops accepting; open sessions go on. Deletes itself when the last ends.
-    void retire();
+void retire();
+    // The same endpoint with new settings (relay lists, limits, TLS...): the
+    // listening socket stays open, so no connection waiting in its backlog is
+    // reset by a configuration change. Sessions already open keep theirs.
+    void reconfigure(ListenerSettings settings) { m_settings = std::move(settings); }
     // The certificate id this listener serves (ListenerConfig::certificate).
     QString certificateId() const { return m_settings.config.certificate; }
     // A renewed certificate for sessions accepted from now on; open sessions

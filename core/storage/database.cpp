@@ -23,7 +23,7 @@ bool exec(QSqlDatabase &db, const QString &sql, QString *error)
     return true;
 }
 
-bool migrate(QSqlDatabase &db, DbKind kind, const QString &path, QString *error)
+bool migrate(QSqlDatabase &db, DbKind kind, Backend backend, const QString &path, QString *error)
 {
     QString why;
     if (!exec(db, QStringLiteral("CREATE TABLE IF NOT EXISTS schema_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
@@ -31,7 +31,7 @@ bool migrate(QSqlDatabase &db, DbKind kind, const QString &path, QString *error)
         *error = QStringLiteral("%1 is not a usable RelayDesk database: %2").arg(path, why);
         return false;
     }
-    const int current = schemaVersion(db);
+    const int current = schemaVersion(db, kind);
     const int latest = latestVersion(kind);
     if (current > latest) {
         *error = QStringLiteral("%1 has schema version %2, newer than this RelayDesk understands (%3); "
@@ -48,15 +48,30 @@ bool migrate(QSqlDatabase &db, DbKind kind, const QString &path, QString *error)
             *error = QStringLiteral("%1: cannot begin migration: %2").arg(path, db.lastError().text());
             return false;
         }
+        if (backend == Backend::Postgres) {
+            // Nodes starting together: one migrates, the others wait and then
+            // find the step done.
+            if (!exec(db, QStringLiteral("SELECT pg_advisory_xact_lock(7242)"), &why)) {
+                db.rollback();
+                *error = QStringLiteral("%1: cannot lock for migration: %2").arg(path, why);
+                return false;
+            }
+            if (schemaVersion(db, kind) >= m.version) {
+                db.rollback();
+                continue;
+            }
+        }
         for (const QString &sql : m.statements) {
-            if (!exec(db, sql, &why)) {
+            if (!exec(db, forBackend(sql, backend), &why)) {
                 db.rollback();
                 *error = QStringLiteral("%1: migration to version %2 failed: %3").arg(path).arg(m.version).arg(why);
                 return false;
             }
         }
         QSqlQuery q(db);
-        q.prepare(QStringLiteral("INSERT OR REPLACE INTO schema_meta (key, value) VALUES ('schema_version', ?)"));
+        q.prepare(QStringLiteral("INSERT INTO schema_meta (key, value) VALUES (?, ?)"
+                                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+        q.addBindValue(versionKey(kind));
         q.addBindValue(QString::number(m.version));
         if (!q.exec() || !db.commit()) {
             db.rollback();
@@ -78,10 +93,12 @@ QString uniqueConnectionName(const QString &prefix)
     return QStringLiteral("%1-%2").arg(prefix).arg(counter.fetch_add(1));
 }
 
-int schemaVersion(QSqlDatabase &db)
+int schemaVersion(QSqlDatabase &db, DbKind kind)
 {
     QSqlQuery q(db);
-    if (!q.exec(QStringLiteral("SELECT value FROM schema_meta WHERE key = 'schema_version'")) || !q.next())
+    q.prepare(QStringLiteral("SELECT value FROM schema_meta WHERE key = ?"));
+    q.addBindValue(versionKey(kind));
+    if (!q.exec() || !q.next())
         return 0;
     return q.value(0).toInt();
 }
@@ -119,7 +136,7 @@ QSqlDatabase openDatabase(const QString &dataDir, DbKind kind, const QString &co
     const char *sync = options.durability == Durability::Full ? "FULL" : "NORMAL";
     exec(db, QStringLiteral("PRAGMA synchronous=%1").arg(QLatin1String(sync)), &why);
     exec(db, QStringLiteral("PRAGMA foreign_keys=ON"), &why);
-    if (options.migrate && !migrate(db, kind, path, error)) {
+    if (options.migrate && !migrate(db, kind, Backend::Sqlite, path, error)) {
         q = QSqlQuery();
         db.close();
         db = QSqlDatabase();
@@ -129,6 +146,23 @@ QSqlDatabase openDatabase(const QString &dataDir, DbKind kind, const QString &co
     util::makePrivateFile(path + QStringLiteral("-wal"));
     util::makePrivateFile(path + QStringLiteral("-shm"));
     return db;
+}
+
+bool migrateShared(QSqlDatabase &db, const QString &displayName, QString *error)
+{
+    // A store at our version needs no DDL: nodes connect with a role that may
+    // not create tables (docs/CLUSTER.md).
+    if (schemaVersion(db, DbKind::Config) == latestVersion(DbKind::Config)
+        && schemaVersion(db, DbKind::Cluster) == latestVersion(DbKind::Cluster))
+        return true;
+    if (migrate(db, DbKind::Config, Backend::Postgres, displayName, error)
+        && migrate(db, DbKind::Cluster, Backend::Postgres, displayName, error))
+        return true;
+    if (error->contains(QLatin1String("permission denied")))
+        *error += QStringLiteral(" (the store's tables are created and upgraded by the admin role: run "
+                                 "relaydesk --cluster <admin connection> --migrate-to-cluster for a new store, or "
+                                 "--cluster-nodes once to upgrade one)");
+    return false;
 }
 
 void closeDatabase(const QString &connectionName)

@@ -32,8 +32,13 @@ QSqlDatabase openDatabase(const QString &dataDir, DbKind kind, const QString &co
 // Closes and removes the named connection (safe if it does not exist).
 void closeDatabase(const QString &connectionName);
 
-// Schema version stored in the database (0 if none).
-int schemaVersion(QSqlDatabase &db);
+// Schema version of a kind stored in the database (0 if none).
+int schemaVersion(QSqlDatabase &db, DbKind kind = DbKind::Config);
+
+// Creates or upgrades the tables of a cluster's shared PostgreSQL store (the
+// Config tables plus the Cluster ones) on an open connection. Several nodes may
+// call it at once. displayName names the store in errors (no password).
+bool migrateShared(QSqlDatabase &db, const QString &displayName, QString *error);
 
 // A connection name unique to this call (for per-thread/per-object connections).
 QString uniqueConnectionName(const QString &prefix);

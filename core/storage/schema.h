@@ -10,7 +10,11 @@
 
 namespace rd::storage {
 
-enum class DbKind { Config, Queue, Log };
+enum class DbKind { Config, Queue, Log, Cluster };
+
+// Where a database lives: a SQLite file in the data folder, or the shared
+// PostgreSQL store of a cluster (Config and Cluster kinds only).
+enum class Backend { Sqlite, Postgres };
 
 struct Migration {
     int version;              // schema version after this step (1, 2, ...)
@@ -25,5 +29,14 @@ int latestVersion(DbKind kind);
 
 // File name in the data folder: config.db, queue.db, log.db.
 QString fileName(DbKind kind);
+
+// The schema_meta key holding a kind's version (kinds sharing one database
+// keep separate versions).
+QString versionKey(DbKind kind);
+
+// A migration statement in the back end's dialect. The only difference we
+// allow ourselves: `id INTEGER PRIMARY KEY` (SQLite's rowid alias) is an
+// identity column on PostgreSQL.
+QString forBackend(const QString &statement, Backend backend);
 
 } // namespace rd::storage

@@ -492,6 +492,7 @@ class Relay:
         self._stderr = None
         self.returncodes = []
         self._warned_ready = False
+        self.extra_args = []  # appended to every start's command line (cluster options, ...)
 
     def start(self, import_config=True, timeout=30):
         """Start and wait for event=ready (or, failing that, an accepting port)."""
@@ -502,6 +503,7 @@ class Relay:
         cmd = [relay_binary(), "--headless", "--data-dir", self.data_dir]
         if import_config:
             cmd += ["--config", self.config_path]
+        cmd += self.extra_args
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._stderr,
                                      stderr=subprocess.STDOUT, env=clean_env())
         started = time.monotonic()

@@ -118,11 +118,14 @@ def seed_dkim_keys(data_dir, work_dir):
         db.close()
 
 
-def xvfb_capture(data_dir, panel, out_png, wait=4.0):
-    """Run the GUI on `panel` under Xvfb and capture its window; returns xwininfo text."""
+def xvfb_capture(data_dir, panel, out_png, wait=4.0, extra_args=()):
+    """Run the GUI on `panel` under Xvfb and capture its window; returns xwininfo text.
+    extra_args: more command-line arguments (one per list item)."""
     script = r'''
 set -u
-"$RD_BIN" --data-dir "$RD_DATA" --show-panel "$RD_PANEL" >"$RD_LOG" 2>&1 &
+extra=()
+if [ -n "$RD_ARGS" ]; then mapfile -t extra <<< "$RD_ARGS"; fi
+"$RD_BIN" --data-dir "$RD_DATA" --show-panel "$RD_PANEL" "${extra[@]}" >"$RD_LOG" 2>&1 &
 pid=$!
 win=""
 for i in $(seq 1 100); do
@@ -152,7 +155,7 @@ exit 0
     env = harness.clean_env({
         "RD_BIN": harness.relay_binary(), "RD_DATA": data_dir, "RD_PANEL": panel,
         "RD_OUT": out_png, "RD_WAIT": str(wait),
-        "RD_LOG": out_png + ".log",
+        "RD_LOG": out_png + ".log", "RD_ARGS": "\n".join(extra_args),
     })
     env.pop("QT_QPA_PLATFORM", None)
     proc = subprocess.run(
