@@ -10,6 +10,7 @@
 #include "filtering/filteringpanel.h"
 #include "ratelimits/ratelimitspanel.h"
 #include "certificates/certificatespanel.h"
+#include "cluster/clusterpanel.h"
 #include "connectors/connectorspanel.h"
 #include "relaylists/relaylistspanel.h"
 #include "users/userspanel.h"
@@ -83,7 +84,8 @@ void TestMainWindow::navigationListsEveryPanel()
                                QStringLiteral("Users"),          QStringLiteral("Certificates"),
                                QStringLiteral("Rate limits"),    QStringLiteral("Filtering"),
                                QStringLiteral("DNS checks"),     QStringLiteral("Queue"),
-                               QStringLiteral("Message tracking"), QStringLiteral("Logs")};
+                               QStringLiteral("Message tracking"), QStringLiteral("Logs"),
+                               QStringLiteral("Cluster")};
     QCOMPARE(nav->count(), int(expected.size()));
     QCOMPARE(nav->count(), int(MainWindow::PanelCount));
     for (int i = 0; i < nav->count(); ++i) {
@@ -150,6 +152,9 @@ void TestMainWindow::switchingShowsTheRightPanel()
             break;
         case MainWindow::Tracking:
             QVERIFY(qobject_cast<rd::ui::TrackingPanel *>(shown));
+            break;
+        case MainWindow::Cluster:
+            QVERIFY(qobject_cast<rd::ui::ClusterPanel *>(shown));
             break;
         default:
             QFAIL(qPrintable(QStringLiteral("panel %1 is not checked").arg(i)));

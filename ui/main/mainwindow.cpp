@@ -1,6 +1,7 @@
 #include "main/mainwindow.h"
 
 #include "certificates/acmedialog.h"
+#include "cluster/clusterpanel.h"
 #include "certificates/certificatespanel.h"
 #include "connectors/connectorspanel.h"
 #include "dashboard/alertnotifier.h"
@@ -120,6 +121,7 @@ MainWindow::MainWindow(rd::engine::EngineFacade *facade, QWidget *parent)
     addPanel(Tracking, tr("Message tracking"), "edit-find", QStyle::SP_FileDialogInfoView,
              new TrackingPanel(facade, this));
     addPanel(Logs, tr("Logs"), "text-x-generic", QStyle::SP_FileIcon, new LogsPanel(facade, this));
+    addPanel(Cluster, tr("Cluster"), "network-server-database", QStyle::SP_DriveNetIcon, new ClusterPanel(facade, this));
 
     connect(m_navigation, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
     m_navigation->setCurrentRow(Dashboard);
@@ -162,6 +164,7 @@ QStringList MainWindow::panelNames()
             QStringLiteral("relay"),     QStringLiteral("users"),        QStringLiteral("certificates"),
             QStringLiteral("ratelimits"), QStringLiteral("filtering"),   QStringLiteral("dns"),
             QStringLiteral("queue"),     QStringLiteral("tracking"),     QStringLiteral("logs"),
+            QStringLiteral("cluster"),
             QStringLiteral("dnschecks"), QStringLiteral("dkim"),         QStringLiteral("queueshape"),
             QStringLiteral("connections"), QStringLiteral("acme"), QStringLiteral("acme-dnsupdate"),
             QStringLiteral("users-directory")};

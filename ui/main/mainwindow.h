@@ -36,6 +36,7 @@ public:
         Queue,
         Tracking,
         Logs,
+        Cluster,
         PanelCount
     };
 
@@ -45,7 +46,7 @@ public:
 
     void showPanel(Panel panel);
     // --show-panel names: "dashboard", "connectors", "delivery", "relay", "users",
-    // "certificates", "ratelimits", "filtering", "dns", "queue", "tracking", "logs" (one per Panel, in
+    // "certificates", "ratelimits", "filtering", "dns", "queue", "tracking", "logs", "cluster" (one per Panel, in
     // order), plus the aliases "dnschecks" (DnsChecks), "dkim" (the DKIM
     // keys section of Certificates), "queueshape" (the Queue panel's Shape tab)
     // "connections" (Filtering > Connection control), "acme" (Certificates
