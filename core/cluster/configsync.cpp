@@ -9,6 +9,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
+#include <QUuid>
 
 namespace rd::cluster {
 namespace {
@@ -284,18 +285,12 @@ SyncOutcome synchronize(QSqlDatabase &local, QSqlDatabase &store, const SecretBo
         return out;
     }
     const auto state = syncState(local);
-    const bool everSynced = state.contains(QStringLiteral("revision"));
-    const qint64 localRev = everSynced ? state.value(QStringLiteral("revision")).toLongLong() : -1;
+    bool everSynced = state.contains(QStringLiteral("revision"));
+    qint64 localRev = everSynced ? state.value(QStringLiteral("revision")).toLongLong() : -1;
     QHash<QString, QString> hashes;
     QHash<QString, Rows> localRows;
     if (!localHashes(local, &hashes, &localRows, &out.error))
         return out;
-    QStringList changed;
-    for (const TableSpec &t : specs()) {
-        if (request.mode == SyncRequest::Mode::Publish
-            || (everSynced && hashes.value(t.name) != state.value(QStringLiteral("hash.") + t.name)))
-            changed << t.name;
-    }
 
     if (!store.transaction()) {
         out.error = QStringLiteral("the cluster store: %1").arg(store.lastError().text().trimmed());
@@ -314,25 +309,51 @@ SyncOutcome synchronize(QSqlDatabase &local, QSqlDatabase &store, const SecretBo
     if (!q.exec(QStringLiteral("SELECT value FROM cluster_meta WHERE key = 'key_fingerprint'")))
         return abort(storeError(QStringLiteral("reading the store's key fingerprint"), q));
     const QString storeFp = q.next() ? q.value(0).toString() : QString();
-    if (!storeFp.isEmpty() && storeFp != box.fingerprint())
+    const bool publish = request.mode == SyncRequest::Mode::Publish;
+    const bool replaceKey = publish && request.force && !storeFp.isEmpty() && storeFp != box.fingerprint();
+    if (!storeFp.isEmpty() && storeFp != box.fingerprint() && !replaceKey)
         return abort(QStringLiteral("this node's cluster key (%1) is not the store's (%2): copy the cluster's key file "
                                     "to this node")
                          .arg(box.fingerprint(), storeFp));
-    if (request.mode == SyncRequest::Mode::Publish && storeRev > 0 && !request.force)
+    if (publish && storeRev > 0 && !request.force)
         return abort(QStringLiteral("the cluster store already holds a configuration (revision %1); publishing this "
                                     "instance's would replace it (use --force to do so)")
                          .arg(storeRev));
-    if (storeRev == 0 && !everSynced && request.mode != SyncRequest::Mode::Publish) {
+    // A store without a configuration is never read: pulling would empty the
+    // local copy (a node pointed at a new, empty store keeps what it has).
+    if (storeRev == 0 && !publish) {
         store.rollback();
         out.ok = true;
         out.storeEmpty = true;
         return out;
     }
-    if (storeFp.isEmpty()) {
-        q.prepare(QStringLiteral("INSERT INTO cluster_meta (key, value) VALUES ('key_fingerprint', ?)"));
+    // Which store this is: a node that synchronised with another store (or an
+    // older incarnation of this one) joins afresh, pulling, never pushing.
+    if (!q.exec(QStringLiteral("SELECT value FROM cluster_meta WHERE key = 'store_id'")))
+        return abort(storeError(QStringLiteral("reading the store id"), q));
+    QString storeId = q.next() ? q.value(0).toString() : QString();
+    if (everSynced && state.value(QStringLiteral("store_id")) != storeId) {
+        everSynced = false;
+        localRev = -1;
+    }
+    if (storeFp.isEmpty() || replaceKey) {
+        q.prepare(QStringLiteral("INSERT INTO cluster_meta (key, value) VALUES ('key_fingerprint', ?)"
+                                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
         q.addBindValue(box.fingerprint());
         if (!q.exec())
             return abort(storeError(QStringLiteral("recording the key fingerprint"), q));
+    }
+    if (publish && storeId.isEmpty()) {
+        storeId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        q.prepare(QStringLiteral("INSERT INTO cluster_meta (key, value) VALUES ('store_id', ?)"));
+        q.addBindValue(storeId);
+        if (!q.exec())
+            return abort(storeError(QStringLiteral("recording the store id"), q));
+    }
+    QStringList changed;
+    for (const TableSpec &t : specs()) {
+        if (publish || (everSynced && hashes.value(t.name) != state.value(QStringLiteral("hash.") + t.name)))
+            changed << t.name;
     }
 
     // Another writer (this node's command line, say) may have published the
@@ -442,7 +463,8 @@ SyncOutcome synchronize(QSqlDatabase &local, QSqlDatabase &store, const SecretBo
         }
     }
     if (!setSyncState(local, QStringLiteral("revision"), QString::number(newRev), &out.error)
-        || !setSyncState(local, QStringLiteral("store_fingerprint"), box.fingerprint(), &out.error)) {
+        || !setSyncState(local, QStringLiteral("store_fingerprint"), box.fingerprint(), &out.error)
+        || !setSyncState(local, QStringLiteral("store_id"), storeId, &out.error)) {
         local.rollback();
         return out;
     }

@@ -231,6 +231,18 @@ backend be
         self.assertEqual(rows, [])
         self.assertEqual(self.store("SELECT revision FROM config_revision"), "1")
 
+    def test_a_node_pointed_at_an_empty_store_keeps_its_configuration(self):
+        first = self.nodes[0]
+        self.pg.psql("CREATE DATABASE relaydesk_empty OWNER rd_admin")
+        empty = self.pg.conninfo("admin").replace("/relaydesk?", "/relaydesk_empty?")
+        self.assertIn("relaydesk_empty", empty)
+        out = relay_cmd(["--cluster", empty, "--cluster-key", self.key, "--node-name", first.name, "--list-users"],
+                        first.data_dir)
+        self.assertEqual(out.returncode, 0, out.stderr.decode())
+        self.assertIn("holds no configuration yet", out.stderr.decode())
+        self.assertIn("alice", out.stdout.decode())
+        self.assertIn("alice", relay_cmd(["--list-users"], first.data_dir).stdout.decode())
+
     def test_store_down_under_load_loses_nothing(self):
         first, third = self.nodes[0], self.nodes[2]
         codes = []
