@@ -627,6 +627,31 @@ class Relay:
         return wait_until(check, timeout, 0.2, what)
 
 
+HAPROXY = "/usr/sbin/haproxy"
+
+
+def start_haproxy(base_dir, config_text):
+    """HAProxy (Debian haproxy) in the foreground with `config_text`, stderr in
+    base_dir/haproxy.log. Returns the Popen; stop it with stop_process()."""
+    conf = os.path.join(base_dir, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write(config_text)
+    with open(os.path.join(base_dir, "haproxy.log"), "w") as errors:
+        return subprocess.Popen([HAPROXY, "-db", "-f", conf], stdout=subprocess.DEVNULL, stderr=errors)
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL after `timeout` seconds; waits for the end."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def state_name(value):
     if isinstance(value, int):
         return QUEUE_STATES.get(value, str(value))

@@ -30,7 +30,6 @@ import harness  # noqa: E402
 from pgserver import PgServer  # noqa: E402
 import test_screenshot  # noqa: E402
 
-HAPROXY = "/usr/sbin/haproxy"
 # Heartbeats every 0.5 s, so a silent node is noticed after 1.5 s (default: 5 s and 15 s).
 os.environ["RELAYDESK_CLUSTER_HEARTBEAT_MS"] = "500"
 NODE_IPS = ("127.0.0.21", "127.0.0.22", "127.0.0.23")
@@ -65,7 +64,7 @@ def send_via(host, port, subject, source=CLIENT, rcpt="to@example.test"):
 class Cluster(harness.RelayTestCase):
     def setUp(self):
         super().setUp()
-        self.assertTrue(os.path.exists(HAPROXY), "haproxy not installed: run scripts/deps.sh")
+        self.assertTrue(os.path.exists(harness.HAPROXY), "haproxy not installed: run scripts/deps.sh")
         self.pg = PgServer(tls=True).start()
         self.addCleanup(self.pg.stop)
         self.pg.grant_node_role()
@@ -109,11 +108,9 @@ class Cluster(harness.RelayTestCase):
         for r in self.nodes:
             r.start(import_config=False)
         self.lb = harness.free_port()
-        conf = os.path.join(base, "haproxy.cfg")
         servers = "\n".join("    server %s %s:%d send-proxy-v2 source 127.0.0.1" % (r.name, r.ip, self.port)
                             for r in self.nodes)
-        with open(conf, "w") as f:
-            f.write("""global
+        self.haproxy = harness.start_haproxy(base, """global
     log stderr format raw local0 err
 defaults
     mode tcp
@@ -129,18 +126,8 @@ backend be
     balance roundrobin
 %s
 """ % (self.lb, servers))
-        with open(os.path.join(base, "haproxy.log"), "w") as errors:
-            self.haproxy = subprocess.Popen([HAPROXY, "-db", "-f", conf], stdout=subprocess.DEVNULL, stderr=errors)
-        self.addCleanup(self.stop_haproxy)
+        self.addCleanup(harness.stop_process, self.haproxy)
         harness.wait_until(lambda: harness.can_connect(self.lb), 10, what="haproxy listening")
-
-    def stop_haproxy(self):
-        self.haproxy.terminate()
-        try:
-            self.haproxy.wait(10)
-        except subprocess.TimeoutExpired:
-            self.haproxy.kill()
-            self.haproxy.wait(5)
 
     def store(self, sql):
         return self.pg.psql(sql, role="admin").strip()
@@ -203,9 +190,15 @@ backend be
         self.assertIn("220 ", greeting(self.nodes[2].ip, self.port, source="127.0.0.8"))
         history = self.store("SELECT revision, node, tables FROM config_history ORDER BY revision")
         self.assertRegex(history, r"2\|node2\|connection_rules")
+        # From the store's commit (history row) to each node's "applied" log row.
+        committed = int(self.store("SELECT ts FROM config_history WHERE revision = 2"))
+        lag = {}
         for r in (self.nodes[0], self.nodes[2]):
-            r.wait_log(lambda x: x.get("result") == "config_applied" and "revision 2" in (x.get("message") or ""),
-                       10, "config_applied revision 2 on %s" % r.name)
+            rows = r.wait_log(lambda x: x.get("result") == "config_applied"
+                              and "revision 2" in (x.get("message") or ""), 10, "config_applied revision 2 on %s" % r.name)
+            lag[r.name] = rows[0]["ts"] - committed
+        harness.log("store commit -> applied on the other nodes (ms): %s" % lag)
+        self.assertLess(max(lag.values()), 2000, lag)
 
     def test_secrets_sealed_and_a_node_with_another_key_is_refused(self):
         dump = self.pg.psql("SELECT * FROM send_connectors; SELECT * FROM dkim_keys; SELECT * FROM settings;",

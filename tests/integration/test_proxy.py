@@ -23,7 +23,6 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-HAPROXY = "/usr/sbin/haproxy"
 CLIENT_OK = "127.0.0.5"
 CLIENT_NO = "127.0.0.6"
 
@@ -31,7 +30,7 @@ CLIENT_NO = "127.0.0.6"
 class Proxy(harness.RelayTestCase):
     def setUp(self):
         super().setUp()
-        self.assertTrue(os.path.exists(HAPROXY), "haproxy not installed: run scripts/deps.sh")
+        self.assertTrue(os.path.exists(harness.HAPROXY), "haproxy not installed: run scripts/deps.sh")
         self.sink_ = self.sink()
         base = self.tmpdir()
         self.relay_port, self.tls_port = harness.free_port(), harness.free_port()
@@ -49,9 +48,7 @@ class Proxy(harness.RelayTestCase):
         self.relay_ = harness.Relay(base, self.sink_.address, config=cfg)
         self._relays.append(self.relay_)
         self.relay_.start()
-        conf = os.path.join(base, "haproxy.cfg")
-        with open(conf, "w") as f:
-            f.write("""global
+        self.haproxy = harness.start_haproxy(base, """global
     log stderr format raw local0 err
 defaults
     mode tcp
@@ -74,18 +71,9 @@ frontend fe_tls
 backend be_tls
     server relay 127.0.0.1:%(tlsport)d send-proxy-v2 source 127.0.0.1
 """ % {"v2": self.lb_v2, "v1": self.lb_v1, "tls": self.lb_tls, "relay": self.relay_port, "tlsport": self.tls_port})
-        self.haproxy = subprocess.Popen([HAPROXY, "-db", "-f", conf], stdout=subprocess.DEVNULL,
-                                        stderr=open(os.path.join(base, "haproxy.log"), "w"))
-        self.addCleanup(self.stop_haproxy)
+        self.addCleanup(harness.stop_process, self.haproxy)
         for port in (self.lb_v2, self.lb_v1, self.lb_tls):
             harness.wait_until(lambda p=port: harness.can_connect(p), 10, 0.05, "haproxy on %d" % port)
-
-    def stop_haproxy(self):
-        self.haproxy.terminate()
-        try:
-            self.haproxy.wait(10)
-        except subprocess.TimeoutExpired:
-            self.haproxy.kill()
 
     def send(self, port, source, subject, rcpt="x@example.org"):
         msg, _ = harness.make_message(subject=subject, to=(rcpt,))
