@@ -105,6 +105,9 @@ public:
     Engine(QString dataDir, config::ConfigSnapshot config, bool echoLogs);
     // The folder of the certificate store inside a data folder.
     static QString certificateFolder(const QString &dataDir);
+    // Who changes the configuration through this engine (the OS account), as
+    // the cluster's change history records it.
+    static QString configActor();
     ~Engine() override;
 
     // InboundHost (engine thread)
@@ -304,8 +307,6 @@ private:
     // Applies m_config (already stored) to every part of the running engine;
     // `previous` is the configuration it replaces.
     bool activateConfig(const config::ConfigSnapshot &previous);
-    // Who changes the configuration through this engine (the OS account).
-    static QString configActor();
     void startCluster();
     void stopCluster();
     void applyClusterConfig(qint64 revision, const QString &changedBy, const QStringList &tables);

@@ -13,7 +13,8 @@ when tls=True); the OS superuser uses the unix socket (peer).
         pg.kill(); pg.start_server()         # crash: SIGKILL the postmaster, then recovery
 
 Leaving the `with` (stop()) removes the folder unless env RD_KEEP_TMP is set.
-Self-test: python3 pgserver.py [--tls]
+Self-test: python3 pgserver.py [--tls]; for C++ tests: python3 pgserver.py --serve [--tls]
+(prints the admin and node conninfo, runs until stdin closes).
 """
 
 import atexit
@@ -287,5 +288,18 @@ def self_test(tls):
     print("self-test passed (tls=%s)" % tls)
 
 
+def serve():
+    """For tests in other languages: start, print the admin conninfo (line 1) and the node
+    conninfo (line 2), then run until standard input closes (the test ended or died)."""
+    with PgServer(tls="--tls" in sys.argv[1:]) as pg:
+        pg.grant_node_role()
+        print(pg.conninfo("admin"))
+        print(pg.conninfo("node"), flush=True)
+        sys.stdin.read()
+
+
 if __name__ == "__main__":
-    self_test("--tls" in sys.argv[1:])
+    if "--serve" in sys.argv[1:]:
+        serve()
+    else:
+        self_test("--tls" in sys.argv[1:])
