@@ -1,6 +1,7 @@
 #include "app/clustercli.h"
 
 #include "cluster/configsync.h"
+#include "engine/engine.h"
 #include "storage/database.h"
 
 #include <QDateTime>
@@ -46,6 +47,13 @@ void say(FILE *to, const QString &text)
     const QByteArray b = text.toUtf8();
     std::fprintf(to, "%s\n", b.constData());
     std::fflush(to);
+}
+
+// Who changes the configuration from here, for the store's history (the same
+// account name the engine records for a GUI change).
+QString commandLineActor()
+{
+    return QStringLiteral("%1 (command line)").arg(engine::Engine::configActor());
 }
 
 QString keyPath(const QCommandLineParser &parser, const QString &dataDir)
@@ -127,7 +135,7 @@ bool syncClusterOnce(const cluster::ClusterOptions &options, const QString &data
     QSqlDatabase store = QSqlDatabase::database(link.store);
     cluster::SyncRequest req;
     req.node = options.nodeName;
-    req.actor = QStringLiteral("%1 (command line)").arg(qEnvironmentVariable("USER", QStringLiteral("administrator")));
+    req.actor = commandLineActor();
     req.summary = summary;
     const cluster::SyncOutcome out = cluster::synchronize(local, store, link.box, req);
     if (!out.ok) {
@@ -181,7 +189,7 @@ std::optional<int> runClusterCommand(const QCommandLineParser &parser, const QSt
         req.mode = cluster::SyncRequest::Mode::Publish;
         req.force = parser.isSet(kForce);
         req.node = options->nodeName;
-        req.actor = QStringLiteral("%1 (command line)").arg(qEnvironmentVariable("USER", QStringLiteral("administrator")));
+        req.actor = commandLineActor();
         req.summary = QStringLiteral("configuration of the standalone instance in %1 published").arg(dataDir);
         const cluster::SyncOutcome out = cluster::synchronize(local, store, link.box, req);
         if (!out.ok) {

@@ -283,7 +283,6 @@ void ClusterNode::requestOverview()
     {
         QSqlDatabase store = QSqlDatabase::database(m_storeName, false);
         QSqlQuery q(store);
-        const qint64 silentAfter = std::max<qint64>(1000, 3 * qint64(m_options.heartbeatMs));
         if (q.exec(QStringLiteral("SELECT name, version, state, listeners, queue_size, oldest_message, heartbeat,"
                                   " store_latency_us, config_revision FROM nodes ORDER BY name"))) {
             while (q.next()) {
@@ -298,7 +297,7 @@ void ClusterNode::requestOverview()
                 n.storeLatencyUs = q.value(7).toLongLong();
                 n.revision = q.value(8).toLongLong();
                 n.silent = n.state != QLatin1String("stopped") && n.name != m_options.nodeName
-                    && o.readAt - n.heartbeat > silentAfter;
+                    && o.readAt - n.heartbeat > silentAfterMs();
                 o.nodes << n;
             }
         } else {
@@ -388,12 +387,11 @@ void ClusterNode::heartbeat()
             if (!q.exec())
                 failure = QStringLiteral("the node registry: %1").arg(q.lastError().text().trimmed());
             const qint64 now = QDateTime::currentMSecsSinceEpoch();
-            const qint64 silentAfter = std::max<qint64>(1000, 3 * qint64(m_options.heartbeatMs));
-            QSqlQuery others(store);
+                QSqlQuery others(store);
             others.prepare(QStringLiteral("SELECT name, heartbeat, listeners FROM nodes"
                                           " WHERE name <> ? AND state <> 'stopped' AND heartbeat < ?"));
             others.addBindValue(m_options.nodeName);
-            others.addBindValue(now - silentAfter);
+            others.addBindValue(now - silentAfterMs());
             QHash<QString, QString> silent;
             if (failure.isEmpty() && others.exec()) {
                 while (others.next())

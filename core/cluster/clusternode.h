@@ -18,6 +18,8 @@
 #include "cluster/storelocation.h"
 
 #include <QElapsedTimer>
+
+#include <algorithm>
 #include <QHash>
 #include <QObject>
 #include <QSqlDatabase>
@@ -73,6 +75,8 @@ private:
     void syncNow();
     void heartbeat();
     void pollLocal();
+    // A node whose heartbeat is older than this is silent (three heartbeats).
+    qint64 silentAfterMs() const { return std::max<qint64>(1000, 3 * qint64(m_options.heartbeatMs)); }
 
     QString m_dataDir;
     ClusterOptions m_options;
